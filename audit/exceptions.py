@@ -1,0 +1,2 @@
+class AuditImmutableError(Exception):
+    """Raised on any attempt to change or delete an audit event."""

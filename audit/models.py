@@ -1,0 +1,88 @@
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+from .exceptions import AuditImmutableError
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditImmutableError("Audit events cannot be changed.")
+
+    def delete(self):
+        raise AuditImmutableError("Audit events cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """One entry of the append-only, hash-chained audit trail.
+
+    customer_id and invoice_id are plain integers, not foreign keys: the trail must outlive
+    whatever it describes, and the audit app sits below the ledger in the dependency order.
+    """
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=100, db_index=True)
+    customer_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    invoice_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    summary = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"#{self.pk} {self.action} by {self.actor_label} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AuditImmutableError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditImmutableError("Audit events cannot be deleted.")
+
+    def compute_hash(self) -> str:
+        return chain_hash(
+            prev_hash=self.prev_hash,
+            at=self.at.isoformat(),
+            actor_id=self.actor_id,
+            actor_label=self.actor_label,
+            action=self.action,
+            customer_id=self.customer_id,
+            invoice_id=self.invoice_id,
+            summary=self.summary,
+            data=self.data,
+        )
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+
+
+def chain_hash(*, prev_hash, at, actor_id, actor_label, action, customer_id, invoice_id,
+               summary, data) -> str:
+    # data goes through a JSON round trip first so that the hash is computed over exactly
+    # what the database hands back later (Decimals become strings, dates ISO text).
+    payload = canonical_json(
+        [prev_hash, at, actor_id, actor_label, action, customer_id, invoice_id, summary,
+         json.loads(canonical_json(data))]
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()

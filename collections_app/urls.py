@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("", include("invoices.urls")),
+    path("import/", include("invoices.import_urls")),
+    path("dashboard/", include("reports.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,534 @@
+"""Every write to the ledger; each writes its audit event in the same transaction."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Exists, Max, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce
+
+from audit.services import audit_record
+
+from .exceptions import CurrencyMismatch, DisputeError, InvoiceNotOpen, LedgerError, OverAllocation
+from .models import (
+    Allocation,
+    Contact,
+    ContactRole,
+    CreditNote,
+    Customer,
+    Dispute,
+    DisputeStatus,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+)
+from .money import ZERO, quantize
+
+CUSTOMER_FIELDS = (
+    "name", "debtor_type", "timezone", "currency", "country", "region", "collector",
+    "on_hold", "hold_reason", "hold_until", "do_not_contact", "insolvent", "credit_hold",
+    "credit_limit", "terms_accepted_on", "terms_version",
+)
+
+
+def _plain(value):
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, Decimal | date):
+        return str(value)
+    return value
+
+
+def _changes(obj, values: dict) -> dict:
+    """Apply values to obj; return {field: [before, after]} for what really changed."""
+    changed = {}
+    for name, new in values.items():
+        old = getattr(obj, name)
+        if old != new:
+            changed[name] = [_plain(old), _plain(new)]
+            setattr(obj, name, new)
+    return changed
+
+
+# --- customers and contacts -------------------------------------------------------------
+
+
+@transaction.atomic
+def customer_create(*, actor, external_id: str, name: str, **fields) -> Customer:
+    """Create a customer; unknown fields are refused, validation errors raise."""
+    unknown = set(fields) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown customer fields: {sorted(unknown)}")
+    from .models import Organisation
+
+    org = Organisation.current()
+    fields.setdefault("timezone", org.default_timezone)
+    fields.setdefault("currency", org.default_currency)
+    fields.setdefault("country", org.default_country)
+    customer = Customer(external_id=external_id, name=name, **fields)
+    customer.full_clean()
+    customer.save()
+    audit_record(
+        action="ledger.customer.created",
+        actor=actor,
+        customer_id=customer.pk,
+        summary=f"Customer {customer.name} ({customer.external_id}) created",
+        data={f: _plain(getattr(customer, f)) for f in ("external_id", *CUSTOMER_FIELDS)},
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, actor, customer: Customer, **values) -> dict:
+    """Change a customer's fields; returns the changes (empty when nothing changed)."""
+    unknown = set(values) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown customer fields: {sorted(unknown)}")
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    changed = _changes(customer, values)
+    if not changed:
+        return {}
+    customer.full_clean()
+    customer.save()
+    audit_record(
+        action="ledger.customer.updated",
+        actor=actor,
+        customer_id=customer.pk,
+        summary=f"Customer {customer.name} changed: {', '.join(changed)}",
+        data={"changes": changed},
+    )
+    return changed
+
+
+@transaction.atomic
+def contact_save(*, actor, customer: Customer, contact: Contact | None = None, **values) -> Contact:
+    """Create or change a contact. Making one primary demotes the previous primary of its role."""
+    creating = contact is None
+    contact = contact or Contact(customer=customer)
+    changed = _changes(contact, values)
+    if not creating and not changed:
+        return contact
+    contact.full_clean(exclude=["customer"])
+    if contact.is_primary:
+        Contact.objects.filter(customer=customer, role=contact.role, is_primary=True).exclude(
+            pk=contact.pk
+        ).update(is_primary=False)
+    contact.save()
+    audit_record(
+        action="ledger.contact.created" if creating else "ledger.contact.updated",
+        actor=actor,
+        customer_id=customer.pk,
+        summary=f"Contact {contact} {'added' if creating else 'changed'}",
+        data={"contact_id": contact.pk, "changes": changed},
+    )
+    return contact
+
+
+def primary_contact(customer: Customer, role: str = ContactRole.ACCOUNTS_PAYABLE):
+    return customer.contacts.filter(role=role, is_primary=True).first()
+
+
+# --- invoices ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invoice_create(
+    *,
+    actor,
+    customer: Customer,
+    number: str,
+    issue_date: date,
+    due_date: date,
+    amount: Decimal,
+    currency: str | None = None,
+) -> Invoice:
+    currency = currency or customer.currency
+    if currency != customer.currency:
+        raise CurrencyMismatch(
+            f"Invoice {number} is in {currency} but {customer.name} is billed in "
+            f"{customer.currency}."
+        )
+    amount = quantize(amount)
+    invoice = Invoice(
+        customer=customer,
+        number=number,
+        issue_date=issue_date,
+        due_date=due_date,
+        currency=currency,
+        amount=amount,
+        open_balance=amount,
+    )
+    invoice.full_clean()
+    if due_date < issue_date:
+        raise LedgerError(f"Invoice {number}: the due date is before the issue date.")
+    invoice.save()
+    audit_record(
+        action="ledger.invoice.created",
+        actor=actor,
+        customer_id=customer.pk,
+        invoice_id=invoice.pk,
+        summary=f"Invoice {number} for {amount} {currency} due {due_date}",
+        data={
+            "number": number,
+            "amount": amount,
+            "currency": currency,
+            "issue_date": issue_date,
+            "due_date": due_date,
+        },
+    )
+    return invoice
+
+
+@transaction.atomic
+def invoice_update(*, actor, invoice: Invoice, **values) -> dict:
+    """Change an invoice's amount or dates; the balance follows from the allocations."""
+    allowed = {"amount", "issue_date", "due_date"}
+    if set(values) - allowed:
+        raise TypeError(f"Only {sorted(allowed)} can change on an invoice.")
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if "amount" in values:
+        values["amount"] = quantize(values["amount"])
+        applied = invoice.amount - invoice.open_balance
+        if values["amount"] < applied:
+            raise OverAllocation(
+                f"Invoice {invoice.number}: {applied} has already been paid or credited, "
+                f"more than the new amount {values['amount']}."
+            )
+    changed = _changes(invoice, values)
+    if not changed:
+        return {}
+    if invoice.due_date < invoice.issue_date:
+        raise LedgerError(f"Invoice {invoice.number}: the due date is before the issue date.")
+    invoice.save()
+    invoice_refresh(invoice_ids=[invoice.pk])
+    audit_record(
+        action="ledger.invoice.updated",
+        actor=actor,
+        customer_id=invoice.customer_id,
+        invoice_id=invoice.pk,
+        summary=f"Invoice {invoice.number} changed: {', '.join(changed)}",
+        data={"changes": changed},
+    )
+    return changed
+
+
+def invoice_refresh(*, invoice_ids: Iterable[int]) -> None:
+    """Derive open balance, status and closing date from allocations and disputes.
+
+    Called by every service that moves money or opens or closes a dispute, inside its
+    transaction, so the stored values never drift from the ledger."""
+    ids = list(invoice_ids)
+    if not ids:
+        return
+    applied = Allocation.objects.filter(invoice=OuterRef("pk"))
+    rows = (
+        Invoice.objects.filter(pk__in=ids)
+        .annotate(
+            applied=Coalesce(
+                Sum("allocations__amount"), ZERO, output_field=Invoice._meta.get_field("amount")
+            ),
+            last_applied=Max("allocations__applied_on"),
+            written_off=Exists(applied.filter(credit_note__is_write_off=True)),
+            disputed=Exists(
+                Dispute.objects.filter(invoice=OuterRef("pk"), status=DisputeStatus.OPEN)
+            ),
+        )
+        .values("pk", "amount", "applied", "last_applied", "written_off", "disputed")
+    )
+    for row in rows:
+        balance = row["amount"] - row["applied"]
+        if balance < 0:
+            raise OverAllocation("More was applied to an invoice than it is for.")
+        if balance == 0:
+            status = InvoiceStatus.WRITTEN_OFF if row["written_off"] else InvoiceStatus.PAID
+            closed_on = row["last_applied"]
+        else:
+            status = InvoiceStatus.IN_DISPUTE if row["disputed"] else InvoiceStatus.OPEN
+            closed_on = None
+        Invoice.objects.filter(pk=row["pk"]).update(
+            open_balance=balance, status=status, closed_on=closed_on
+        )
+
+
+# --- payments and credits ---------------------------------------------------------------
+
+
+def _check_currency(invoice: Invoice, currency: str, what: str) -> None:
+    if invoice.currency != currency:
+        raise CurrencyMismatch(
+            f"{what} is in {currency} but invoice {invoice.number} is in {invoice.currency}; "
+            "money in one currency cannot settle an invoice in another."
+        )
+
+
+def _auto_allocation(customer: Customer, currency: str, amount: Decimal):
+    """Oldest open, undisputed invoices first."""
+    plan = []
+    left = amount
+    invoices = (
+        Invoice.objects.select_for_update()
+        .filter(customer=customer, currency=currency, status=InvoiceStatus.OPEN)
+        .order_by("due_date", "issue_date", "number")
+    )
+    for invoice in invoices:
+        if left <= 0:
+            break
+        part = min(left, invoice.open_balance)
+        plan.append((invoice, part))
+        left -= part
+    return plan
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    actor,
+    customer: Customer,
+    amount: Decimal,
+    received_on: date,
+    currency: str | None = None,
+    reference: str = "",
+    allocations: Sequence[tuple[Invoice, Decimal]] | None = None,
+    external_key: str | None = None,
+    import_batch=None,
+    audit: bool = True,
+) -> Payment:
+    """Record money received and apply it to invoices.
+
+    Without explicit allocations the payment settles the oldest open invoices first. What
+    is left over stays on the payment as the customer's unallocated credit."""
+    amount = quantize(amount)
+    currency = currency or customer.currency
+    if amount <= 0:
+        raise LedgerError("A payment must be for more than zero.")
+    if allocations is None:
+        allocations = _auto_allocation(customer, currency, amount)
+    payment = Payment.objects.create(
+        customer=customer,
+        received_on=received_on,
+        amount=amount,
+        currency=currency,
+        reference=reference,
+        external_key=external_key,
+        import_batch=import_batch,
+    )
+    applied = _apply(payment=payment, allocations=allocations, on=received_on, currency=currency)
+    if audit:
+        audit_record(
+            action="ledger.payment.recorded",
+            actor=actor,
+            customer_id=customer.pk,
+            invoice_id=allocations[0][0].pk if len(allocations) == 1 else None,
+            summary=f"Payment of {amount} {currency} received {received_on}"
+            + (f" (ref {reference})" if reference else ""),
+            data={
+                "payment_id": payment.pk,
+                "amount": amount,
+                "currency": currency,
+                "received_on": received_on,
+                "reference": reference,
+                "allocations": applied,
+                "unallocated": amount - sum((Decimal(a["amount"]) for a in applied), ZERO),
+            },
+        )
+    return payment
+
+
+def _apply(*, payment=None, credit_note=None, allocations, on: date, currency: str) -> list:
+    source = payment or credit_note
+    total = ZERO
+    applied = []
+    invoice_ids = []
+    for invoice, part in allocations:
+        part = quantize(part)
+        if part <= 0:
+            raise LedgerError("Each allocation must be for more than zero.")
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        _check_currency(invoice, currency, "The money")
+        if invoice.customer_id != source.customer_id:
+            raise LedgerError(f"Invoice {invoice.number} belongs to another customer.")
+        if part > invoice.open_balance:
+            raise OverAllocation(
+                f"{part} is more than the {invoice.open_balance} still open on invoice "
+                f"{invoice.number}."
+            )
+        total += part
+        Allocation.objects.create(
+            invoice=invoice, payment=payment, credit_note=credit_note, amount=part, applied_on=on
+        )
+        invoice_ids.append(invoice.pk)
+        applied.append({"invoice": invoice.number, "amount": str(part)})
+    if total > source.amount:
+        raise OverAllocation(f"Allocations of {total} exceed the {source.amount} received.")
+    invoice_refresh(invoice_ids=invoice_ids)
+    return applied
+
+
+def payment_unallocated(payment: Payment) -> Decimal:
+    used = payment.allocations.aggregate(s=Sum("amount"))["s"] or ZERO
+    return payment.amount - used
+
+
+@transaction.atomic
+def payment_allocate(*, actor, payment: Payment, invoice: Invoice, amount: Decimal,
+                     on: date) -> None:
+    """Apply a payment's unallocated credit to an invoice."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    amount = quantize(amount)
+    if amount > payment_unallocated(payment):
+        raise OverAllocation(
+            f"Only {payment_unallocated(payment)} of this payment is unallocated."
+        )
+    applied = _apply(payment=payment, allocations=[(invoice, amount)], on=on,
+                     currency=payment.currency)
+    audit_record(
+        action="ledger.payment.allocated",
+        actor=actor,
+        customer_id=payment.customer_id,
+        invoice_id=invoice.pk,
+        summary=f"{amount} {payment.currency} of credit applied to invoice {invoice.number}",
+        data={"payment_id": payment.pk, "allocations": applied},
+    )
+
+
+@transaction.atomic
+def credit_note_issue(
+    *,
+    actor,
+    invoice: Invoice,
+    amount: Decimal,
+    reason: str,
+    issued_on: date,
+    number: str | None = None,
+    is_write_off: bool = False,
+) -> CreditNote:
+    """Reduce an invoice's balance by a credit note (or a write-off)."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    amount = quantize(amount)
+    if invoice.open_balance <= 0:
+        raise InvoiceNotOpen(f"Invoice {invoice.number} has nothing left to credit.")
+    credit = CreditNote.objects.create(
+        customer_id=invoice.customer_id,
+        number=number or f"tmp-{uuid.uuid4()}",
+        issued_on=issued_on,
+        amount=amount,
+        currency=invoice.currency,
+        reason=reason,
+        is_write_off=is_write_off,
+    )
+    if number is None:
+        # Numbered from the primary key: unique without a counter to lock.
+        credit.number = f"{'WO' if is_write_off else 'CN'}-{credit.pk:06d}"
+        credit.save(update_fields=["number"])
+    _apply(credit_note=credit, allocations=[(invoice, amount)], on=issued_on,
+           currency=invoice.currency)
+    kind = "written off" if is_write_off else "credited"
+    audit_record(
+        action="ledger.invoice.written_off" if is_write_off else "ledger.credit_note.issued",
+        actor=actor,
+        customer_id=invoice.customer_id,
+        invoice_id=invoice.pk,
+        summary=f"{amount} {invoice.currency} {kind} on invoice {invoice.number}: {reason}",
+        data={"credit_note": credit.number, "amount": amount, "reason": reason},
+    )
+    return credit
+
+
+def invoice_write_off(*, actor, invoice: Invoice, reason: str, on: date) -> CreditNote:
+    invoice.refresh_from_db()
+    return credit_note_issue(
+        actor=actor,
+        invoice=invoice,
+        amount=invoice.open_balance,
+        reason=reason,
+        issued_on=on,
+        is_write_off=True,
+    )
+
+
+# --- disputes ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def dispute_open(
+    *,
+    actor,
+    invoice: Invoice,
+    reason: str,
+    opened_on: date,
+    detail: str = "",
+    amount: Decimal | None = None,
+    owner=None,
+) -> Dispute:
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.open_balance <= 0:
+        raise DisputeError(f"Invoice {invoice.number} is settled; there is nothing to dispute.")
+    if Dispute.objects.filter(invoice=invoice, status=DisputeStatus.OPEN).exists():
+        raise DisputeError(f"Invoice {invoice.number} already has an open dispute.")
+    amount = quantize(amount if amount is not None else invoice.open_balance)
+    if not ZERO < amount <= invoice.open_balance:
+        raise DisputeError(
+            f"The amount in dispute must be between 0.01 and the open balance "
+            f"{invoice.open_balance}."
+        )
+    dispute = Dispute(
+        invoice=invoice, reason=reason, detail=detail, amount=amount, owner=owner,
+        opened_on=opened_on,
+    )
+    dispute.full_clean()
+    dispute.save()
+    invoice_refresh(invoice_ids=[invoice.pk])
+    audit_record(
+        action="ledger.dispute.opened",
+        actor=actor,
+        customer_id=invoice.customer_id,
+        invoice_id=invoice.pk,
+        summary=f"Dispute opened on {invoice.number}: {dispute.get_reason_display()}",
+        data={"dispute_id": dispute.pk, "reason": reason, "amount": amount, "detail": detail},
+    )
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve(
+    *,
+    actor,
+    dispute: Dispute,
+    outcome: str,
+    resolved_on: date,
+    note: str = "",
+    credit_amount: Decimal | None = None,
+) -> Dispute:
+    """Close a dispute. Resolved for the customer issues a credit note (default: the amount
+    in dispute); resolved for us puts the invoice back into collection."""
+    dispute = Dispute.objects.select_for_update().select_related("invoice").get(pk=dispute.pk)
+    if not dispute.is_open:
+        raise DisputeError("This dispute is already resolved.")
+    if outcome not in (DisputeStatus.RESOLVED_FOR_US, DisputeStatus.RESOLVED_FOR_CUSTOMER):
+        raise DisputeError(f"'{outcome}' is not a way to resolve a dispute.")
+    dispute.status = outcome
+    dispute.resolved_on = resolved_on
+    dispute.resolution_note = note
+    dispute.save()
+    if outcome == DisputeStatus.RESOLVED_FOR_CUSTOMER:
+        amount = quantize(credit_amount if credit_amount is not None else dispute.amount)
+        dispute.credit_note = credit_note_issue(
+            actor=actor,
+            invoice=dispute.invoice,
+            amount=min(amount, dispute.invoice.open_balance),
+            reason=f"Dispute resolved for the customer: {dispute.get_reason_display()}",
+            issued_on=resolved_on,
+        )
+        dispute.save(update_fields=["credit_note"])
+    invoice_refresh(invoice_ids=[dispute.invoice_id])
+    audit_record(
+        action="ledger.dispute.resolved",
+        actor=actor,
+        customer_id=dispute.invoice.customer_id,
+        invoice_id=dispute.invoice_id,
+        summary=f"Dispute on {dispute.invoice.number} {dispute.get_status_display().lower()}",
+        data={"dispute_id": dispute.pk, "outcome": outcome, "note": note},
+    )
+    return dispute
