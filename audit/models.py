@@ -77,12 +77,22 @@ def canonical_json(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
 
 
-def chain_hash(*, prev_hash, at, actor_id, actor_label, action, customer_id, invoice_id,
-               summary, data) -> str:
+def chain_hash(
+    *, prev_hash, at, actor_id, actor_label, action, customer_id, invoice_id, summary, data
+) -> str:
     # data goes through a JSON round trip first so that the hash is computed over exactly
     # what the database hands back later (Decimals become strings, dates ISO text).
     payload = canonical_json(
-        [prev_hash, at, actor_id, actor_label, action, customer_id, invoice_id, summary,
-         json.loads(canonical_json(data))]
+        [
+            prev_hash,
+            at,
+            actor_id,
+            actor_label,
+            action,
+            customer_id,
+            invoice_id,
+            summary,
+            json.loads(canonical_json(data)),
+        ]
     )
     return hashlib.sha256(payload.encode()).hexdigest()

@@ -27,8 +27,9 @@ def audit_chain_verify(*, chunk_size: int = 5000) -> tuple[int, ChainBreak | Non
     return checked, None
 
 
-def audit_timeline(*, customer_id: int | None = None, invoice_id: int | None = None,
-                   limit: int = 100):
+def audit_timeline(
+    *, customer_id: int | None = None, invoice_id: int | None = None, limit: int = 100
+):
     qs = AuditEvent.objects.select_related("actor").order_by("-id")
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)

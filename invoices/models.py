@@ -169,9 +169,15 @@ class Invoice(models.Model):
             models.Index(fields=["customer", "due_date"], name="invoice_customer_due"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),
             models.CheckConstraint(
-                condition=Q(due_date__gte=F("issue_date")), name="invoice_due_not_before_issue"
+                condition=Q(amount__gt=0),
+                name="invoice_amount_positive",
+                violation_error_message="The amount must be more than zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__gte=F("issue_date")),
+                name="invoice_due_not_before_issue",
+                violation_error_message="The due date cannot be before the issue date.",
             ),
             models.CheckConstraint(
                 condition=Q(open_balance__gte=0) & Q(open_balance__lte=F("amount")),
@@ -267,6 +273,9 @@ class Allocation(models.Model):
                 name="allocation_from_payment_or_credit",
             ),
         ]
+
+    def __str__(self):
+        return f"{self.amount} to {self.invoice_id} on {self.applied_on}"
 
 
 class DisputeReason(models.TextChoices):

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q, Sum
+from django.db.models import Exists, Max, OuterRef, Sum
 from django.db.models.functions import Coalesce
 
 from audit.services import audit_record
@@ -27,9 +27,22 @@ from .models import (
 from .money import ZERO, quantize
 
 CUSTOMER_FIELDS = (
-    "name", "debtor_type", "timezone", "currency", "country", "region", "collector",
-    "on_hold", "hold_reason", "hold_until", "do_not_contact", "insolvent", "credit_hold",
-    "credit_limit", "terms_accepted_on", "terms_version",
+    "name",
+    "debtor_type",
+    "timezone",
+    "currency",
+    "country",
+    "region",
+    "collector",
+    "on_hold",
+    "hold_reason",
+    "hold_until",
+    "do_not_contact",
+    "insolvent",
+    "credit_hold",
+    "credit_limit",
+    "terms_accepted_on",
+    "terms_version",
 )
 
 
@@ -160,9 +173,11 @@ def invoice_create(
         amount=amount,
         open_balance=amount,
     )
-    invoice.full_clean()
     if due_date < issue_date:
         raise LedgerError(f"Invoice {number}: the due date is before the issue date.")
+    if amount <= 0:
+        raise LedgerError(f"Invoice {number}: the amount must be more than zero.")
+    invoice.full_clean()
     invoice.save()
     audit_record(
         action="ledger.invoice.created",
@@ -372,17 +387,17 @@ def payment_unallocated(payment: Payment) -> Decimal:
 
 
 @transaction.atomic
-def payment_allocate(*, actor, payment: Payment, invoice: Invoice, amount: Decimal,
-                     on: date) -> None:
+def payment_allocate(
+    *, actor, payment: Payment, invoice: Invoice, amount: Decimal, on: date
+) -> None:
     """Apply a payment's unallocated credit to an invoice."""
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     amount = quantize(amount)
     if amount > payment_unallocated(payment):
-        raise OverAllocation(
-            f"Only {payment_unallocated(payment)} of this payment is unallocated."
-        )
-    applied = _apply(payment=payment, allocations=[(invoice, amount)], on=on,
-                     currency=payment.currency)
+        raise OverAllocation(f"Only {payment_unallocated(payment)} of this payment is unallocated.")
+    applied = _apply(
+        payment=payment, allocations=[(invoice, amount)], on=on, currency=payment.currency
+    )
     audit_record(
         action="ledger.payment.allocated",
         actor=actor,
@@ -422,8 +437,9 @@ def credit_note_issue(
         # Numbered from the primary key: unique without a counter to lock.
         credit.number = f"{'WO' if is_write_off else 'CN'}-{credit.pk:06d}"
         credit.save(update_fields=["number"])
-    _apply(credit_note=credit, allocations=[(invoice, amount)], on=issued_on,
-           currency=invoice.currency)
+    _apply(
+        credit_note=credit, allocations=[(invoice, amount)], on=issued_on, currency=invoice.currency
+    )
     kind = "written off" if is_write_off else "credited"
     audit_record(
         action="ledger.invoice.written_off" if is_write_off else "ledger.credit_note.issued",
@@ -474,7 +490,11 @@ def dispute_open(
             f"{invoice.open_balance}."
         )
     dispute = Dispute(
-        invoice=invoice, reason=reason, detail=detail, amount=amount, owner=owner,
+        invoice=invoice,
+        reason=reason,
+        detail=detail,
+        amount=amount,
+        owner=owner,
         opened_on=opened_on,
     )
     dispute.full_clean()
