@@ -8,12 +8,23 @@ from .roles import ROLES
 
 
 @transaction.atomic
-def user_create(*, actor, username: str, password: str, role: str, email: str = "",
-                first_name: str = "", last_name: str = ""):
+def user_create(
+    *,
+    actor,
+    username: str,
+    password: str,
+    role: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+):
     if role not in ROLES:
         raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
     user = get_user_model().objects.create_user(
-        username=username, password=password, email=email, first_name=first_name,
+        username=username,
+        password=password,
+        email=email,
+        first_name=first_name,
         last_name=last_name,
     )
     user.groups.add(Group.objects.get(name=role))

@@ -110,9 +110,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 if DEBUG:
-    STORAGES["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 # Email: console by default; EMAIL_URL=smtp://user:pass@host:587 for SMTP, or an anymail ESP.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
