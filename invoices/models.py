@@ -167,6 +167,7 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["status", "due_date"], name="invoice_status_due"),
             models.Index(fields=["customer", "due_date"], name="invoice_customer_due"),
+            models.Index(fields=["due_date", "number"], name="invoice_due_number"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -21,7 +21,9 @@ def parse_amount(text: str) -> Decimal:
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise ValueError(f"'{text}' is not an amount (use digits and a dot, e.g. 1234.50)") from None
+        raise ValueError(
+            f"'{text}' is not an amount (use digits and a dot, e.g. 1234.50)"
+        ) from None
     if not value.is_finite():
         raise ValueError(f"'{text}' is not an amount")
     if value.as_tuple().exponent < -2:

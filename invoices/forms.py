@@ -1,0 +1,144 @@
+"""Filter forms for the ledger lists. They are bound to the query string; a value that does
+not validate is reported beside the filters and otherwise ignored."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from accounts.roles import ROLES
+
+from .models import InvoiceStatus
+
+UNASSIGNED = "none"
+
+
+def staff_choices(*, empty_label: str) -> list[tuple[str, str]]:
+    """Active users who hold a role, for "assigned collector" filters."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=ROLES)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+    return [
+        ("", empty_label),
+        (UNASSIGNED, "Unassigned"),
+        *((str(u.pk), u.get_full_name() or u.get_username()) for u in users),
+    ]
+
+
+class FilterForm(forms.Form):
+    """A GET form whose valid fields filter a list and whose invalid ones are dropped."""
+
+    def filters(self) -> dict:
+        self.is_valid()
+        return {name: self.cleaned_data[name] for name in self.fields if name in self.cleaned_data}
+
+    def collector_filter(self, value: str) -> dict:
+        if value == UNASSIGNED:
+            return {"unassigned": True}
+        if value:
+            return {"collector": get_user_model()(pk=int(value))}
+        return {}
+
+
+class CustomerFilterForm(FilterForm):
+    SORTS = [
+        ("name", "Name A–Z"),
+        ("-name", "Name Z–A"),
+        ("-overdue", "Overdue, highest first"),
+        ("overdue", "Overdue, lowest first"),
+    ]
+    FLAGS = [
+        ("", "Any flag"),
+        ("on_hold", "On hold"),
+        ("do_not_contact", "Do not contact"),
+        ("insolvent", "Insolvent"),
+        ("credit_hold", "Credit hold"),
+    ]
+
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        widget=forms.SearchInput(attrs={"placeholder": "Name or external id"}),
+    )
+    collector = forms.ChoiceField(required=False)
+    currency = forms.ChoiceField(required=False)
+    flag = forms.ChoiceField(required=False, choices=FLAGS)
+    has_overdue = forms.BooleanField(required=False, label="Has overdue")
+    sort = forms.ChoiceField(required=False, choices=SORTS)
+
+    def __init__(self, *args, currencies: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["collector"].choices = staff_choices(empty_label="Any collector")
+        self.fields["currency"].choices = [("", "Any currency"), *((c, c) for c in currencies)]
+
+    def filters(self) -> dict:
+        data = super().filters()
+        return {
+            "q": data.get("q", "").strip(),
+            "currency": data.get("currency", ""),
+            "flag": data.get("flag", ""),
+            "has_overdue": data.get("has_overdue", False),
+            "sort": data.get("sort") or "name",
+            **self.collector_filter(data.get("collector", "")),
+        }
+
+
+class InvoiceFilterForm(FilterForm):
+    STATUSES = [
+        ("outstanding", "Outstanding"),
+        *InvoiceStatus.choices,
+        ("all", "All statuses"),
+    ]
+    OVERDUE = [
+        ("", "Any age"),
+        ("not_due", "Not yet due"),
+        ("1_30", "1–30 days overdue"),
+        ("31_60", "31–60 days overdue"),
+        ("61_90", "61–90 days overdue"),
+        ("90_plus", "Over 90 days overdue"),
+    ]
+    SORTS = [("due", "Due date, oldest first"), ("-due", "Due date, newest first")]
+
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        widget=forms.SearchInput(attrs={"placeholder": "Customer, external id or invoice no."}),
+    )
+    status = forms.ChoiceField(required=False, choices=STATUSES)
+    overdue = forms.ChoiceField(required=False, choices=OVERDUE, label="Overdue")
+    currency = forms.ChoiceField(required=False)
+    customer = forms.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
+    )
+    sort = forms.ChoiceField(required=False, choices=SORTS)
+
+    def __init__(self, *args, currencies: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = [("", "Any currency"), *((c, c) for c in currencies)]
+
+    def filters(self) -> dict:
+        data = super().filters()
+        return {
+            "status": data.get("status") or "outstanding",
+            "overdue": data.get("overdue", ""),
+            "q": data.get("q", "").strip(),
+            "currency": data.get("currency", ""),
+            "customer_id": data.get("customer"),
+            "sort": data.get("sort") or "due",
+        }
+
+
+class QueueFilterForm(FilterForm):
+    """Managers and admins may look at any collector's queue."""
+
+    collector = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["collector"].choices = staff_choices(empty_label="Everyone")
+
+    def filters(self) -> dict:
+        return self.collector_filter(super().filters().get("collector", ""))

@@ -1,0 +1,206 @@
+"""The import screens for admins: upload, map columns, preview, confirm, result.
+
+The uploaded file waits between steps under MEDIA_ROOT/imports/<uuid>.csv. The uuid is made
+here, never taken from the client as a path, and a step only opens an upload listed in the
+user's own session."""
+
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.roles import ADMIN, role_required
+
+from .import_forms import MappingForm, UploadForm
+from .importing import ISO_DATE, ImportRejected, import_run
+from .importing.columns import schema_for, suggested_mapping
+from .importing.mappings import column_mapping_for, column_mapping_save
+from .importing.reader import CsvSource
+from .models import ImportBatch
+
+SESSION_KEY = "pending_imports"
+STALE_AFTER_S = 24 * 60 * 60
+NUMERIC_COLUMNS = {"amount"}
+
+
+def _upload_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports"
+
+
+def _upload_path(token) -> Path:
+    return _upload_dir() / f"{uuid.UUID(str(token))}.csv"
+
+
+def _sweep_stale_uploads() -> None:
+    """Uploads abandoned before confirming are removed a day later."""
+    cutoff = time.time() - STALE_AFTER_S
+    for path in _upload_dir().glob("*.csv"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+def _pending(request, token) -> dict:
+    pending = request.session.get(SESSION_KEY, {}).get(str(token))
+    if pending is None or not _upload_path(token).exists():
+        raise Http404("This upload has expired; please upload the file again.")
+    return pending
+
+
+def _save_pending(request, token, pending: dict) -> None:
+    request.session[SESSION_KEY] = {**request.session.get(SESSION_KEY, {}), str(token): pending}
+
+
+def _forget(request, token) -> None:
+    uploads = dict(request.session.get(SESSION_KEY, {}))
+    uploads.pop(str(token), None)
+    request.session[SESSION_KEY] = uploads
+    _upload_path(token).unlink(missing_ok=True)
+
+
+@role_required(ADMIN)
+def import_start(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        _upload_dir().mkdir(parents=True, exist_ok=True)
+        _sweep_stale_uploads()
+        token = uuid.uuid4()
+        upload = form.cleaned_data["file"]
+        with open(_upload_path(token), "wb") as target:
+            for chunk in upload.chunks():
+                target.write(chunk)
+        _save_pending(
+            request,
+            token,
+            {
+                "kind": form.cleaned_data["kind"],
+                "source": form.cleaned_data["source"].strip(),
+                "filename": Path(upload.name).name,
+            },
+        )
+        return redirect("import:map", token=token)
+    batches = ImportBatch.objects.select_related("user")[:50]
+    return render(request, "invoices/import/start.html", {"form": form, "batches": batches})
+
+
+def _read_start(token) -> tuple[list[str] | None, list[str], str]:
+    """The header row and the first data row (shown as a sample), or a problem."""
+    with open(_upload_path(token), "rb") as stream:
+        records = CsvSource(stream).records()
+        first = next(records, None)
+        second = next(records, None)
+    if first is None:
+        return None, [], "The file is empty; it needs a header row."
+    _, header, problem = first
+    if problem:
+        return None, [], f"The header row {problem}."
+    sample = second[1] if second and second[1] else []
+    return header, sample, ""
+
+
+@role_required(ADMIN)
+def import_map(request, token):
+    pending = _pending(request, token)
+    schema = schema_for(pending["kind"])
+    header, sample, problem = _read_start(token)
+    if header is None:
+        _forget(request, token)
+        messages.error(request, f"{pending['filename']}: {problem}")
+        return redirect("import:start")
+    saved = column_mapping_for(kind=schema.kind, source=pending["source"])
+    form = MappingForm(
+        request.POST or None,
+        headers=header,
+        schema=schema,
+        suggestion=pending.get("mapping")
+        or suggested_mapping(header, schema, saved.mapping if saved else {}),
+        initial={
+            "date_format": pending.get("date_format") or (saved.date_format if saved else ISO_DATE)
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        pending["mapping"] = form.cleaned_data["mapping"]
+        pending["date_format"] = form.cleaned_data["date_format"]
+        _save_pending(request, token, pending)
+        if pending["source"]:
+            column_mapping_save(
+                kind=schema.kind,
+                source=pending["source"],
+                mapping=pending["mapping"],
+                date_format=pending["date_format"],
+            )
+        return redirect("import:preview", token=token)
+    return render(
+        request,
+        "invoices/import/map.html",
+        {
+            "form": form,
+            "columns": [
+                (form[name], sample[index] if index < len(sample) else "")
+                for index, name in enumerate(form.column_fields)
+            ],
+            "pending": pending,
+            "schema": schema,
+            "token": token,
+            "remembered": saved is not None,
+        },
+    )
+
+
+def _run(request, token, pending: dict, *, dry_run: bool):
+    with open(_upload_path(token), "rb") as stream:
+        return import_run(
+            kind=pending["kind"],
+            file=stream,
+            filename=pending["filename"],
+            actor=request.user,
+            mapping=pending["mapping"],
+            date_format=pending["date_format"],
+            source=pending["source"],
+            dry_run=dry_run,
+        )
+
+
+@role_required(ADMIN)
+def import_preview(request, token):
+    pending = _pending(request, token)
+    if "mapping" not in pending:
+        return redirect("import:map", token=token)
+    context = {"pending": pending, "token": token}
+    try:
+        result = _run(request, token, pending, dry_run=True)
+    except ImportRejected as exc:
+        context["errors"] = exc.errors
+    else:
+        context["result"] = result
+        context["rows"] = [
+            [row["line"]] + [(row[column], column in NUMERIC_COLUMNS) for column in result.columns]
+            for row in result.preview
+        ]
+    return render(request, "invoices/import/preview.html", context)
+
+
+@require_POST
+@role_required(ADMIN)
+def import_confirm(request, token):
+    pending = _pending(request, token)
+    if "mapping" not in pending:
+        return redirect("import:map", token=token)
+    try:
+        result = _run(request, token, pending, dry_run=False)
+    except ImportRejected as exc:
+        messages.error(request, f"Nothing was imported: {len(exc.errors)} problem(s).")
+        return redirect("import:preview", token=token)
+    _forget(request, token)
+    messages.success(request, f"{result.filename} imported.")
+    return redirect("import:result", pk=result.batch.pk)
+
+
+@role_required(ADMIN)
+def import_result(request, pk):
+    batch = get_object_or_404(ImportBatch.objects.select_related("user"), pk=pk)
+    return render(request, "invoices/import/result.html", {"batch": batch})

@@ -1,0 +1,532 @@
+"""Reads for the ledger screens.
+
+Each page costs a fixed number of queries however many rows sit behind it: lists select
+one page of rows first and then aggregate balances for that page only, so a list over
+100,000 customers never sums a million invoices to show fifty of them."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.paginator import Paginator
+from django.db.models import (
+    Count,
+    DateField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils.functional import cached_property
+
+from audit.selectors import audit_timeline
+
+from .models import (
+    Allocation,
+    CreditNote,
+    Customer,
+    Dispute,
+    DisputeStatus,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+)
+from .money import ZERO
+
+# An invoice with something left to pay: open, or open but paused by a dispute.
+OUTSTANDING = (InvoiceStatus.OPEN, InvoiceStatus.IN_DISPUTE)
+MONEY_OUTPUT = DecimalField(max_digits=14, decimal_places=2)
+
+PAGE_SIZE = 50
+# Counting every match costs more than the page itself once a million invoices sit behind a
+# list; past 20 pages people narrow the filters instead, so we count no further than this.
+COUNT_CAP = 1_000
+
+CUSTOMER_FLAGS = ("on_hold", "do_not_contact", "insolvent", "credit_hold")
+
+# Overdue ranges as (fewest, most) days overdue; None is open-ended.
+OVERDUE_RANGES = {
+    "not_due": (None, 0),
+    "1_30": (1, 30),
+    "31_60": (31, 60),
+    "61_90": (61, 90),
+    "90_plus": (91, None),
+}
+
+
+class DaysLate(Func):
+    """Whole days from a date column to as_of; negative while the date is still ahead."""
+
+    output_field = IntegerField()
+
+    def __init__(self, expression, as_of: date):
+        super().__init__(Value(as_of, output_field=DateField()), expression)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (as_of_sql, as_of_params), (col_sql, col_params) = (
+            compiler.compile(e) for e in self.get_source_expressions()
+        )
+        if connection.vendor == "sqlite":
+            sql = f"CAST(julianday({as_of_sql}) - julianday({col_sql}) AS INTEGER)"
+        else:
+            # PostgreSQL: date minus date is a whole number of days.
+            sql = f"(CAST({as_of_sql} AS date) - {col_sql})"
+        return sql, (*as_of_params, *col_params)
+
+
+def due_between(as_of: date, fewest: int | None, most: int | None) -> Q:
+    """Invoices between fewest and most days overdue, as a due-date range (index friendly)."""
+    condition = Q()
+    if fewest is not None:
+        condition &= Q(due_date__lte=as_of - timedelta(days=fewest))
+    if most is not None:
+        condition &= Q(due_date__gte=as_of - timedelta(days=most))
+    return condition
+
+
+# --- paging -----------------------------------------------------------------------------
+
+
+class CappedPaginator(Paginator):
+    """A Paginator that counts at most COUNT_CAP rows (SELECT COUNT(*) over a LIMIT subquery).
+
+    `is_capped` tells the template to say "1,000+" instead of a total it never computed."""
+
+    def __init__(self, object_list, per_page=PAGE_SIZE, cap=COUNT_CAP, count_queryset=None):
+        super().__init__(object_list, per_page)
+        self.cap = cap
+        # Without the ordering and the annotations, which a count does not need.
+        self.count_queryset = (
+            count_queryset if count_queryset is not None else object_list.order_by().values("pk")
+        )
+
+    @cached_property
+    def count(self):
+        found = self.count_queryset[: self.cap + 1].count()
+        self.is_capped = found > self.cap
+        return min(found, self.cap)
+
+    is_capped = False
+
+
+@dataclass
+class UncountedPage:
+    """One page of a list that is too costly to count: it fetches one row more than it
+    shows to learn whether a next page exists."""
+
+    object_list: list
+    number: int
+    has_next: bool
+    per_page: int = PAGE_SIZE
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+
+def page_number(raw) -> int:
+    """A page number from the query string; anything odd means the first page."""
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), COUNT_CAP // PAGE_SIZE)
+
+
+def uncounted_page(queryset, raw_number, per_page: int = PAGE_SIZE) -> UncountedPage:
+    number = page_number(raw_number)
+    start = (number - 1) * per_page
+    rows = list(queryset[start : start + per_page + 1])
+    return UncountedPage(
+        object_list=rows[:per_page], number=number, has_next=len(rows) > per_page, per_page=per_page
+    )
+
+
+# --- customers --------------------------------------------------------------------------
+
+
+def _sum_of(queryset, field: str):
+    """A correlated subquery summing one column; Coalesce turns no rows into zero.
+
+    SUM goes in as a plain function so that Django adds no GROUP BY to the subquery."""
+    return Coalesce(
+        Subquery(
+            queryset.order_by().annotate(total=Func(F(field), function="SUM")).values("total")[:1],
+            output_field=MONEY_OUTPUT,
+        ),
+        ZERO,
+        output_field=MONEY_OUTPUT,
+    )
+
+
+# A search term matching at most this many customers is resolved to their ids first, so
+# that the list's own query can use its indexes; a broader term is matched in place.
+SEARCH_ID_CAP = 500
+
+
+def customers_matching(q: str, *, prefix: str = "") -> Q:
+    """A filter for customers whose name contains q or whose external id is q; with
+    prefix="customer__" it filters invoices by their customer."""
+    matching = Q(name__icontains=q) | Q(external_id=q)
+    ids = list(
+        Customer.objects.filter(matching)
+        .order_by()
+        .values_list("pk", flat=True)[: SEARCH_ID_CAP + 1]
+    )
+    if len(ids) > SEARCH_ID_CAP:
+        return Q(**{f"{prefix}name__icontains": q}) | Q(**{f"{prefix}external_id": q})
+    return Q(**{f"{prefix}pk__in": ids})
+
+
+def _overdue_invoices(as_of: date) -> Q:
+    return Q(status__in=OUTSTANDING, due_date__lt=as_of)
+
+
+def customers_search(
+    *,
+    as_of: date,
+    q: str = "",
+    collector=None,
+    unassigned: bool = False,
+    currency: str = "",
+    flag: str = "",
+    has_overdue: bool = False,
+) -> QuerySet[Customer]:
+    """Customers matching the list's filters, by name. Collectors come in a second query
+    rather than a join, which would keep the name index from serving the order."""
+    customers = Customer.objects.prefetch_related("collector")
+    if q:
+        customers = customers.filter(customers_matching(q))
+    if unassigned:
+        customers = customers.filter(collector__isnull=True)
+    elif collector is not None:
+        customers = customers.filter(collector=collector)
+    if currency:
+        customers = customers.filter(currency=currency)
+    if flag in CUSTOMER_FLAGS:
+        customers = customers.filter(**{flag: True})
+    if has_overdue:
+        overdue = Invoice.objects.filter(_overdue_invoices(as_of), customer=OuterRef("pk"))
+        customers = customers.filter(Exists(overdue))
+    return customers.order_by("name", "id")
+
+
+def overdue_ranking(customers: QuerySet[Customer], *, as_of: date, descending: bool = True):
+    """Rows of customer_id and overdue_total for the given customers that have anything
+    overdue, largest first (or smallest). Summing the overdue invoices alone, grouped by
+    customer, is far cheaper than a sum per customer over the whole customers table."""
+    invoices = Invoice.objects.filter(_overdue_invoices(as_of))
+    if customers.query.has_filters():
+        invoices = invoices.filter(customer__in=customers.order_by().values("pk"))
+    rows = invoices.order_by().values("customer_id").annotate(overdue_total=Sum("open_balance"))
+    return rows.order_by("-overdue_total" if descending else "overdue_total", "customer_id")
+
+
+def customers_page(*, as_of: date, raw_page, sort: str = "name", **filters):
+    """One page of the customer list, with each customer's balances attached.
+
+    Sorting by overdue balance lists only customers with something overdue."""
+    customers = customers_search(as_of=as_of, **filters)
+    if sort in ("overdue", "-overdue"):
+        rows = overdue_ranking(customers, as_of=as_of, descending=sort == "-overdue")
+        # Counting the customers that have something overdue can stop at the cap; counting
+        # the grouped rows would have to finish the whole sum first.
+        overdue = Invoice.objects.filter(_overdue_invoices(as_of), customer=OuterRef("pk"))
+        counted = customers.filter(Exists(overdue)).order_by().values("pk")
+        page = CappedPaginator(rows, count_queryset=counted).get_page(raw_page)
+        by_pk = Customer.objects.prefetch_related("collector").in_bulk(
+            [row["customer_id"] for row in page.object_list]
+        )
+        page.object_list = [by_pk[row["customer_id"]] for row in page.object_list]
+    else:
+        if sort == "-name":
+            customers = customers.order_by("-name", "-id")
+        page = CappedPaginator(customers).get_page(raw_page)
+    page.object_list = customer_balances(page.object_list, as_of=as_of)
+    return page
+
+
+def customer_balances(customers, *, as_of: date) -> list[Customer]:
+    """Attach open_total, overdue_total and days_late (oldest overdue invoice) to each
+    customer, in one aggregate query over those customers' outstanding invoices."""
+    customers = list(customers)
+    rows = (
+        Invoice.objects.filter(customer_id__in=[c.pk for c in customers], status__in=OUTSTANDING)
+        .order_by()
+        .values("customer_id")
+        .annotate(
+            open_total=Sum("open_balance"),
+            overdue_total=Sum("open_balance", filter=Q(due_date__lt=as_of)),
+            oldest_due=Min("due_date", filter=Q(due_date__lt=as_of)),
+        )
+    )
+    by_customer = {row["customer_id"]: row for row in rows}
+    for customer in customers:
+        row = by_customer.get(customer.pk, {})
+        customer.open_total = row.get("open_total") or ZERO
+        customer.overdue_total = row.get("overdue_total") or ZERO
+        oldest = row.get("oldest_due")
+        customer.days_late = (as_of - oldest).days if oldest else 0
+    return customers
+
+
+def customer_currencies() -> list[str]:
+    return list(Customer.objects.order_by("currency").values_list("currency", flat=True).distinct())
+
+
+@dataclass
+class CustomerTotals:
+    open: Decimal
+    overdue: Decimal
+    disputed: Decimal
+    unallocated_credit: Decimal
+
+
+def customer_totals(customer: Customer, *, as_of: date) -> CustomerTotals:
+    """Open, overdue and disputed balances and unallocated credit, in one query."""
+    outstanding = Invoice.objects.filter(customer=OuterRef("pk"), status__in=OUTSTANDING)
+    row = (
+        Customer.objects.filter(pk=customer.pk)
+        .annotate(
+            t_open=_sum_of(outstanding, "open_balance"),
+            t_overdue=_sum_of(outstanding.filter(due_date__lt=as_of), "open_balance"),
+            t_disputed=_sum_of(
+                Dispute.objects.filter(invoice__customer=OuterRef("pk"), status=DisputeStatus.OPEN),
+                "amount",
+            ),
+            t_paid_in=_sum_of(Payment.objects.filter(customer=OuterRef("pk")), "amount"),
+            t_applied=_sum_of(
+                Allocation.objects.filter(payment__customer=OuterRef("pk")), "amount"
+            ),
+        )
+        .values("t_open", "t_overdue", "t_disputed", "t_paid_in", "t_applied")
+        .get()
+    )
+    return CustomerTotals(
+        open=row["t_open"],
+        overdue=row["t_overdue"],
+        disputed=row["t_disputed"],
+        unallocated_credit=row["t_paid_in"] - row["t_applied"],
+    )
+
+
+def with_days_overdue(invoices, *, as_of: date) -> list[Invoice]:
+    """Attach days_late to each invoice so templates need not call a method with an argument."""
+    invoices = list(invoices)
+    for invoice in invoices:
+        invoice.days_late = invoice.days_overdue(as_of)
+    return invoices
+
+
+@dataclass
+class CustomerPage:
+    customer: Customer
+    totals: CustomerTotals
+    contacts: list
+    open_invoices: list
+    closed_invoices: list
+    open_disputes: list
+    past_disputes: list
+    payments: list
+    credit_notes: list
+    timeline: list
+
+    @property
+    def more_open_invoices(self) -> bool:
+        return len(self.open_invoices) >= CUSTOMER_PAGE_OPEN_LIMIT
+
+
+# Enough for any real account; a customer with more sees the rest in the invoice list.
+CUSTOMER_PAGE_OPEN_LIMIT = 500
+CUSTOMER_PAGE_RECENT_LIMIT = 20
+
+
+def customer_page(customer: Customer, *, as_of: date) -> CustomerPage:
+    """Everything the customer page shows, in a fixed number of queries."""
+    open_invoices = Invoice.objects.filter(customer=customer, status__in=OUTSTANDING).order_by(
+        "due_date", "number"
+    )[:CUSTOMER_PAGE_OPEN_LIMIT]
+    closed_invoices = (
+        Invoice.objects.filter(customer=customer)
+        .exclude(status__in=OUTSTANDING)
+        .order_by("-due_date", "-number")[:CUSTOMER_PAGE_RECENT_LIMIT]
+    )
+    disputes = list(
+        Dispute.objects.filter(invoice__customer=customer)
+        .select_related("invoice", "owner", "credit_note")
+        .order_by("-opened_on", "-id")[:100]
+    )
+    payments = (
+        Payment.objects.filter(customer=customer)
+        .annotate(allocated=Coalesce(Sum("allocations__amount"), ZERO, output_field=MONEY_OUTPUT))
+        .order_by("-received_on", "-id")[:CUSTOMER_PAGE_RECENT_LIMIT]
+    )
+    payments = list(payments)
+    for payment in payments:
+        payment.unallocated = payment.amount - payment.allocated
+    credit_notes = CreditNote.objects.filter(customer=customer).order_by("-issued_on", "-id")[
+        :CUSTOMER_PAGE_RECENT_LIMIT
+    ]
+    return CustomerPage(
+        customer=customer,
+        totals=customer_totals(customer, as_of=as_of),
+        contacts=list(customer.contacts.all()),
+        open_invoices=with_days_overdue(open_invoices, as_of=as_of),
+        closed_invoices=list(closed_invoices),
+        open_disputes=[d for d in disputes if d.is_open],
+        past_disputes=[d for d in disputes if not d.is_open],
+        payments=payments,
+        credit_notes=list(credit_notes),
+        timeline=audit_timeline(customer_id=customer.pk),
+    )
+
+
+# --- invoices ---------------------------------------------------------------------------
+
+INVOICE_STATUS_FILTERS = {
+    "outstanding": Q(status__in=OUTSTANDING),
+    "all": Q(),
+    **{status.value: Q(status=status.value) for status in InvoiceStatus},
+}
+
+
+def invoices_search(
+    *,
+    as_of: date,
+    status: str = "outstanding",
+    overdue: str = "",
+    q: str = "",
+    currency: str = "",
+    customer_id: int | None = None,
+    sort: str = "due",
+) -> QuerySet[Invoice]:
+    """Invoices matching the list's filters. A single status with the due-date order walks
+    the (status, due_date) index, so the default list stays fast on a million rows."""
+    # The page's customers come in a second query: a join would make the database pair
+    # every matching invoice with its customer before it could pick the first fifty.
+    invoices = Invoice.objects.prefetch_related("customer").filter(
+        INVOICE_STATUS_FILTERS.get(status, INVOICE_STATUS_FILTERS["outstanding"])
+    )
+    if overdue in OVERDUE_RANGES:
+        # Only money still owed can be overdue.
+        invoices = invoices.filter(status__in=OUTSTANDING).filter(
+            due_between(as_of, *OVERDUE_RANGES[overdue])
+        )
+    if customer_id is not None:
+        invoices = invoices.filter(customer_id=customer_id)
+    if q:
+        invoices = invoices.filter(
+            Q(number__in={q, q.upper()}) | customers_matching(q, prefix="customer__")
+        )
+    if currency:
+        invoices = invoices.filter(currency=currency)
+    if sort == "-due":
+        return invoices.order_by("-due_date", "-number")
+    return invoices.order_by("due_date", "number")
+
+
+@dataclass
+class InvoicePage:
+    invoice: Invoice
+    allocations: list
+    disputes: list
+    timeline: list
+
+
+def invoice_page(invoice: Invoice, *, as_of: date) -> InvoicePage:
+    invoice.days_late = invoice.days_overdue(as_of)
+    return InvoicePage(
+        invoice=invoice,
+        allocations=list(
+            invoice.allocations.select_related("payment", "credit_note").order_by(
+                "applied_on", "id"
+            )
+        ),
+        disputes=list(invoice.disputes.select_related("owner", "credit_note")),
+        timeline=audit_timeline(invoice_id=invoice.pk),
+    )
+
+
+# --- the collector's queue --------------------------------------------------------------
+
+
+def customers_in_queue(*, as_of: date, collector=None, unassigned: bool = False):
+    """Customers with overdue money to chase, most worth chasing first, as rows of
+    customer_id, overdue_total, overdue_count, oldest_due and weight.
+
+    The weight is the sum of each overdue invoice's balance times its days late: the overdue
+    balance weighted by how late it is. Invoices in dispute are left out, as dunning leaves
+    them alone. The dunning engine replaces this ranking."""
+    invoices = Invoice.objects.filter(status=InvoiceStatus.OPEN, due_date__lt=as_of)
+    if unassigned:
+        invoices = invoices.filter(customer__collector__isnull=True)
+    elif collector is not None:
+        invoices = invoices.filter(customer__collector=collector)
+    # Grouping the invoices alone, without the customers' columns, keeps the sort small.
+    return (
+        invoices.order_by()
+        .values("customer_id")
+        .annotate(
+            overdue_total=Sum("open_balance"),
+            overdue_count=Count("id"),
+            oldest_due=Min("due_date"),
+            weight=Sum(
+                ExpressionWrapper(
+                    F("open_balance") * DaysLate(F("due_date"), as_of), output_field=MONEY_OUTPUT
+                )
+            ),
+        )
+        .order_by("-weight", "customer_id")
+    )
+
+
+def queue_page(*, as_of: date, raw_page, collector=None, unassigned: bool = False):
+    """One page of the queue as customers carrying their queue figures. Uncounted: counting
+    a grouped query would cost the whole aggregate a second time."""
+    page = uncounted_page(
+        customers_in_queue(as_of=as_of, collector=collector, unassigned=unassigned), raw_page
+    )
+    customers = Customer.objects.select_related("collector").in_bulk(
+        [row["customer_id"] for row in page.object_list]
+    )
+    ranked = []
+    for row in page.object_list:
+        customer = customers[row["customer_id"]]
+        customer.overdue_total = row["overdue_total"]
+        customer.overdue_count = row["overdue_count"]
+        customer.days_late = (as_of - row["oldest_due"]).days
+        ranked.append(customer)
+    page.object_list = ranked
+    return page

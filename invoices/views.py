@@ -1,0 +1,122 @@
+"""The ledger screens: queue, customers and invoices. Read-only for now; each list answers
+an htmx request with just its table so filtering does not reload the page."""
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from accounts.roles import COLLECTOR, MANAGER, has_role, role_required
+
+from .forms import CustomerFilterForm, InvoiceFilterForm, QueueFilterForm
+from .models import Customer, Invoice
+from .selectors import (
+    CappedPaginator,
+    customer_currencies,
+    customer_page,
+    customers_page,
+    invoice_page,
+    invoices_search,
+    queue_page,
+    with_days_overdue,
+)
+
+
+def wants_partial(request: HttpRequest) -> bool:
+    """An htmx swap of the results; a history restore or a boosted link needs the full page."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.history_restore_request and not htmx.boosted
+
+
+def render_list(request, *, page_template: str, partial_template: str, context: dict):
+    template = partial_template if wants_partial(request) else page_template
+    response = render(request, template, context)
+    # The same URL answers with a fragment or a whole page; caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@role_required(COLLECTOR)
+@require_GET
+def queue(request):
+    as_of = timezone.localdate()
+    form = None
+    if has_role(request.user, MANAGER):
+        form = QueueFilterForm(request.GET)
+        scope = form.filters()
+    else:
+        # A collector works their own customers.
+        scope = {"collector": request.user}
+    page = queue_page(as_of=as_of, raw_page=request.GET.get("page"), **scope)
+    return render_list(
+        request,
+        page_template="invoices/queue.html",
+        partial_template="invoices/_queue_table.html",
+        context={"form": form, "page": page, "as_of": as_of},
+    )
+
+
+@role_required(COLLECTOR)
+@require_GET
+def customer_list(request):
+    as_of = timezone.localdate()
+    form = CustomerFilterForm(request.GET, currencies=customer_currencies())
+    filters = form.filters()
+    page = customers_page(as_of=as_of, raw_page=request.GET.get("page"), **filters)
+    return render_list(
+        request,
+        page_template="invoices/customer_list.html",
+        partial_template="invoices/_customer_table.html",
+        context={"form": form, "page": page, "sort": filters["sort"], "as_of": as_of},
+    )
+
+
+@role_required(COLLECTOR)
+@require_GET
+def customer_detail(request, pk: int):
+    customer = get_object_or_404(Customer.objects.select_related("collector"), pk=pk)
+    as_of = timezone.localdate()
+    return render(
+        request,
+        "invoices/customer_detail.html",
+        {"view": customer_page(customer, as_of=as_of), "customer": customer, "as_of": as_of},
+    )
+
+
+@role_required(COLLECTOR)
+@require_GET
+def invoice_list(request):
+    as_of = timezone.localdate()
+    form = InvoiceFilterForm(request.GET, currencies=customer_currencies())
+    filters = form.filters()
+    customer = None
+    if filters["customer_id"]:
+        customer = Customer.objects.filter(pk=filters["customer_id"]).first()
+    paginator = CappedPaginator(invoices_search(as_of=as_of, **filters))
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = with_days_overdue(page.object_list, as_of=as_of)
+    return render_list(
+        request,
+        page_template="invoices/invoice_list.html",
+        partial_template="invoices/_invoice_table.html",
+        context={
+            "form": form,
+            "page": page,
+            "customer": customer,
+            "sort": filters["sort"],
+            "as_of": as_of,
+        },
+    )
+
+
+@role_required(COLLECTOR)
+@require_GET
+def invoice_detail(request, pk: int):
+    invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
+    as_of = timezone.localdate()
+    return render(
+        request,
+        "invoices/invoice_detail.html",
+        {"view": invoice_page(invoice, as_of=as_of), "invoice": invoice, "as_of": as_of},
+    )

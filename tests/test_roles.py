@@ -1,0 +1,186 @@
+"""Every URL of the project and the least role that may open it.
+
+A URL missing from ROUTES fails test_every_url_has_an_entry: decide who may open a new page
+when you add it. Roles nest: an Admin may do all a Manager may, a Manager all a Collector may.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.views.static import serve
+
+from accounts.roles import ADMIN, COLLECTOR, MANAGER
+from invoices.tests.factories import InvoiceFactory
+
+PUBLIC = "public"  # no login needed
+ANY_USER = "any user"  # logged in, with or without a role
+RANKS = [COLLECTOR, MANAGER, ADMIN]
+
+
+@dataclass(frozen=True)
+class Route:
+    minimum: str
+    method: str = "get"
+    data: dict = field(default_factory=dict)
+    ok: int = 200
+    # Another helper's pages whose arguments this test cannot know: the right role must
+    # simply not be refused (it may get a redirect to the first step, or a 404).
+    lenient: bool = False
+
+
+ROUTES = {
+    "login": Route(PUBLIC),
+    "logout": Route(PUBLIC, method="post", ok=302),
+    "password_change": Route(ANY_USER),
+    "password_change_done": Route(ANY_USER),
+    "home": Route(COLLECTOR, ok=302),
+    "queue": Route(COLLECTOR),
+    "customer_list": Route(COLLECTOR),
+    "customer_detail": Route(COLLECTOR),
+    "invoice_list": Route(COLLECTOR),
+    "invoice_detail": Route(COLLECTOR),
+    "reports:dashboard": Route(MANAGER),
+    "settings": Route(ADMIN),
+    "user_new": Route(ADMIN),
+    "user_role": Route(ADMIN, method="post", data={"role": COLLECTOR}, ok=302),
+    "user_active": Route(ADMIN, method="post", data={"active": "0"}, ok=302),
+    "import:start": Route(ADMIN, lenient=True),
+    "import:map": Route(ADMIN, lenient=True),
+    "import:preview": Route(ADMIN, lenient=True),
+    "import:confirm": Route(ADMIN, method="post", lenient=True),
+    "import:result": Route(ADMIN, lenient=True),
+}
+# Owned by the import screens, which may not all exist yet.
+OPTIONAL = {name for name in ROUTES if name.startswith("import:")}
+
+
+def project_urls():
+    """(name, pattern) for every URL pattern outside the Django admin and static files."""
+
+    def walk(patterns, namespace, prefix):
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                if entry.namespace == "admin" or route.startswith("admin/"):
+                    continue
+                inner = ":".join(filter(None, [namespace, entry.namespace]))
+                yield from walk(entry.url_patterns, inner, route)
+            elif isinstance(entry, URLPattern) and entry.callback is not serve:
+                name = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name
+                yield name, entry
+
+    return list(walk(get_resolver().url_patterns, "", ""))
+
+
+def test_every_url_has_an_entry():
+    found = project_urls()
+    unnamed = [str(entry.pattern) for name, entry in found if not name]
+    unlisted = sorted(name for name, _entry in found if name and name not in ROUTES)
+    assert not unnamed, f"Give these URL patterns a name and a ROUTES entry: {unnamed}"
+    assert not unlisted, f"Add these URLs to ROUTES with their minimum role: {unlisted}"
+
+
+def test_every_listed_url_of_ours_exists():
+    names = {name for name, _entry in project_urls()}
+    missing = sorted(set(ROUTES) - OPTIONAL - names)
+    assert not missing, f"ROUTES lists URLs that no longer exist: {missing}"
+
+
+@pytest.fixture
+def world(db, django_user_model):
+    """Objects for URLs that take an id."""
+    invoice = InvoiceFactory()
+    target = django_user_model.objects.create_user(username="target", password="pw-target")
+    target.groups.add(Group.objects.get(name=COLLECTOR))
+    return {"customer": invoice.customer, "invoice": invoice, "user": target}
+
+
+def _kwargs(name, world):
+    known = {
+        "customer_detail": {"pk": world["customer"].pk},
+        "invoice_detail": {"pk": world["invoice"].pk},
+        "user_role": {"pk": world["user"].pk},
+        "user_active": {"pk": world["user"].pk},
+    }
+    if name in known:
+        return known[name]
+    entry = dict(project_urls())[name]
+    dummy = {"int": 1, "uuid": uuid.uuid4(), "path": "x"}
+    return {
+        key: dummy.get(type(converter).__name__.replace("Converter", "").lower(), "x")
+        for key, converter in entry.pattern.converters.items()
+    }
+
+
+def _request(client, name, world):
+    if name not in dict(project_urls()):
+        if name in OPTIONAL:
+            pytest.skip(f"{name} does not exist yet")
+        pytest.fail(f"{name} is in ROUTES but not in the URL configuration")
+    route = ROUTES[name]
+    url = reverse(name, kwargs=_kwargs(name, world))
+    return getattr(client, route.method)(url, route.data)
+
+
+def _user_for(role, collector, manager, admin_user):
+    return {COLLECTOR: collector, MANAGER: manager, ADMIN: admin_user}[role]
+
+
+GUARDED = [name for name, route in ROUTES.items() if route.minimum != PUBLIC]
+ROLE_GUARDED = [name for name, route in ROUTES.items() if route.minimum in RANKS]
+BELOW_MINIMUM = [
+    (name, role) for name in ROLE_GUARDED for role in RANKS[: RANKS.index(ROUTES[name].minimum)]
+]
+
+
+@pytest.mark.parametrize("name", GUARDED)
+def test_anonymous_visitors_are_sent_to_log_in(client, world, name):
+    response = _request(client, name, world)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", ROLE_GUARDED)
+def test_a_user_without_a_role_is_refused(client, world, no_role_user, name):
+    client.force_login(no_role_user)
+
+    assert _request(client, name, world).status_code == 403
+
+
+@pytest.mark.parametrize(("name", "role"), BELOW_MINIMUM)
+def test_a_role_below_the_minimum_is_refused(
+    client, world, collector, manager, admin_user, name, role
+):
+    client.force_login(_user_for(role, collector, manager, admin_user))
+
+    assert _request(client, name, world).status_code == 403
+
+
+@pytest.mark.parametrize("name", list(ROUTES))
+def test_the_minimum_role_gets_in(
+    client, world, collector, manager, admin_user, no_role_user, name
+):
+    route = ROUTES[name]
+    if route.minimum in RANKS:
+        client.force_login(_user_for(route.minimum, collector, manager, admin_user))
+    elif route.minimum == ANY_USER:
+        client.force_login(no_role_user)
+
+    response = _request(client, name, world)
+
+    if route.lenient:
+        assert response.status_code not in (403, 405) and response.status_code < 500
+        assert not (response.status_code == 302 and response.url.startswith(reverse("login")))
+    else:
+        assert response.status_code == route.ok
+
+
+@pytest.mark.parametrize("name", [n for n in ROLE_GUARDED if not ROUTES[n].lenient])
+def test_the_view_declares_the_same_minimum_role(name):
+    entry = dict(project_urls())[name]
+
+    assert getattr(entry.callback, "minimum_role", None) == ROUTES[name].minimum
