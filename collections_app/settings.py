@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "invoices",
     "accounts",
     "reports",
+    "dunning",
 ]
 
 MIDDLEWARE = [

@@ -118,6 +118,8 @@ class Contact(models.Model):
     is_primary = models.BooleanField(default=False)
     email_opt_out = models.BooleanField(default=False)
     phone_opt_out = models.BooleanField(default=False)
+    # Set when mail to this address bounced: automated mail skips it until someone fixes it.
+    email_bounced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-is_primary", "role", "name", "id"]

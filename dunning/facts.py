@@ -1,0 +1,84 @@
+"""Plain facts the pure engine plans from, and the plan it returns. No ORM in here."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceFact:
+    id: int
+    number: str
+    due_date: dt.date
+    balance: Decimal  # open balance, > 0
+    disputed: bool = False  # an open dispute takes this invoice (only) out of dunning
+    promised_until: dt.date | None = None  # an open promise naming this invoice: date + grace
+
+
+@dataclass(frozen=True)
+class StepFact:
+    position: int  # 1-based, order of the ladder
+    name: str
+    offset_days: int  # from the driving invoice's due date; negative = before
+    channel: str  # dunning.models.Channel values: email, phone, letter, legal, task
+    min_balance: Decimal = Decimal("0")
+    business_days_only: bool = True
+    id: int | None = None  # PolicyStep pk, carried through for the shell
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The organisation's contact rules, applied in the customer's time zone."""
+
+    business_weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday = 0
+    holidays: frozenset[dt.date] = frozenset()
+    window_start: dt.time = dt.time(9, 0)  # automated email sending window, local time
+    window_end: dt.time = dt.time(17, 0)
+    phone_start: dt.time = dt.time(8, 0)  # phone tasks, and every channel for consumers
+    phone_end: dt.time = dt.time(21, 0)
+    min_interval: dt.timedelta = dt.timedelta(days=3)  # between automated messages
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    customer_id: int
+    timezone: str  # IANA name
+    debtor_type: str = "business"  # or "consumer": the stricter profile
+    currency: str = "GBP"
+    invoices: tuple[InvoiceFact, ...] = ()  # every invoice with an open balance
+    on_hold: bool = False
+    hold_until: dt.date | None = None  # manual hold ends after this date (None = open-ended)
+    hold_reason: str = ""
+    do_not_contact: bool = False
+    insolvent: bool = False
+    account_promise_until: dt.date | None = None  # whole-account promise: date + grace
+    broken_promise: bool = False  # a promise was broken: escalation resumes (flag only)
+    plan_active: bool = False  # an active payment plan whose instalments are met
+    chase_cycle: int | None = None  # the active chase, if any
+    steps_done: frozenset[int] = frozenset()  # positions already touched in the active chase
+    last_automated_at: dt.datetime | None = None  # last automated message (any chase), UTC
+    calls: tuple[dt.datetime, ...] = ()  # phone tasks planned or made, last 7 days, UTC
+    last_conversation_at: dt.datetime | None = None  # last call where we spoke with them, UTC
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    step: StepFact
+    invoice_ids: tuple[int, ...]  # every eligible invoice the message covers, oldest first
+    total: Decimal
+    due_at: dt.datetime  # UTC, aware: the earliest moment every rule allows
+    reason: str  # human-readable: why this step, for these invoices, at this moment
+    skip: bool = False  # conditions not met (e.g. below min balance): record and move on
+
+
+@dataclass(frozen=True)
+class CustomerPlan:
+    customer_id: int
+    action: PlannedAction | None  # the next step; due now when action.due_at <= as_of
+    explanation: str  # always set: what happens next and why not sooner, or why nothing
+    paused_by: tuple[str, ...] = ()  # holds in force, in words
+    close_chase: bool = False  # nothing open any more: the active chase ends
+    eligible_invoice_ids: tuple[int, ...] = field(default=())
+
+    def due(self, as_of: dt.datetime) -> bool:
+        return self.action is not None and self.action.due_at <= as_of

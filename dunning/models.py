@@ -1,0 +1,384 @@
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from invoices.models import MONEY, Contact, Customer, Invoice
+
+USER = settings.AUTH_USER_MODEL
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone task"
+    LETTER = "letter", "Letter"
+    LEGAL = "legal", "Legal referral"
+    TASK = "task", "Internal task"
+
+
+class DunningSettings(models.Model):
+    """The organisation's contact rules: one row (DunningSettings.current())."""
+
+    window_start = models.TimeField(default=dt.time(9, 0), help_text="Emails go out from")
+    window_end = models.TimeField(default=dt.time(17, 0), help_text="Emails go out until")
+    phone_start = models.TimeField(default=dt.time(8, 0))
+    phone_end = models.TimeField(default=dt.time(21, 0))
+    business_days = models.CharField(
+        max_length=13, default="0,1,2,3,4", help_text="Weekdays, Monday = 0"
+    )
+    holiday_country = models.CharField(max_length=2, default="GB", blank=True)
+    holiday_subdivision = models.CharField(max_length=10, blank=True)
+    min_interval_days = models.PositiveSmallIntegerField(
+        default=3, help_text="At most one automated message per customer within this many days"
+    )
+    promise_grace_days = models.PositiveSmallIntegerField(default=3)
+    plan_grace_days = models.PositiveSmallIntegerField(default=3)
+    schedule_minutes = models.PositiveSmallIntegerField(default=15)
+
+    def __str__(self):
+        return "Dunning settings"
+
+    @classmethod
+    def current(cls) -> "DunningSettings":
+        row, _ = cls.objects.get_or_create(pk=1)
+        return row
+
+    @property
+    def business_weekdays(self) -> frozenset[int]:
+        return frozenset(int(d) for d in self.business_days.split(",") if d.strip())
+
+
+class Policy(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="policy_one_default"
+            )
+        ]
+        verbose_name_plural = "policies"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def current_version(self) -> "PolicyVersion | None":
+        return self.versions.order_by("-number").first()
+
+
+class PolicyVersion(models.Model):
+    """An immutable set of steps. Editing a policy creates the next version; a chase stays
+    on the version it started on until an admin moves it."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["policy", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "number"], name="policy_version_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.policy.name} v{self.number}"
+
+
+class PolicyStep(models.Model):
+    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="steps")
+    position = models.PositiveSmallIntegerField(help_text="1 for the first step")
+    name = models.CharField(max_length=100)
+    offset_days = models.IntegerField(help_text="Days from the due date; negative = before")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    template = models.CharField(max_length=100, help_text="Template key, e.g. friendly_reminder")
+    min_balance = models.DecimalField(**MONEY, default=0)
+    business_days_only = models.BooleanField(default=True)
+    use_escalation_contact = models.BooleanField(
+        default=False, help_text="Address the escalation contact rather than accounts payable"
+    )
+    response_deadline_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Letters: business days given to pay"
+    )
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="policy_step_position")
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.name} ({self.offset_days:+d} days, {self.channel})"
+
+
+class CustomerPolicy(models.Model):
+    """Which policy chases a customer; customers without a row use the default policy."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="dunning")
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="customers")
+
+    def __str__(self):
+        return f"{self.customer} → {self.policy}"
+
+
+class ChaseStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CLOSED = "closed", "Closed"
+
+
+class Chase(models.Model):
+    """One cycle of chasing a customer: from the first step until nothing is overdue."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="chases")
+    cycle = models.PositiveIntegerField()
+    policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=ChaseStatus.choices, default=ChaseStatus.ACTIVE
+    )
+    started_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["customer", "-cycle"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "cycle"], name="chase_cycle_unique"),
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(status="active"), name="chase_one_active"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Chase {self.cycle} of {self.customer}"
+
+
+class TouchStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # planned, waiting for delivery
+    SENDING = "sending", "Sending"  # claimed by a worker
+    SENT = "sent", "Sent"  # the backend accepted it
+    DELIVERED = "delivered", "Delivered"
+    BOUNCED = "bounced", "Bounced"
+    COMPLAINED = "complained", "Complained"
+    FAILED = "failed", "Failed"  # gave up; shown in the UI
+    SKIPPED = "skipped", "Skipped"  # the step's conditions were not met; the chase moves on
+    CANCELLED = "cancelled", "Cancelled"  # paid, disputed or paused before delivery
+    DONE = "done", "Done"  # tasks created (phone, referral, internal)
+
+
+class Touch(models.Model):
+    """One contact attempt or collection action. `key` makes planning idempotent:
+    one touch per customer, chase cycle and step."""
+
+    key = models.CharField(max_length=100, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="touches")
+    chase = models.ForeignKey(
+        Chase, null=True, blank=True, on_delete=models.PROTECT, related_name="touches"
+    )
+    step = models.ForeignKey(
+        PolicyStep, null=True, blank=True, on_delete=models.PROTECT, related_name="touches"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(
+        max_length=12, choices=TouchStatus.choices, default=TouchStatus.PENDING
+    )
+    automated = models.BooleanField(default=True)
+    scheduled_for = models.DateTimeField()
+    reason = models.TextField(blank=True)
+    invoices = models.JSONField(
+        default=list, blank=True, help_text="[{id, number, due_date, balance}] at planning"
+    )
+    total = models.DecimalField(**MONEY, default=0)
+    currency = models.CharField(max_length=3)
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="touches"
+    )
+    to_email = models.EmailField(blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    esp_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "scheduled_for"], name="touch_status_due"),
+            models.Index(fields=["customer", "created_at"], name="touch_customer_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} to {self.customer_id} ({self.status})"
+
+
+class TaskKind(models.TextChoices):
+    CALL = "call", "Phone call"
+    FIX_CONTACT = "fix_contact", "Fix a contact"
+    REFERRAL = "referral", "Legal referral to approve"
+    INTERNAL = "internal", "Internal task"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class CallOutcome(models.TextChoices):
+    PROMISE = "promise", "Promise to pay"
+    DISPUTE = "dispute", "Dispute"
+    PLAN_REQUESTED = "plan_requested", "Plan requested"
+    SPOKE = "spoke", "Spoke, no commitment"
+    NO_ANSWER = "no_answer", "No answer"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+    CALL_BACK = "call_back", "Call back later"
+
+
+# Outcomes where the collector spoke with the debtor: for consumers no further call for
+# seven days afterwards (Regulation F, 12 CFR 1006.14).
+CONVERSATION_OUTCOMES = {
+    CallOutcome.PROMISE,
+    CallOutcome.DISPUTE,
+    CallOutcome.PLAN_REQUESTED,
+    CallOutcome.SPOKE,
+}
+
+
+class Task(models.Model):
+    """Work for a person: a call to make, a contact to fix, a referral to approve."""
+
+    kind = models.CharField(max_length=12, choices=TaskKind.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tasks")
+    touch = models.ForeignKey(
+        Touch, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
+    )
+    assigned_to = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="dunning_tasks"
+    )
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+    due_at = models.DateTimeField()
+    window_end = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    outcome = models.CharField(max_length=16, choices=CallOutcome.choices, blank=True)
+    notes = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["assigned_to", "status", "due_at"], name="task_queue")]
+
+    def __str__(self):
+        return self.title
+
+
+class HoldStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    KEPT = "kept", "Kept"
+    BROKEN = "broken", "Broken"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PromiseToPay(models.Model):
+    """The customer's word to pay an amount by a date; pauses dunning until the date plus
+    grace. No invoices listed means the whole account."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="promises")
+    invoices = models.ManyToManyField(Invoice, blank=True, related_name="promises")
+    amount = models.DecimalField(**MONEY)
+    promised_for = models.DateField()
+    grace_days = models.PositiveSmallIntegerField(default=3)
+    status = models.CharField(max_length=10, choices=HoldStatus.choices, default=HoldStatus.OPEN)
+    made_on = models.DateField()
+    resolved_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-promised_for", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="promise_amount_positive")
+        ]
+
+    def __str__(self):
+        return f"Promise of {self.amount} by {self.promised_for}"
+
+    @property
+    def holds_until(self) -> dt.date:
+        return self.promised_for + dt.timedelta(days=self.grace_days)
+
+
+class PlanStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    BROKEN = "broken", "Broken"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PaymentPlan(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="plans")
+    status = models.CharField(max_length=10, choices=PlanStatus.choices, default=PlanStatus.ACTIVE)
+    agreed_on = models.DateField()
+    grace_days = models.PositiveSmallIntegerField(default=3)
+    note = models.TextField(blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-agreed_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(status="active"), name="plan_one_active"
+            )
+        ]
+
+    def __str__(self):
+        return f"Payment plan for {self.customer} from {self.agreed_on}"
+
+
+class Instalment(models.Model):
+    plan = models.ForeignKey(PaymentPlan, on_delete=models.CASCADE, related_name="instalments")
+    due_date = models.DateField()
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["plan", "due_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="instalment_amount_positive")
+        ]
+
+    def __str__(self):
+        return f"{self.amount} due {self.due_date}"
+
+
+class DeliveryEvent(models.Model):
+    """An ESP tracking event, stored once: webhooks can arrive twice and out of order."""
+
+    event_id = models.CharField(max_length=200, unique=True)
+    touch = models.ForeignKey(
+        Touch, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    event_type = models.CharField(max_length=30)
+    recipient = models.CharField(max_length=254, blank=True)
+    occurred_at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.event_type} {self.event_id}"
