@@ -78,21 +78,27 @@ def canonical_json(value) -> str:
 
 
 def chain_hash(
-    *, prev_hash, at, actor_id, actor_label, action, customer_id, invoice_id, summary, data
+    *,
+    prev_hash,
+    at,
+    actor_id,
+    actor_label,
+    action,
+    customer_id,
+    invoice_id,
+    summary,
+    data=None,
+    data_json: str | None = None,
 ) -> str:
-    # data goes through a JSON round trip first so that the hash is computed over exactly
-    # what the database hands back later (Decimals become strings, dates ISO text).
-    payload = canonical_json(
-        [
-            prev_hash,
-            at,
-            actor_id,
-            actor_label,
-            action,
-            customer_id,
-            invoice_id,
-            summary,
-            json.loads(canonical_json(data)),
-        ]
+    """The event's hash. data_json: data already through canonical_json (saves a pass)."""
+    if data_json is None:
+        data_json = canonical_json(data)
+    # The hash covers data as the database hands it back later (Decimals become strings,
+    # dates ISO text): that is its canonical JSON, since re-serialising parsed canonical
+    # JSON gives the same text. So the text is spliced in as the list's last item, which
+    # equals canonical_json([..., json.loads(data_json)]) without the round trip.
+    head = canonical_json(
+        [prev_hash, at, actor_id, actor_label, action, customer_id, invoice_id, summary]
     )
+    payload = f"{head[:-1]},{data_json}]"
     return hashlib.sha256(payload.encode()).hexdigest()

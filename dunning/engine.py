@@ -5,38 +5,439 @@ Rules (PRODUCT.md "Rules the engine always keeps", LEGAL.md):
   open-ended), an active payment plan being met, an open whole-account promise (until its
   date + grace). Each pause names itself in paused_by and in the explanation.
 - Per-invoice pauses: an open dispute, an open promise naming the invoice (until date +
-  grace). Other invoices of the same customer are still chased.
+  grace). Other invoices of the same customer are still chased (the reason names what is
+  left out); paused_by lists these only when every open invoice is paused.
 - Eligible invoices = open, not paused. The step is driven by the OLDEST eligible invoice:
   days = customer-local date(as_of) - its due date.
 - Steps advance one at a time in ladder order: the next step is the first position after
   the highest one done in this chase (no step is ever skipped because a partial payment
   moved the oldest date). Exception: steps with a negative offset (before due) are passed
-  over once the driving invoice is already due. The next step is due once days >=
+  over once the driving invoice is overdue (days >= 1). The next step is due once days >=
   its offset_days.
 - One message per customer per step: it covers every eligible invoice with
   days_overdue >= min(offset, 1) (for a pre-due step: those coming due within |offset| days
   too), oldest first, and their total.
 - Below the step's min_balance: the action is planned with skip=True (recorded and passed).
+- A legal referral also waits until the day after the final demand's deadline
+  (demand_deadline), whatever its offset says.
 - Timing (in the customer's time zone, returned in UTC): business_days_only -> a business
   day (weekday in business_weekdays, not a holiday); email/letter -> inside the sending
   window; phone -> inside phone_start..phone_end; consumers -> every channel inside
   phone_start..phone_end as well; never sooner than last_automated_at + min_interval for
   automated messages (email, letter); consumers' calls: at most 7 in any 7 days and none
   within 7 days after last_conversation_at. DST gaps and folds are handled (an instant
-  that does not exist moves to the next valid one).
-- close_chase when the customer has no open invoice at all.
+  that does not exist moves to the next valid one). Windows are half-open: [start, end).
+- close_chase when the customer has no open invoice at all, or when nothing is overdue any
+  more after the chase went past the due date (the next overdue invoice starts a new chase,
+  from the top of the ladder).
 - explanation: for a customer with nothing due, when the next step will be and why not
-  sooner (e.g. "Second reminder on 12 Mar 09:00 Europe/London: the oldest invoice
-  INV-1 is 5 days overdue and this step waits until 7; the last message went out on ...").
+  sooner (e.g. "Next: Second reminder by email on Thu 12 Mar 09:00 (Europe/London). Not
+  sooner because: the oldest invoice INV-1 is 5 days overdue and this step waits until 7
+  days; ...").
 """
 
 import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from .facts import Calendar, CustomerFacts, CustomerPlan, StepFact
+from .calendar import MIDNIGHT, local_to_utc, next_allowed, zone
+from .facts import Calendar, CustomerFacts, CustomerPlan, InvoiceFact, PlannedAction, StepFact
+
+CONSUMER = "consumer"
+AUTOMATED = frozenset({"email", "letter"})  # messages that count against min_interval
+CONTACT = frozenset({"email", "letter", "phone"})  # channels that reach the debtor
+CONSUMER_CALL_CAP = 7  # Regulation F 1006.14: more than 7 calls in 7 days is presumed harassment
+CONSUMER_CALL_PERIOD = dt.timedelta(days=7)
+CONSUMER_QUIET_AFTER_CONVERSATION = dt.timedelta(days=7)
+LISTED_INVOICES = 5  # invoice numbers named in a reason before "and N more"
+
+CHANNEL_PHRASE = {
+    "email": "by email",
+    "letter": "by letter",
+    "phone": "as a phone task",
+    "legal": "as a legal referral for approval",
+    "task": "as an internal task",
+}
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def plan_customer(
     facts: CustomerFacts, steps: tuple[StepFact, ...], calendar: Calendar, as_of: dt.datetime
 ) -> CustomerPlan:
-    """Plan the next action for one customer as of an aware UTC moment."""
-    raise NotImplementedError
+    """Plan the next action for one customer as of an aware moment (returned times are UTC).
+
+    The plan always carries an explanation a collector can read; when an action is planned
+    but not yet due, the explanation says when it will be and why not sooner.
+    """
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    tz = zone(facts.timezone)
+    today = as_of.astimezone(tz).date()
+    cid = facts.customer_id
+
+    if not facts.invoices:
+        return CustomerPlan(cid, None, "Nothing to chase: no open invoices.", close_chase=True)
+
+    ladder = sorted(steps, key=_position)
+    done = max(facts.steps_done, default=0)
+    if _chase_is_over(facts, ladder, done, today):
+        return CustomerPlan(
+            cid,
+            None,
+            "Chase closed: nothing is overdue any more; "
+            "the next overdue invoice starts a new chase from the first step.",
+            close_chase=True,
+        )
+
+    account_pauses, resumes_on = _account_pauses(facts, today)
+    eligible: list[InvoiceFact] = []
+    invoice_pauses: list[str] = []
+    for inv in sorted(facts.invoices, key=_age):
+        if inv.disputed:
+            invoice_pauses.append(f"open dispute on {inv.number}")
+        elif inv.promised_until is not None and inv.promised_until >= today:
+            invoice_pauses.append(
+                f"promise to pay on {inv.number} until {_date(inv.promised_until, today)}"
+            )
+        else:
+            eligible.append(inv)
+    eligible_ids = tuple(inv.id for inv in eligible)
+
+    if account_pauses:
+        text = f"Paused: {'; '.join(account_pauses)}."
+        if resumes_on is not None:
+            text += f" Chasing resumes on {_date(resumes_on, today, weekday=True)}."
+        paused_by = tuple(account_pauses + invoice_pauses)
+        return CustomerPlan(cid, None, text, paused_by, eligible_invoice_ids=eligible_ids)
+    if not eligible:
+        return CustomerPlan(
+            cid,
+            None,
+            f"Paused: every open invoice is on hold ({'; '.join(invoice_pauses)}).",
+            tuple(invoice_pauses),
+        )
+
+    driver = eligible[0]
+    days = (today - driver.due_date).days
+    step = _next_step(ladder, done, overdue=days >= 1)
+    if step is None:
+        text = (
+            f"Ladder complete: every step has been taken in this chase; the oldest invoice "
+            f"{driver.number} is {_days_overdue(days)}. A collector decides what happens next."
+        )
+        return CustomerPlan(cid, None, text, eligible_invoice_ids=eligible_ids)
+
+    return _plan_step(facts, step, ladder, calendar, as_of, tz, today, eligible, invoice_pauses)
+
+
+def _plan_step(
+    facts: CustomerFacts,
+    step: StepFact,
+    ladder: list[StepFact],
+    calendar: Calendar,
+    as_of: dt.datetime,
+    tz: ZoneInfo,
+    today: dt.date,
+    eligible: list[InvoiceFact],
+    invoice_pauses: list[str],
+) -> CustomerPlan:
+    cid = facts.customer_id
+    driver = eligible[0]
+    days = (today - driver.due_date).days
+    offset_day = driver.due_date + dt.timedelta(days=step.offset_days)
+    step_day = offset_day
+    why: list[str] = []
+    if offset_day > today:
+        why.append(_waiting_for_offset(driver, days, step.offset_days))
+    deadline = facts.demand_deadline
+    if step.channel == "legal" and deadline is not None and deadline >= max(today, step_day):
+        # Rule 6: a referral only once the final demand's deadline has passed, even when
+        # the ladder ran late and the offset alone would allow it sooner.
+        step_day = deadline + dt.timedelta(days=1)
+        why.append(f"the final demand gives them until {_date(deadline, today, weekday=True)}")
+    day_start = local_to_utc(step_day, MIDNIGHT, tz) if step_day > today else as_of
+    earliest = max(as_of, day_start)
+
+    covered = _covered(eligible, max(today, step_day), step.offset_days)
+    total = sum((inv.balance for inv in covered), Decimal("0"))
+    if total < step.min_balance:
+        # A skipped step contacts nobody: no window or interval applies, only its day.
+        action = PlannedAction(
+            step,
+            tuple(inv.id for inv in covered),
+            total,
+            earliest.astimezone(dt.UTC),
+            _skip_reason(step, facts, total, driver),
+            skip=True,
+        )
+        when = "now" if earliest <= as_of else f"on {_date(step_day, today, weekday=True)}"
+        text = f"{step.name} will be skipped {when}. {action.reason}"
+        return CustomerPlan(cid, action, text, eligible_invoice_ids=_ids(eligible))
+
+    consumer = facts.debtor_type == CONSUMER
+    for not_before, text in _contact_limits(facts, step.channel, calendar, consumer):
+        if not_before > as_of:
+            earliest = max(earliest, not_before)
+            why.append(text)
+
+    window, window_text = _window(step.channel, calendar, consumer)
+    slot = next_allowed(
+        earliest, tz, calendar, window=window, business_days_only=step.business_days_only
+    )
+    if slot.at is None:
+        text = (
+            f"{step.name} cannot be scheduled: no business day inside the contact hours "
+            "within a year. Check the business calendar."
+        )
+        return CustomerPlan(cid, None, text, eligible_invoice_ids=_ids(eligible))
+    if slot.outside_window:
+        why.append(window_text)
+    if slot.closed_day is not None:
+        why.append(_closed(slot.closed_day, calendar, today))
+
+    action_day = slot.at.astimezone(tz).date()
+    if action_day != max(today, step_day):
+        covered = _covered(eligible, action_day, step.offset_days)
+        total = sum((inv.balance for inv in covered), Decimal("0"))
+    reason = _action_reason(step, ladder, facts, driver, covered, total, action_day, invoice_pauses)
+    action = PlannedAction(step, tuple(inv.id for inv in covered), total, slot.at, reason)
+
+    heading = f"{step.name} {CHANNEL_PHRASE.get(step.channel, 'by ' + step.channel)}"
+    if slot.at <= as_of:
+        text = f"Due now: {heading}. {reason}"
+    else:
+        moment = _moment(slot.at.astimezone(tz), today)
+        because = "; ".join(why) if why else "this is the earliest moment the rules allow"
+        text = f"Next: {heading} on {moment} ({tz.key}). Not sooner because: {because}."
+        if facts.broken_promise:
+            text += " A promise to pay was broken, so escalation continues."
+    return CustomerPlan(cid, action, text, eligible_invoice_ids=_ids(eligible))
+
+
+def _position(step: StepFact) -> int:
+    return step.position
+
+
+def _age(inv: InvoiceFact) -> tuple:
+    return (inv.due_date, inv.number, inv.id)
+
+
+def _ids(invoices: list[InvoiceFact]) -> tuple[int, ...]:
+    return tuple(inv.id for inv in invoices)
+
+
+def _chase_is_over(facts: CustomerFacts, ladder: list[StepFact], done: int, today: dt.date) -> bool:
+    """The chase went past the due date and nothing (disputed or not) is overdue any more."""
+    if not done or any(inv.due_date < today for inv in facts.invoices):
+        return False
+    return any(s.position <= done and s.offset_days >= 1 for s in ladder)
+
+
+def _account_pauses(facts: CustomerFacts, today: dt.date) -> tuple[list[str], dt.date | None]:
+    """Whole-account pauses in force, in words, and the day chasing resumes (None when any
+    of them is open-ended)."""
+    pauses: list[str] = []
+    last_day: dt.date | None = None
+    open_ended = False
+    if facts.do_not_contact:
+        pauses.append("do not contact")
+        open_ended = True
+    if facts.insolvent:
+        pauses.append("insolvent")
+        open_ended = True
+    if facts.on_hold and (facts.hold_until is None or facts.hold_until >= today):
+        reason = f": {facts.hold_reason}" if facts.hold_reason else ""
+        if facts.hold_until is None:
+            pauses.append(f"manual hold, open-ended{reason}")
+            open_ended = True
+        else:
+            pauses.append(f"manual hold until {_date(facts.hold_until, today)}{reason}")
+            last_day = max(last_day or facts.hold_until, facts.hold_until)
+    if facts.plan_active:
+        pauses.append("active payment plan, instalments met")
+        open_ended = True
+    if facts.account_promise_until is not None and facts.account_promise_until >= today:
+        until = facts.account_promise_until
+        pauses.append(f"open promise to pay until {_date(until, today)} (whole account)")
+        last_day = max(last_day or until, until)
+    if open_ended or last_day is None:
+        return pauses, None
+    return pauses, last_day + dt.timedelta(days=1)
+
+
+def _next_step(ladder: list[StepFact], done: int, *, overdue: bool) -> StepFact | None:
+    for step in ladder:
+        if step.position <= done or (overdue and step.offset_days < 0):
+            continue
+        return step
+    return None
+
+
+def _covered(eligible: list[InvoiceFact], day: dt.date, offset: int) -> list[InvoiceFact]:
+    """The invoices one message for this step covers on `day`, oldest first."""
+    threshold = min(offset, 1)
+    return [inv for inv in eligible if (day - inv.due_date).days >= threshold]
+
+
+def _contact_limits(
+    facts: CustomerFacts, channel: str, calendar: Calendar, consumer: bool
+) -> list[tuple[dt.datetime, str]]:
+    """Moments before which this channel may not contact the customer, with why."""
+    limits: list[tuple[dt.datetime, str]] = []
+    if channel in AUTOMATED and facts.last_automated_at is not None and calendar.min_interval:
+        tz = zone(facts.timezone)
+        last = facts.last_automated_at
+        limits.append(
+            (
+                last + calendar.min_interval,
+                f"the last automated message went out on {_moment(last.astimezone(tz))} and "
+                f"messages are at least {_interval(calendar.min_interval)} apart",
+            )
+        )
+    if channel == "phone" and consumer:
+        if len(facts.calls) >= CONSUMER_CALL_CAP:
+            # The call that would be the 8th within 7 days waits until the oldest of the
+            # last seven falls out of the period.
+            seventh = sorted(facts.calls)[-CONSUMER_CALL_CAP]
+            limits.append(
+                (
+                    seventh + CONSUMER_CALL_PERIOD,
+                    f"{len(facts.calls)} calls were made in the last 7 days and a consumer "
+                    f"gets at most {CONSUMER_CALL_CAP} in 7 days",
+                )
+            )
+        if facts.last_conversation_at is not None:
+            tz = zone(facts.timezone)
+            limits.append(
+                (
+                    facts.last_conversation_at + CONSUMER_QUIET_AFTER_CONVERSATION,
+                    f"we spoke with them on {_moment(facts.last_conversation_at.astimezone(tz))} "
+                    "and a consumer gets no calls for 7 days after a conversation",
+                )
+            )
+    return limits
+
+
+def _window(
+    channel: str, calendar: Calendar, consumer: bool
+) -> tuple[tuple[dt.time, dt.time] | None, str]:
+    if channel == "phone":
+        start, end = calendar.phone_start, calendar.phone_end
+        return (start, end), f"phone tasks are due only {_hhmm(start)}–{_hhmm(end)} local time"
+    if channel not in CONTACT:
+        return None, ""
+    start, end = calendar.window_start, calendar.window_end
+    if consumer:
+        start, end = max(start, calendar.phone_start), min(end, calendar.phone_end)
+    return (start, end), f"messages go out only {_hhmm(start)}–{_hhmm(end)} local time"
+
+
+def _closed(day: dt.date, calendar: Calendar, today: dt.date) -> str:
+    kind = "a public holiday" if day in calendar.holidays else "not a business day"
+    return f"{_date(day, today, weekday=True)} is {kind}"
+
+
+def _waiting_for_offset(driver: InvoiceFact, days: int, offset: int) -> str:
+    if days >= 1:
+        return (
+            f"the oldest invoice {driver.number} is {_days_overdue(days)} and this step "
+            f"waits until {_plural(offset, 'day')}"
+        )
+    status = "due today" if days == 0 else f"due in {_plural(-days, 'day')}"
+    return (
+        f"the oldest invoice {driver.number} is {status} and this step is {_offset_words(offset)}"
+    )
+
+
+def _action_reason(
+    step: StepFact,
+    ladder: list[StepFact],
+    facts: CustomerFacts,
+    driver: InvoiceFact,
+    covered: list[InvoiceFact],
+    total: Decimal,
+    day: dt.date,
+    invoice_pauses: list[str],
+) -> str:
+    days = (day - driver.due_date).days
+    if days >= 1:
+        state = f"{_days_overdue(days)}"
+    elif days == 0:
+        state = "due that day"
+    else:
+        state = f"due in {_plural(-days, 'day')}"
+    parts = [
+        f"Step {step.position} ({_offset_words(step.offset_days)}): the oldest open invoice "
+        f"{driver.number} is {state}."
+    ]
+    later = [s for s in ladder if s.position > step.position and 0 <= s.offset_days <= days]
+    if later:
+        parts.append(f"Steps go one at a time, so {later[-1].name} waits until this one is done.")
+    numbers = [inv.number for inv in covered[:LISTED_INVOICES]]
+    if len(covered) > LISTED_INVOICES:
+        numbers.append(f"and {len(covered) - LISTED_INVOICES} more")
+    parts.append(
+        f"Covers {_plural(len(covered), 'invoice')}, oldest first: {', '.join(numbers)}; "
+        f"total {_money(total, facts.currency)}."
+    )
+    if invoice_pauses:
+        parts.append(f"Left out: {'; '.join(invoice_pauses)}.")
+    if facts.broken_promise:
+        parts.append("A promise to pay was broken, so escalation continues.")
+    return " ".join(parts)
+
+
+def _skip_reason(step: StepFact, facts: CustomerFacts, total: Decimal, driver: InvoiceFact) -> str:
+    text = (
+        f"Skipped: the balance it would cover, {_money(total, facts.currency)}, is below the "
+        f"step's minimum of {_money(step.min_balance, facts.currency)} "
+        f"(oldest invoice {driver.number})."
+    )
+    if step.channel == "legal":
+        text += " Consider an agency, a write-off or selling the debt instead."
+    return text
+
+
+def _offset_words(offset: int) -> str:
+    if offset > 0:
+        return f"{_plural(offset, 'day')} after the due date"
+    if offset < 0:
+        return f"{_plural(-offset, 'day')} before the due date"
+    return "on the due date"
+
+
+def _days_overdue(days: int) -> str:
+    return f"{_plural(days, 'day')} overdue"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _interval(delta: dt.timedelta) -> str:
+    if delta.seconds == 0 and delta.microseconds == 0:
+        return _plural(delta.days, "day")
+    return _plural(round(delta.total_seconds() / 3600), "hour")
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{amount:,.2f} {currency}"
+
+
+def _hhmm(at: dt.time) -> str:
+    return f"{at.hour:02d}:{at.minute:02d}"
+
+
+def _date(day: dt.date, today: dt.date, *, weekday: bool = False) -> str:
+    text = f"{day.day} {MONTHS[day.month - 1]}"
+    if weekday:
+        text = f"{WEEKDAYS[day.weekday()]} {text}"
+    if day.year != today.year:
+        text += f" {day.year}"
+    return text
+
+
+def _moment(local: dt.datetime, today: dt.date | None = None) -> str:
+    day = local.date()
+    return f"{_date(day, today or day, weekday=True)} {_hhmm(local.time())}"

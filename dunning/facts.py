@@ -59,6 +59,7 @@ class CustomerFacts:
     last_automated_at: dt.datetime | None = None  # last automated message (any chase), UTC
     calls: tuple[dt.datetime, ...] = ()  # phone tasks planned or made, last 7 days, UTC
     last_conversation_at: dt.datetime | None = None  # last call where we spoke with them, UTC
+    demand_deadline: dt.date | None = None  # the final demand's deadline in the active chase
 
 
 @dataclass(frozen=True)

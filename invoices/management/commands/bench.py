@@ -7,6 +7,7 @@ from django.utils.module_loading import import_string
 # keys end in their unit. Other apps add their benchmarks here.
 BENCHMARKS = {
     "import": "invoices.bench.bench_import",
+    "dunning": "dunning.bench.bench_dunning",
 }
 
 

@@ -1,0 +1,27 @@
+"""The django-q2 schedule of the dunning run, created in code so every install has it."""
+
+from django_q.models import Schedule
+
+from .models import DunningSettings
+
+NAME = "dunning"
+FUNC = "dunning.tasks.run_dunning_task"
+
+
+def schedule_ensure() -> Schedule:
+    """Create or update the run's schedule (every DunningSettings.schedule_minutes)."""
+    minutes = DunningSettings.current().schedule_minutes or 15
+    schedule, _ = Schedule.objects.update_or_create(
+        name=NAME,
+        defaults={
+            "func": FUNC,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": minutes,
+            "repeats": -1,
+        },
+    )
+    return schedule
+
+
+def on_post_migrate(sender, **kwargs) -> None:
+    schedule_ensure()

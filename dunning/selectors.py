@@ -1,0 +1,434 @@
+"""Reads for the dunning shell: the engine's facts for many customers at once.
+
+facts_load() costs a fixed number of queries per chunk of customers, whatever their number
+of invoices, promises or touches, and builds plain tuples rather than model instances."""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Max, Sum
+from django.db.models.functions import Coalesce
+
+from invoices.models import Allocation, Customer, Invoice, InvoiceStatus, Payment
+
+from .facts import Calendar, CustomerFacts, InvoiceFact, StepFact
+from .models import (
+    CONVERSATION_OUTCOMES,
+    Channel,
+    Chase,
+    ChaseStatus,
+    CustomerPolicy,
+    DunningSettings,
+    HoldStatus,
+    Instalment,
+    PaymentPlan,
+    PlanStatus,
+    Policy,
+    PolicyStep,
+    PolicyVersion,
+    PromiseToPay,
+    Task,
+    TaskKind,
+    TaskStatus,
+    Touch,
+    TouchStatus,
+)
+
+CHUNK = 2_000
+OPEN_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.IN_DISPUTE)
+MESSAGE_CHANNELS = (Channel.EMAIL, Channel.LETTER)
+# A message counts against the minimum interval from the moment it is planned.
+MESSAGE_STATUSES = (
+    TouchStatus.PENDING,
+    TouchStatus.SENDING,
+    TouchStatus.SENT,
+    TouchStatus.DELIVERED,
+)
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """A policy step as the shell needs it: the engine's StepFact plus how to deliver it."""
+
+    fact: StepFact
+    version_id: int
+    template: str
+    use_escalation_contact: bool
+    response_deadline_days: int | None
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    id: int
+    external_id: str
+    name: str
+    collector_id: int | None
+    version_id: int | None  # the policy version this customer is (or would be) chased on
+    chase_id: int | None
+    last_cycle: int
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One customer's facts and what the shell needs alongside them."""
+
+    customer: CustomerRow
+    facts: CustomerFacts
+
+
+def calendar_load(settings: DunningSettings, years: Iterable[int]) -> Calendar:
+    from .calendar import holiday_dates
+
+    holidays: frozenset[dt.date] = frozenset()
+    if settings.holiday_country:
+        holidays = frozenset(
+            holiday_dates(settings.holiday_country, settings.holiday_subdivision, tuple(years))
+        )
+    return Calendar(
+        business_weekdays=settings.business_weekdays,
+        holidays=holidays,
+        window_start=settings.window_start,
+        window_end=settings.window_end,
+        phone_start=settings.phone_start,
+        phone_end=settings.phone_end,
+        min_interval=dt.timedelta(days=settings.min_interval_days),
+    )
+
+
+class Steps:
+    """Policy versions and their steps, loaded once per run (a handful of rows)."""
+
+    def __init__(self):
+        # policy id -> its current (highest-numbered) version id
+        self.current_version: dict[int, int] = {}
+        for policy_id, version_id in PolicyVersion.objects.order_by("number").values_list(
+            "policy_id", "id"
+        ):
+            self.current_version[policy_id] = version_id
+        default = Policy.objects.filter(is_default=True).values_list("id", flat=True).first()
+        self.default_version = self.current_version.get(default) if default else None
+        self._by_version: dict[int, tuple[StepRow, ...]] = {}
+        self.by_id: dict[int, StepRow] = {}
+
+    def of(self, version_id: int | None) -> tuple[StepRow, ...]:
+        if version_id is None:
+            return ()
+        if version_id not in self._by_version:
+            rows = tuple(
+                StepRow(
+                    fact=StepFact(
+                        position=r[1],
+                        name=r[2],
+                        offset_days=r[3],
+                        channel=r[4],
+                        min_balance=r[5],
+                        business_days_only=r[6],
+                        id=r[0],
+                    ),
+                    version_id=version_id,
+                    template=r[7],
+                    use_escalation_contact=r[8],
+                    response_deadline_days=r[9],
+                )
+                for r in PolicyStep.objects.filter(version_id=version_id)
+                .order_by("position")
+                .values_list(
+                    "id",
+                    "position",
+                    "name",
+                    "offset_days",
+                    "channel",
+                    "min_balance",
+                    "business_days_only",
+                    "template",
+                    "use_escalation_contact",
+                    "response_deadline_days",
+                )
+            )
+            self._by_version[version_id] = rows
+            self.by_id.update({row.fact.id: row for row in rows})
+        return self._by_version[version_id]
+
+    def facts_of(self, version_id: int | None) -> tuple[StepFact, ...]:
+        return tuple(row.fact for row in self.of(version_id))
+
+
+def customers_to_chase(customer_ids: Sequence[int] | None = None) -> list[int]:
+    """Customers with an open balance or an active chase, in id order."""
+    open_ids = Invoice.objects.filter(status__in=OPEN_STATUSES)
+    chased = Chase.objects.filter(status=ChaseStatus.ACTIVE)
+    if customer_ids is not None:
+        open_ids = open_ids.filter(customer_id__in=customer_ids)
+        chased = chased.filter(customer_id__in=customer_ids)
+    ids = set(open_ids.values_list("customer_id", flat=True).distinct())
+    ids.update(chased.values_list("customer_id", flat=True))
+    return sorted(ids)
+
+
+def chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def plan_met(
+    *,
+    instalments: Iterable[tuple[dt.date, Decimal]],
+    paid: Decimal,
+    grace_days: int,
+    on: dt.date,
+) -> bool:
+    """Whether payments since the plan was agreed cover every instalment due by `on` minus
+    the grace days (cumulatively: paying ahead counts towards later instalments)."""
+    cutoff = on - dt.timedelta(days=grace_days)
+    owed = sum((amount for due, amount in instalments if due <= cutoff), Decimal("0"))
+    return paid >= owed
+
+
+def facts_load(
+    customer_ids: Sequence[int],
+    *,
+    as_of: dt.datetime,
+    steps: Steps,
+    recheck: "Touch | None" = None,
+) -> list[Loaded]:
+    """The engine's facts for these customers as of a moment, in a fixed number of queries.
+
+    recheck leaves a pending touch (and earlier touches of its step, e.g. a bounced one it
+    retries) out of the history: delivery re-plans it as if it had not been planned yet,
+    to check it is still due."""
+    ids = list(customer_ids)
+    on = as_of.date()
+    customers = Customer.objects.filter(pk__in=ids).values_list(
+        "id",
+        "external_id",
+        "name",
+        "timezone",
+        "debtor_type",
+        "currency",
+        "on_hold",
+        "hold_until",
+        "hold_reason",
+        "do_not_contact",
+        "insolvent",
+        "collector_id",
+    )
+
+    invoices = defaultdict(list)
+    for row in (
+        Invoice.objects.filter(customer_id__in=ids, status__in=OPEN_STATUSES)
+        .order_by("due_date", "number")
+        .values_list("id", "customer_id", "number", "due_date", "open_balance", "status")
+    ):
+        invoices[row[1]].append(row)
+
+    # Promises: open ones pause, the latest settled one tells whether a promise was broken.
+    account_promise: dict[int, dt.date] = {}
+    invoice_promise: dict[int, dt.date] = {}
+    last_settled: dict[int, str] = {}
+    open_promises = {}
+    for pid, cid, promised_for, grace, status in (
+        PromiseToPay.objects.filter(
+            customer_id__in=ids,
+            status__in=(HoldStatus.OPEN, HoldStatus.KEPT, HoldStatus.BROKEN),
+        )
+        .order_by("resolved_on", "id")
+        .values_list("id", "customer_id", "promised_for", "grace_days", "status")
+    ):
+        if status == HoldStatus.OPEN:
+            open_promises[pid] = (cid, promised_for + dt.timedelta(days=grace))
+        else:
+            last_settled[cid] = status
+    named = defaultdict(list)
+    for pid, invoice_id in PromiseToPay.invoices.through.objects.filter(
+        promisetopay_id__in=list(open_promises)
+    ).values_list("promisetopay_id", "invoice_id"):
+        named[pid].append(invoice_id)
+    for pid, (cid, until) in open_promises.items():
+        if named[pid]:
+            for invoice_id in named[pid]:
+                invoice_promise[invoice_id] = max(until, invoice_promise.get(invoice_id, until))
+        else:
+            account_promise[cid] = max(until, account_promise.get(cid, until))
+
+    # Payment plans: active and met as of the date.
+    plans = {
+        pid: (cid, agreed_on, grace)
+        for pid, cid, agreed_on, grace in PaymentPlan.objects.filter(
+            customer_id__in=ids, status=PlanStatus.ACTIVE
+        ).values_list("id", "customer_id", "agreed_on", "grace_days")
+    }
+    plan_instalments = defaultdict(list)
+    for plan_id, due, amount in Instalment.objects.filter(plan_id__in=list(plans)).values_list(
+        "plan_id", "due_date", "amount"
+    ):
+        plan_instalments[plan_id].append((due, amount))
+    plan_payments = defaultdict(list)
+    if plans:
+        for cid, received_on, amount in Payment.objects.filter(
+            customer_id__in=[cid for cid, _, _ in plans.values()], received_on__lte=on
+        ).values_list("customer_id", "received_on", "amount"):
+            plan_payments[cid].append((received_on, amount))
+    plan_active = {}
+    for pid, (cid, agreed_on, grace) in plans.items():
+        paid = sum((a for d, a in plan_payments[cid] if d >= agreed_on), Decimal("0"))
+        plan_active[cid] = plan_met(
+            instalments=plan_instalments[pid], paid=paid, grace_days=grace, on=on
+        )
+
+    # Chases: the active one, and the last cycle number for the next one.
+    active_chase = {}
+    last_cycle: dict[int, int] = defaultdict(int)
+    for chase_id, cid, cycle, status, version_id in Chase.objects.filter(
+        customer_id__in=ids
+    ).values_list("id", "customer_id", "cycle", "status", "policy_version_id"):
+        last_cycle[cid] = max(last_cycle[cid], cycle)
+        if status == ChaseStatus.ACTIVE:
+            active_chase[cid] = (chase_id, cycle, version_id)
+    chosen_policy = dict(
+        CustomerPolicy.objects.filter(customer_id__in=ids).values_list("customer_id", "policy_id")
+    )
+
+    touches = Touch.objects.filter(customer_id__in=ids)
+    if recheck is not None:
+        touches = touches.exclude(pk=recheck.pk)
+    done = defaultdict(set)
+    done_touches = touches
+    if recheck is not None and recheck.step_id:
+        done_touches = touches.exclude(chase_id=recheck.chase_id, step_id=recheck.step_id)
+    for cid, position in (
+        done_touches.filter(chase__status=ChaseStatus.ACTIVE, step__isnull=False)
+        .exclude(status=TouchStatus.CANCELLED)
+        .values_list("customer_id", "step__position")
+    ):
+        done[cid].add(position)
+    last_message = dict(
+        touches.filter(automated=True, channel__in=MESSAGE_CHANNELS, status__in=MESSAGE_STATUSES)
+        .values("customer_id")
+        .annotate(last=Max(Coalesce("sent_at", "scheduled_for")))
+        .values_list("customer_id", "last")
+    )
+
+    calls = defaultdict(list)
+    for cid, due_at in (
+        Task.objects.filter(
+            customer_id__in=ids, kind=TaskKind.CALL, due_at__gte=as_of - dt.timedelta(days=7)
+        )
+        .exclude(status=TaskStatus.CANCELLED)
+        .values_list("customer_id", "due_at")
+    ):
+        calls[cid].append(due_at)
+    conversations = dict(
+        Task.objects.filter(
+            customer_id__in=ids,
+            kind=TaskKind.CALL,
+            outcome__in=CONVERSATION_OUTCOMES,
+            completed_at__isnull=False,
+        )
+        .values("customer_id")
+        .annotate(last=Max("completed_at"))
+        .values_list("customer_id", "last")
+    )
+
+    loaded = []
+    for (
+        cid,
+        external_id,
+        name,
+        tz,
+        debtor_type,
+        currency,
+        on_hold,
+        hold_until,
+        hold_reason,
+        do_not_contact,
+        insolvent,
+        collector_id,
+    ) in customers:
+        chase = active_chase.get(cid)
+        if chase:
+            version_id = chase[2]
+        else:
+            policy_id = chosen_policy.get(cid)
+            version_id = steps.current_version.get(policy_id) if policy_id else None
+            version_id = version_id or steps.default_version
+        facts = CustomerFacts(
+            customer_id=cid,
+            timezone=tz,
+            debtor_type=debtor_type,
+            currency=currency,
+            invoices=tuple(
+                InvoiceFact(
+                    id=iid,
+                    number=number,
+                    due_date=due,
+                    balance=balance,
+                    disputed=status == InvoiceStatus.IN_DISPUTE,
+                    promised_until=invoice_promise.get(iid),
+                )
+                for iid, _, number, due, balance, status in invoices.get(cid, ())
+            ),
+            on_hold=on_hold,
+            hold_until=hold_until,
+            hold_reason=hold_reason,
+            do_not_contact=do_not_contact,
+            insolvent=insolvent,
+            account_promise_until=account_promise.get(cid),
+            broken_promise=cid not in account_promise and last_settled.get(cid) == "broken",
+            plan_active=plan_active.get(cid, False),
+            chase_cycle=chase[1] if chase else None,
+            steps_done=frozenset(done[cid]) if chase else frozenset(),
+            last_automated_at=last_message.get(cid),
+            calls=tuple(sorted(calls.get(cid, ()))),
+            last_conversation_at=conversations.get(cid),
+        )
+        loaded.append(
+            Loaded(
+                customer=CustomerRow(
+                    id=cid,
+                    external_id=external_id,
+                    name=name,
+                    collector_id=collector_id,
+                    version_id=version_id,
+                    chase_id=chase[0] if chase else None,
+                    last_cycle=last_cycle[cid],
+                ),
+                facts=facts,
+            )
+        )
+    return loaded
+
+
+def touches_due(*, as_of: dt.datetime, customer_ids: Sequence[int] | None = None) -> list[int]:
+    """Pending messages whose time has come, oldest first."""
+    qs = Touch.objects.filter(
+        status=TouchStatus.PENDING, channel__in=MESSAGE_CHANNELS, scheduled_for__lte=as_of
+    )
+    if customer_ids is not None:
+        qs = qs.filter(customer_id__in=customer_ids)
+    return list(qs.order_by("scheduled_for", "id").values_list("id", flat=True))
+
+
+def promise_paid(
+    *, customer_id: int, invoice_ids: Sequence[int], start: dt.date, end: dt.date
+) -> Decimal:
+    """Payments applied between two dates to these invoices (or any, for the whole account)."""
+    qs = Allocation.objects.filter(
+        payment__isnull=False,
+        invoice__customer_id=customer_id,
+        applied_on__gte=start,
+        applied_on__lte=end,
+    )
+    if invoice_ids:
+        qs = qs.filter(invoice_id__in=invoice_ids)
+    return qs.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+
+
+def plan_paid(*, customer_id: int, since: dt.date, until: dt.date) -> Decimal:
+    """Money received from the customer since a plan was agreed."""
+    qs = Payment.objects.filter(
+        customer_id=customer_id, received_on__gte=since, received_on__lte=until
+    )
+    return qs.aggregate(total=Sum("amount"))["total"] or Decimal("0")

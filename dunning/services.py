@@ -1,0 +1,963 @@
+"""Every write of the dunning engine: planning and recording touches, delivering them,
+holds (promises, plans, manual holds), tasks and chases. Each writes its audit events in
+the same transaction as the change."""
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.db.models import F
+
+from audit.services import Event, audit_record, audit_record_many
+from invoices.models import Contact, Customer, Invoice
+from invoices.services import customer_update
+
+from . import delivery
+from .engine import plan_customer
+from .exceptions import DunningError
+from .facts import Calendar, CustomerPlan
+from .models import (
+    Channel,
+    Chase,
+    ChaseStatus,
+    DunningSettings,
+    HoldStatus,
+    Instalment,
+    PaymentPlan,
+    PlanStatus,
+    PromiseToPay,
+    Task,
+    TaskKind,
+    TaskStatus,
+    Touch,
+    TouchStatus,
+)
+from .selectors import (
+    Loaded,
+    StepRow,
+    Steps,
+    calendar_load,
+    chunks,
+    customers_to_chase,
+    facts_load,
+    plan_met,
+    plan_paid,
+    promise_paid,
+    touches_due,
+)
+
+MAX_ATTEMPTS = 5
+# A touch claimed longer ago than this died mid-send: whether it went out is unknown.
+STALE_SENDING = dt.timedelta(minutes=15)
+RETRY_BASE = dt.timedelta(minutes=15)
+
+
+@dataclass
+class RunResult:
+    """What the run did (or, in a dry run, would do) for one customer."""
+
+    customer_id: int
+    customer: str  # external id
+    name: str
+    step: str = ""
+    channel: str = ""
+    invoices: list[str] = field(default_factory=list)
+    status: str = ""
+    reason: str = ""
+    due_at: dt.datetime | None = None
+    touch_id: int | None = None
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["due_at"] = self.due_at.isoformat() if self.due_at else None
+        return data
+
+    def as_json(self) -> str:
+        return json.dumps(self.as_dict())
+
+
+def settings_load() -> DunningSettings:
+    """The settings row, or the defaults when there is none (without writing: dry runs)."""
+    return DunningSettings.objects.filter(pk=1).first() or DunningSettings()
+
+
+def calendar_for(as_of: dt.datetime) -> Calendar:
+    return calendar_load(settings_load(), years=range(as_of.year - 1, as_of.year + 2))
+
+
+# --- planning and recording -------------------------------------------------------------
+
+
+def dunning_run(
+    *,
+    as_of: dt.datetime,
+    dry_run: bool = False,
+    customer_ids: Sequence[int] | None = None,
+    explain: bool = False,
+) -> list[RunResult]:
+    """Plan every chased customer as of a moment and record the actions that are due.
+
+    1. Load the facts of customers with an open balance or an active chase, in chunks.
+    2. Plan each with the pure engine.
+    3. Per chunk, in one transaction: start chases, insert touches under their unique key
+       (a touch planned before is left alone), create tasks for phone, legal and internal
+       steps, close chases with nothing left open, and audit each.
+    A dry run stops after step 2 and returns the same results. With explain, customers
+    with nothing due are listed too, with the engine's explanation."""
+    calendar = calendar_for(as_of)
+    steps = Steps()
+    results: list[RunResult] = []
+    for chunk in chunks(customers_to_chase(customer_ids)):
+        due = []
+        for item in facts_load(chunk, as_of=as_of, steps=steps):
+            plan = plan_customer(
+                item.facts, steps.facts_of(item.customer.version_id), calendar, as_of
+            )
+            if plan.due(as_of) or (plan.close_chase and item.customer.chase_id):
+                due.append((item, plan))
+            elif explain:
+                results.append(_waiting(item, plan))
+        if dry_run:
+            results.extend(_would_do(item, plan, as_of) for item, plan in due)
+        elif due:
+            results.extend(_record(due, as_of=as_of, steps=steps, calendar=calendar))
+    return results
+
+
+def _result(item: Loaded, plan: CustomerPlan, **values) -> RunResult:
+    return RunResult(
+        customer_id=item.customer.id,
+        customer=item.customer.external_id,
+        name=item.customer.name,
+        **values,
+    )
+
+
+def _waiting(item: Loaded, plan: CustomerPlan) -> RunResult:
+    action = plan.action
+    return _result(
+        item,
+        plan,
+        step=action.step.name if action else "",
+        channel=action.step.channel if action else "",
+        status="paused" if plan.paused_by else "waiting",
+        reason=plan.explanation,
+        due_at=action.due_at if action else None,
+    )
+
+
+def _numbers(item: Loaded, invoice_ids) -> list[str]:
+    by_id = {inv.id: inv.number for inv in item.facts.invoices}
+    return [by_id[i] for i in invoice_ids if i in by_id]
+
+
+def _touch_status(action) -> str:
+    if action.skip:
+        return TouchStatus.SKIPPED
+    if action.step.channel in (Channel.EMAIL, Channel.LETTER):
+        return TouchStatus.PENDING
+    return TouchStatus.DONE
+
+
+def _would_do(item: Loaded, plan: CustomerPlan, as_of: dt.datetime) -> RunResult:
+    action = plan.action
+    if not plan.due(as_of):
+        return _result(item, plan, status="would close chase", reason=plan.explanation)
+    return _result(
+        item,
+        plan,
+        step=action.step.name,
+        channel=action.step.channel,
+        invoices=_numbers(item, action.invoice_ids),
+        status=f"would be {_touch_status(action)}",
+        reason=action.reason,
+        due_at=action.due_at,
+    )
+
+
+def _insert_new(model, objs: list, returning: str) -> dict:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING: rows another run already made are left
+    alone, and the caller learns which rows are its own (value of `returning` -> id).
+    Works on PostgreSQL and SQLite >= 3.35."""
+    if not objs:
+        return {}
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    tail = f"ON CONFLICT DO NOTHING RETURNING {quote(returning)}, {quote('id')}"
+    made = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One array per column: a short statement whatever the number of rows (psycopg
+            # parses long statements on every call).
+            arrays = [
+                [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs]
+                if f.get_internal_type() == "JSONField"
+                else [f.pre_save(obj, True) for obj in objs]
+                for f in fields
+            ]
+            # %b: arrays go over in binary, without quoting every element.
+            casts = ", ".join(f"%b::{f.db_type(connection)}[]" for f in fields)
+            cursor.cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts}) {tail}", arrays
+            )
+            return dict(cursor.fetchall())
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        for start in range(0, len(objs), 500):
+            batch = objs[start : start + 500]
+            params = [
+                f.get_db_prep_save(f.pre_save(obj, True), connection)
+                for obj in batch
+                for f in fields
+            ]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} {tail}",
+                params,
+            )
+            made.update(dict(cursor.fetchall()))
+    return made
+
+
+def _window_end(due_at: dt.datetime, tz: str, end: dt.time) -> dt.datetime:
+    zone = ZoneInfo(tz)
+    local = due_at.astimezone(zone)
+    return dt.datetime.combine(local.date(), end, tzinfo=zone).astimezone(dt.UTC)
+
+
+@transaction.atomic
+def _record(due, *, as_of: dt.datetime, steps: Steps, calendar: Calendar) -> list[RunResult]:
+    events: list[Event] = []
+    acting = [(item, plan) for item, plan in due if plan.due(as_of)]
+
+    # 1. Chases: start one where there is none. Another run may have started it meanwhile;
+    # ON CONFLICT leaves its row, and the re-read below picks it up.
+    started = _insert_new(
+        Chase,
+        [
+            Chase(
+                customer_id=item.customer.id,
+                cycle=item.customer.last_cycle + 1,
+                policy_version_id=item.customer.version_id,
+                status=ChaseStatus.ACTIVE,
+                started_at=as_of,
+            )
+            for item, _ in acting
+            if item.customer.chase_id is None
+        ],
+        returning="customer_id",
+    )
+    active = {
+        cid: (chase_id, cycle)
+        for cid, chase_id, cycle in Chase.objects.filter(
+            customer_id__in=[item.customer.id for item, _ in acting], status=ChaseStatus.ACTIVE
+        ).values_list("customer_id", "id", "cycle")
+    }
+    for item, _plan in acting:
+        if item.customer.id in started:
+            events.append(
+                Event(
+                    action="dunning.chase.started",
+                    customer_id=item.customer.id,
+                    summary=f"Chase {item.customer.last_cycle + 1} started",
+                    data={"chase_id": started[item.customer.id]},
+                )
+            )
+
+    # 2. Touches under their unique key.
+    touches = []
+    for item, plan in acting:
+        action = plan.action
+        chase_id, cycle = active[item.customer.id]
+        touches.append(
+            Touch(
+                key=f"{item.customer.id}:{cycle}:{action.step.position}",
+                customer_id=item.customer.id,
+                chase_id=chase_id,
+                step_id=action.step.id,
+                channel=action.step.channel,
+                status=_touch_status(action),
+                scheduled_for=action.due_at,
+                reason=action.reason,
+                invoices=[
+                    {
+                        "id": inv.id,
+                        "number": inv.number,
+                        "due_date": inv.due_date.isoformat(),
+                        "balance": str(inv.balance),
+                    }
+                    for inv in item.facts.invoices
+                    if inv.id in action.invoice_ids
+                ],
+                total=action.total,
+                currency=item.facts.currency,
+            )
+        )
+    made = _insert_new(Touch, touches, returning="key")
+
+    # 3. Tasks and audit events for the touches this run made.
+    results, tasks = [], []
+    for (item, plan), touch in zip(acting, touches, strict=True):
+        action = plan.action
+        touch_id = made.get(touch.key)
+        result = _result(
+            item,
+            plan,
+            step=action.step.name,
+            channel=action.step.channel,
+            invoices=_numbers(item, action.invoice_ids),
+            status=touch.status if touch_id else "already planned",
+            reason=action.reason,
+            due_at=action.due_at,
+            touch_id=touch_id,
+        )
+        results.append(result)
+        if touch_id is None:
+            continue
+        step = steps.by_id[action.step.id]
+        task = None if action.skip else _task_for(item, step, action, touch_id, calendar)
+        if task is not None:
+            tasks.append(task)
+        events.append(_touch_event(item, step, action, touch_id, task))
+    _insert_new(Task, tasks, returning="touch_id")
+
+    # 4. Chases with nothing left open end (pending messages of theirs are cancelled).
+    for item, plan in due:
+        chase_id = item.customer.chase_id
+        if (
+            plan.close_chase
+            and chase_id
+            and chase_close(chase_id=chase_id, at=as_of, reason=plan.explanation)
+        ):
+            results.append(_result(item, plan, status="chase closed", reason=plan.explanation))
+    audit_record_many(events=events)
+    return results
+
+
+def _task_for(item: Loaded, step: StepRow, action, touch_id: int, calendar: Calendar):
+    channel = action.step.channel
+    amount = f"{action.total} {item.facts.currency}"
+    count = len(action.invoice_ids)
+    if channel == Channel.PHONE:
+        return Task(
+            kind=TaskKind.CALL,
+            customer_id=item.customer.id,
+            touch_id=touch_id,
+            assigned_to_id=item.customer.collector_id,
+            title=f"Call {item.customer.name} about {amount} overdue",
+            detail=action.reason,
+            due_at=action.due_at,
+            window_end=_window_end(action.due_at, item.facts.timezone, calendar.phone_end),
+        )
+    if channel == Channel.LEGAL:
+        # Managers approve referrals: the task sits in their shared queue, not a collector's.
+        return Task(
+            kind=TaskKind.REFERRAL,
+            customer_id=item.customer.id,
+            touch_id=touch_id,
+            assigned_to_id=None,
+            title=f"Approve legal referral of {item.customer.name} ({amount}, {count} invoices)",
+            detail=action.reason,
+            due_at=action.due_at,
+        )
+    if channel == Channel.TASK:
+        return Task(
+            kind=TaskKind.INTERNAL,
+            customer_id=item.customer.id,
+            touch_id=touch_id,
+            assigned_to_id=item.customer.collector_id,
+            title=f"{step.fact.name}: {item.customer.name}",
+            detail=action.reason,
+            due_at=action.due_at,
+        )
+    return None
+
+
+_TASK_ACTIONS = {
+    Channel.PHONE: "dunning.phone_task.created",
+    Channel.LEGAL: "dunning.referral.created",
+    Channel.TASK: "dunning.task.created",
+}
+
+
+def _touch_event(item: Loaded, step: StepRow, action, touch_id: int, task) -> Event:
+    if action.skip:
+        name, verb = "dunning.touch.skipped", "skipped"
+    elif task is not None:
+        name, verb = _TASK_ACTIONS[action.step.channel], "task created"
+    else:
+        name, verb = "dunning.touch.planned", "planned"
+    return Event(
+        action=name,
+        customer_id=item.customer.id,
+        summary=f"{step.fact.name} {verb}: {action.reason}",
+        data={
+            "touch_id": touch_id,
+            "step": step.fact.name,
+            "channel": action.step.channel,
+            "invoice_ids": list(action.invoice_ids),
+            "total": str(action.total),
+            "due_at": action.due_at.isoformat(),
+        },
+    )
+
+
+def chase_close(*, chase_id: int, at: dt.datetime, reason: str, actor=None) -> bool:
+    """End an active chase and cancel its pending messages. False if it was not active."""
+    with transaction.atomic():
+        closed = Chase.objects.filter(pk=chase_id, status=ChaseStatus.ACTIVE).update(
+            status=ChaseStatus.CLOSED, closed_at=at, close_reason=reason[:200]
+        )
+        if not closed:
+            return False
+        chase = Chase.objects.get(pk=chase_id)
+        cancelled = Touch.objects.filter(chase_id=chase_id, status=TouchStatus.PENDING).update(
+            status=TouchStatus.CANCELLED, last_error="Chase closed: " + reason
+        )
+        audit_record(
+            action="dunning.chase.closed",
+            actor=actor,
+            customer_id=chase.customer_id,
+            summary=f"Chase {chase.cycle} closed: {reason}",
+            data={"chase_id": chase_id, "cancelled_touches": cancelled},
+        )
+    return True
+
+
+# --- delivery ---------------------------------------------------------------------------
+
+
+def touches_deliver(
+    *, as_of: dt.datetime, customer_ids: Sequence[int] | None = None
+) -> list[RunResult]:
+    """Send the pending messages that are due, each at most once.
+
+    1. Touches left in "sending" for over 15 minutes died mid-send: failed, never resent.
+    2. Claim each due touch by compare-and-set, so two workers never both take one.
+    3. Re-plan the customer with fresh facts: cancelled if the step is no longer due
+       (paid, disputed, paused), put back if it is not due yet.
+    4. Send to the right contact; "sent" only once the backend accepted it. A failure is
+       retried later, up to five attempts."""
+    results = [_fail_stale(touch_id, as_of) for touch_id in _stale(as_of, customer_ids)]
+    calendar = calendar_for(as_of)
+    steps = Steps()
+    for touch_id in touches_due(as_of=as_of, customer_ids=customer_ids):
+        claimed = Touch.objects.filter(pk=touch_id, status=TouchStatus.PENDING).update(
+            status=TouchStatus.SENDING, claimed_at=as_of
+        )
+        if claimed != 1:
+            continue  # another worker has it
+        try:
+            results.append(_deliver(touch_id, as_of=as_of, steps=steps, calendar=calendar))
+        except Exception as exc:  # one failing customer never stalls the run
+            results.append(_send_failed(touch_id, as_of=as_of, error=exc))
+    return [r for r in results if r is not None]
+
+
+def _stale(as_of: dt.datetime, customer_ids) -> list[int]:
+    qs = Touch.objects.filter(status=TouchStatus.SENDING, claimed_at__lt=as_of - STALE_SENDING)
+    if customer_ids is not None:
+        qs = qs.filter(customer_id__in=customer_ids)
+    return list(qs.values_list("id", flat=True))
+
+
+def _touch_result(touch: Touch, status: str, reason: str) -> RunResult:
+    return RunResult(
+        customer_id=touch.customer_id,
+        customer=touch.customer.external_id,
+        name=touch.customer.name,
+        step=touch.step.name if touch.step_id else "",
+        channel=touch.channel,
+        invoices=[inv["number"] for inv in touch.invoices],
+        status=status,
+        reason=reason,
+        due_at=touch.scheduled_for,
+        touch_id=touch.pk,
+    )
+
+
+@transaction.atomic
+def _fail_stale(touch_id: int, as_of: dt.datetime) -> RunResult | None:
+    reason = "outcome unknown: check before resending"
+    if not Touch.objects.filter(pk=touch_id, status=TouchStatus.SENDING).update(
+        status=TouchStatus.FAILED, last_error=reason
+    ):
+        return None
+    touch = Touch.objects.select_related("customer", "step").get(pk=touch_id)
+    audit_record(
+        action="dunning.touch.outcome_unknown",
+        customer_id=touch.customer_id,
+        summary=f"{touch.step.name if touch.step_id else touch.channel}: {reason}",
+        data={"touch_id": touch_id, "claimed_at": touch.claimed_at.isoformat()},
+    )
+    return _touch_result(touch, TouchStatus.FAILED, reason)
+
+
+def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunResult:
+    touch = Touch.objects.select_related("customer", "customer__collector", "step", "chase").get(
+        pk=touch_id
+    )
+    if touch.chase_id and touch.chase.status != ChaseStatus.ACTIVE:
+        return _cancel(touch, "the chase has closed")
+    item = facts_load([touch.customer_id], as_of=as_of, steps=steps, recheck=touch)
+    if not item:
+        return _cancel(touch, "the customer is gone")
+    item = item[0]
+    plan = plan_customer(item.facts, steps.facts_of(item.customer.version_id), calendar, as_of)
+    action = plan.action
+    if action is None or action.skip or action.step.id != touch.step_id:
+        return _cancel(touch, plan.explanation)
+    if not plan.due(as_of):
+        Touch.objects.filter(pk=touch.pk).update(
+            status=TouchStatus.PENDING, scheduled_for=action.due_at
+        )
+        return _touch_result(touch, "rescheduled", plan.explanation)
+
+    step = steps.by_id[touch.step_id]
+    contact = delivery.contact_choose(touch.customer, escalation=step.use_escalation_contact)
+    if contact is None:
+        return _no_contact(touch, as_of=as_of, escalation=step.use_escalation_contact)
+    invoices = delivery.invoice_lines(item.facts, action.invoice_ids, as_of=as_of)
+    message = delivery.message_build(
+        customer=touch.customer,
+        contact=contact,
+        step=step,
+        invoices=invoices,
+        total=action.total,
+        as_of=as_of,
+        calendar=calendar,
+    )
+    esp_id = delivery.message_send(message, touch_id=touch.pk)
+    with transaction.atomic():
+        Touch.objects.filter(pk=touch.pk).update(
+            status=TouchStatus.SENT,
+            sent_at=as_of,
+            contact=contact,
+            to_email=contact.email,
+            subject=message.subject[:300],
+            body_text=message.text,
+            body_html=message.html,
+            esp_message_id=esp_id,
+            invoices=[
+                {k: str(v) for k, v in line.items() if k != "days_overdue"} for line in invoices
+            ],
+            total=action.total,
+            attempts=F("attempts") + 1,
+            last_error="",
+        )
+        audit_record(
+            action=f"dunning.{touch.channel}.sent",
+            customer_id=touch.customer_id,
+            summary=f"{step.fact.name} sent to {contact.email}: {message.subject}",
+            data={
+                "touch_id": touch.pk,
+                "to": contact.email,
+                "subject": message.subject,
+                "invoices": [line["number"] for line in invoices],
+                "total": str(action.total),
+                "esp_message_id": esp_id,
+            },
+        )
+    return _touch_result(touch, TouchStatus.SENT, f"sent to {contact.email}: {action.reason}")
+
+
+@transaction.atomic
+def _cancel(touch: Touch, reason: str) -> RunResult:
+    # The key moves aside: the step may be planned again once the pause ends.
+    Touch.objects.filter(pk=touch.pk).update(
+        status=TouchStatus.CANCELLED, key=f"{touch.key}~x{touch.pk}", last_error=reason
+    )
+    audit_record(
+        action="dunning.touch.cancelled",
+        customer_id=touch.customer_id,
+        summary=f"{touch.step.name if touch.step_id else touch.channel} cancelled: {reason}",
+        data={"touch_id": touch.pk, "reason": reason},
+    )
+    return _touch_result(touch, TouchStatus.CANCELLED, reason)
+
+
+@transaction.atomic
+def _no_contact(touch: Touch, *, as_of, escalation: bool) -> RunResult:
+    who = "escalation or accounts-payable" if escalation else "accounts-payable"
+    reason = f"no usable {who} email address (missing, opted out or bounced)"
+    Touch.objects.filter(pk=touch.pk).update(status=TouchStatus.FAILED, last_error=reason)
+    fix_contact_task(touch=touch, as_of=as_of, reason=reason)
+    audit_record(
+        action=f"dunning.{touch.channel}.failed",
+        customer_id=touch.customer_id,
+        summary=f"{touch.step.name if touch.step_id else touch.channel} not sent: {reason}",
+        data={"touch_id": touch.pk, "reason": reason},
+    )
+    return _touch_result(touch, TouchStatus.FAILED, reason)
+
+
+def fix_contact_task(*, touch: Touch, as_of: dt.datetime, reason: str) -> Task:
+    """Ask the customer's collector for a working address (one open task per customer)."""
+    open_task = Task.objects.filter(
+        customer_id=touch.customer_id, kind=TaskKind.FIX_CONTACT, status=TaskStatus.OPEN
+    ).first()
+    if open_task:
+        return open_task
+    task = Task.objects.create(
+        kind=TaskKind.FIX_CONTACT,
+        customer_id=touch.customer_id,
+        touch=touch,
+        assigned_to_id=touch.customer.collector_id,
+        title=f"Fix the email contact of {touch.customer.name}",
+        detail=reason,
+        due_at=as_of,
+    )
+    audit_record(
+        action="dunning.fix_contact_task.created",
+        customer_id=touch.customer_id,
+        summary=f"Task: fix the email contact ({reason})",
+        data={"task_id": task.pk, "touch_id": touch.pk},
+    )
+    return task
+
+
+@transaction.atomic
+def _send_failed(touch_id: int, *, as_of: dt.datetime, error: Exception) -> RunResult:
+    touch = Touch.objects.select_related("customer", "step").get(pk=touch_id)
+    attempts = touch.attempts + 1
+    text = f"{type(error).__name__}: {error}"[:2000]
+    if attempts >= MAX_ATTEMPTS:
+        Touch.objects.filter(pk=touch_id).update(
+            status=TouchStatus.FAILED, attempts=attempts, last_error=text
+        )
+        audit_record(
+            action=f"dunning.{touch.channel}.failed",
+            customer_id=touch.customer_id,
+            summary=f"Gave up after {attempts} attempts: {text}"[:300],
+            data={"touch_id": touch_id, "error": text},
+        )
+        return _touch_result(touch, TouchStatus.FAILED, text)
+    retry_at = as_of + RETRY_BASE * 2 ** (attempts - 1)
+    Touch.objects.filter(pk=touch_id).update(
+        status=TouchStatus.PENDING, attempts=attempts, last_error=text, scheduled_for=retry_at
+    )
+    return _touch_result(touch, "retry", f"attempt {attempts} failed ({text}); retry later")
+
+
+def bounce_handle(*, touch_id: int, at: dt.datetime, reason: str = "") -> Touch | None:
+    """A message bounced: mark the address bad, and try the next usable contact with a
+    fresh touch for the same step, or ask the collector to fix the contact. Returns the
+    retry touch, if any."""
+    touch = Touch.objects.select_related("customer", "step").get(pk=touch_id)
+    with transaction.atomic():
+        if touch.contact_id:
+            Contact.objects.filter(pk=touch.contact_id, email_bounced_at__isnull=True).update(
+                email_bounced_at=at
+            )
+            audit_record(
+                action="ledger.contact.bounced",
+                customer_id=touch.customer_id,
+                summary=f"Email address {touch.to_email} bounced; automated mail skips it",
+                data={"contact_id": touch.contact_id, "touch_id": touch_id, "reason": reason},
+            )
+        step = touch.step
+        escalation = bool(step and step.use_escalation_contact)
+        if delivery.contact_choose(touch.customer, escalation=escalation) is None:
+            fix_contact_task(
+                touch=touch, as_of=at, reason=f"mail to {touch.to_email} bounced: {reason}"
+            )
+            return None
+        retries = Touch.objects.filter(key__startswith=f"{touch.key}:retry").count()
+        retry = Touch.objects.create(
+            key=f"{touch.key}:retry{retries + 1}",
+            customer_id=touch.customer_id,
+            chase_id=touch.chase_id,
+            step_id=touch.step_id,
+            channel=touch.channel,
+            status=TouchStatus.PENDING,
+            scheduled_for=at,
+            reason=f"Resent after {touch.to_email} bounced. {touch.reason}",
+            invoices=touch.invoices,
+            total=touch.total,
+            currency=touch.currency,
+        )
+        audit_record(
+            action="dunning.touch.planned",
+            customer_id=touch.customer_id,
+            summary=f"{touch.step.name if touch.step_id else touch.channel} to be resent to "
+            "the next contact after a bounce",
+            data={"touch_id": retry.pk, "bounced_touch_id": touch_id},
+        )
+    return retry
+
+
+# --- the whole cycle --------------------------------------------------------------------
+
+
+def dunning_cycle(
+    *,
+    as_of: dt.datetime,
+    dry_run: bool = False,
+    customer_ids: Sequence[int] | None = None,
+    explain: bool = False,
+) -> list[RunResult]:
+    """What the schedule and `run_dunning` do: settle holds, plan and record, deliver."""
+    if dry_run:
+        return dunning_run(as_of=as_of, dry_run=True, customer_ids=customer_ids, explain=explain)
+    promises_settle(on=as_of.date())
+    plans_settle(on=as_of.date())
+    results = dunning_run(as_of=as_of, customer_ids=customer_ids, explain=explain)
+    return results + touches_deliver(as_of=as_of, customer_ids=customer_ids)
+
+
+# --- holds ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def promise_record(
+    *,
+    actor,
+    customer: Customer,
+    amount: Decimal,
+    promised_for: dt.date,
+    made_on: dt.date,
+    invoices: Sequence[Invoice] = (),
+    grace_days: int | None = None,
+    note: str = "",
+) -> PromiseToPay:
+    """Record a promise to pay; it pauses dunning (of the named invoices, or the whole
+    account) until its date plus the grace days."""
+    if amount <= 0:
+        raise DunningError("A promise must be for more than zero.")
+    if promised_for < made_on:
+        raise DunningError("The promised date cannot be before the day it was made.")
+    if any(inv.customer_id != customer.pk for inv in invoices):
+        raise DunningError("A promise can only name the customer's own invoices.")
+    if grace_days is None:
+        grace_days = settings_load().promise_grace_days
+    promise = PromiseToPay.objects.create(
+        customer=customer,
+        amount=amount,
+        promised_for=promised_for,
+        grace_days=grace_days,
+        made_on=made_on,
+        note=note,
+        created_by=actor,
+    )
+    promise.invoices.set(invoices)
+    scope = ", ".join(inv.number for inv in invoices) or "the whole account"
+    audit_record(
+        action="dunning.promise.recorded",
+        actor=actor,
+        customer_id=customer.pk,
+        invoice_id=invoices[0].pk if len(invoices) == 1 else None,
+        summary=f"Promise to pay {amount} {customer.currency} by {promised_for} ({scope})",
+        data={
+            "promise_id": promise.pk,
+            "amount": str(amount),
+            "promised_for": promised_for.isoformat(),
+            "grace_days": grace_days,
+            "invoice_ids": [inv.pk for inv in invoices],
+        },
+    )
+    return promise
+
+
+@transaction.atomic
+def promise_cancel(*, actor, promise: PromiseToPay, on: dt.date, note: str = "") -> None:
+    """Withdraw an open promise; dunning resumes."""
+    if not PromiseToPay.objects.filter(pk=promise.pk, status=HoldStatus.OPEN).update(
+        status=HoldStatus.CANCELLED, resolved_on=on
+    ):
+        raise DunningError("Only an open promise can be cancelled.")
+    audit_record(
+        action="dunning.promise.cancelled",
+        actor=actor,
+        customer_id=promise.customer_id,
+        summary=f"Promise of {promise.amount} by {promise.promised_for} cancelled. {note}",
+        data={"promise_id": promise.pk, "note": note},
+    )
+
+
+def promises_settle(*, on: dt.date) -> list[PromiseToPay]:
+    """Settle open promises whose date plus grace has passed: kept when payments applied
+    since the promise was made cover the amount, else broken (and escalation resumes)."""
+    settled = []
+    due = PromiseToPay.objects.filter(status=HoldStatus.OPEN, promised_for__lt=on).order_by("id")
+    for promise in due:
+        if promise.holds_until >= on:
+            continue
+        with transaction.atomic():
+            invoice_ids = list(promise.invoices.values_list("id", flat=True))
+            paid = promise_paid(
+                customer_id=promise.customer_id,
+                invoice_ids=invoice_ids,
+                start=promise.made_on,
+                end=promise.holds_until,
+            )
+            status = HoldStatus.KEPT if paid >= promise.amount else HoldStatus.BROKEN
+            if not PromiseToPay.objects.filter(pk=promise.pk, status=HoldStatus.OPEN).update(
+                status=status, resolved_on=on
+            ):
+                continue
+            audit_record(
+                action=f"dunning.promise.{status}",
+                customer_id=promise.customer_id,
+                summary=f"Promise of {promise.amount} by {promise.promised_for} {status}: "
+                f"{paid} paid",
+                data={"promise_id": promise.pk, "paid": str(paid), "amount": str(promise.amount)},
+            )
+            promise.status = status
+            settled.append(promise)
+    return settled
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    actor,
+    customer: Customer,
+    agreed_on: dt.date,
+    instalments: Sequence[tuple[dt.date, Decimal]],
+    grace_days: int | None = None,
+    note: str = "",
+) -> PaymentPlan:
+    """Agree a payment plan; dunning pauses while its instalments are met."""
+    if not instalments:
+        raise DunningError("A payment plan needs at least one instalment.")
+    if any(amount <= 0 for _, amount in instalments):
+        raise DunningError("Every instalment must be for more than zero.")
+    if PaymentPlan.objects.filter(customer=customer, status=PlanStatus.ACTIVE).exists():
+        raise DunningError(f"{customer.name} already has an active payment plan.")
+    if grace_days is None:
+        grace_days = settings_load().plan_grace_days
+    plan = PaymentPlan.objects.create(
+        customer=customer, agreed_on=agreed_on, grace_days=grace_days, note=note, created_by=actor
+    )
+    Instalment.objects.bulk_create(
+        [Instalment(plan=plan, due_date=due, amount=amount) for due, amount in instalments]
+    )
+    total = sum((amount for _, amount in instalments), Decimal("0"))
+    audit_record(
+        action="dunning.plan.created",
+        actor=actor,
+        customer_id=customer.pk,
+        summary=f"Payment plan of {len(instalments)} instalments, {total} {customer.currency}",
+        data={
+            "plan_id": plan.pk,
+            "instalments": [[due.isoformat(), str(amount)] for due, amount in instalments],
+        },
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_cancel(*, actor, plan: PaymentPlan, on: dt.date, note: str = "") -> None:
+    """End an active plan by hand; dunning resumes."""
+    if not PaymentPlan.objects.filter(pk=plan.pk, status=PlanStatus.ACTIVE).update(
+        status=PlanStatus.CANCELLED, ended_on=on
+    ):
+        raise DunningError("Only an active plan can be cancelled.")
+    audit_record(
+        action="dunning.plan.cancelled",
+        actor=actor,
+        customer_id=plan.customer_id,
+        summary=f"Payment plan cancelled. {note}",
+        data={"plan_id": plan.pk, "note": note},
+    )
+
+
+def plans_settle(*, on: dt.date) -> list[PaymentPlan]:
+    """Active plans: broken when payments fall behind the instalments due (after grace),
+    completed when everything is paid."""
+    changed = []
+    for plan in PaymentPlan.objects.filter(status=PlanStatus.ACTIVE).order_by("id"):
+        instalments = list(plan.instalments.values_list("due_date", "amount"))
+        paid = plan_paid(customer_id=plan.customer_id, since=plan.agreed_on, until=on)
+        total = sum((amount for _, amount in instalments), Decimal("0"))
+        if paid >= total:
+            status = PlanStatus.COMPLETED
+        elif not plan_met(instalments=instalments, paid=paid, grace_days=plan.grace_days, on=on):
+            status = PlanStatus.BROKEN
+        else:
+            continue
+        with transaction.atomic():
+            if not PaymentPlan.objects.filter(pk=plan.pk, status=PlanStatus.ACTIVE).update(
+                status=status, ended_on=on
+            ):
+                continue
+            audit_record(
+                action=f"dunning.plan.{status}",
+                customer_id=plan.customer_id,
+                summary=f"Payment plan {status}: {paid} of {total} paid",
+                data={"plan_id": plan.pk, "paid": str(paid), "total": str(total)},
+            )
+            plan.status = status
+            changed.append(plan)
+    return changed
+
+
+def hold_set(*, actor, customer: Customer, reason: str, until: dt.date | None = None) -> dict:
+    """Put a customer on a manual hold (open-ended without `until`)."""
+    if not reason.strip():
+        raise DunningError("Say why the customer is on hold.")
+    with transaction.atomic():
+        changed = customer_update(
+            actor=actor, customer=customer, on_hold=True, hold_reason=reason, hold_until=until
+        )
+        if changed:
+            audit_record(
+                action="dunning.hold.set",
+                actor=actor,
+                customer_id=customer.pk,
+                summary=f"On hold{f' until {until}' if until else ''}: {reason}",
+                data={"reason": reason, "until": until.isoformat() if until else None},
+            )
+    return changed
+
+
+def hold_release(*, actor, customer: Customer) -> dict:
+    """Lift a manual hold; dunning resumes on the next run."""
+    with transaction.atomic():
+        changed = customer_update(
+            actor=actor, customer=customer, on_hold=False, hold_reason="", hold_until=None
+        )
+        if changed:
+            audit_record(
+                action="dunning.hold.released",
+                actor=actor,
+                customer_id=customer.pk,
+                summary="Hold released",
+                data={"changes": changed},
+            )
+    return changed
+
+
+# --- tasks ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_complete(
+    *, actor, task: Task, at: dt.datetime, outcome: str = "", notes: str = ""
+) -> Task:
+    """Close a task; for calls, log the outcome (a conversation starts the consumer's
+    seven quiet days)."""
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    if task.status != TaskStatus.OPEN:
+        raise DunningError("This task is already closed.")
+    if task.kind == TaskKind.CALL and not outcome:
+        raise DunningError("Log the outcome of the call.")
+    task.status = TaskStatus.DONE
+    task.outcome = outcome
+    task.notes = notes
+    task.completed_at = at
+    task.completed_by = actor
+    task.save()
+    audit_record(
+        action="dunning.call.logged" if task.kind == TaskKind.CALL else "dunning.task.completed",
+        actor=actor,
+        customer_id=task.customer_id,
+        summary=f"{task.title}: {task.get_outcome_display() if outcome else 'done'}"
+        + (f" — {notes}" if notes else ""),
+        data={"task_id": task.pk, "outcome": outcome, "notes": notes},
+    )
+    return task

@@ -1,0 +1,185 @@
+import importlib
+
+import pytest
+from django.apps import apps
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from dunning.models import Chase, Policy, Touch
+from dunning.policy_services import (
+    PolicyError,
+    chases_move_to_version,
+    policy_copy,
+    policy_save_version,
+    policy_set_default,
+    policy_version_diff,
+    version_steps,
+)
+from invoices.tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def ship_default_ladder():
+    """The default policy as the data migration ships it (a no-op when it is there)."""
+    importlib.import_module("dunning.migrations.0002_default_ladder").ship_ladder(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def default_ladder(db):
+    """Tests that flush the database take the shipped ladder with them: put it back."""
+    ship_default_ladder()
+
+
+@pytest.fixture
+def standard():
+    return Policy.objects.get(name="Standard")
+
+
+def edited(policy, index, **changes):
+    steps = version_steps(policy.current_version)
+    steps[index - 1].update(changes)
+    return steps
+
+
+def chase_on(policy, *, done=(), customer=None):
+    version = policy.current_version
+    chase = Chase.objects.create(
+        customer=customer or CustomerFactory(),
+        cycle=1,
+        policy_version=version,
+        started_at=timezone.now(),
+    )
+    for position in done:
+        Touch.objects.create(
+            key=f"{chase.pk}-{position}",
+            customer=chase.customer,
+            chase=chase,
+            step=version.steps.get(position=position),
+            channel="email",
+            status="sent",
+            scheduled_for=timezone.now(),
+            currency="GBP",
+        )
+    return chase
+
+
+def test_each_save_with_changes_creates_the_next_version(admin_user, standard):
+    policy_save_version(actor=admin_user, policy=standard, steps=edited(standard, 3, offset_days=8))
+    policy_save_version(actor=admin_user, policy=standard, steps=edited(standard, 3, offset_days=9))
+
+    assert list(standard.versions.values_list("number", flat=True)) == [3, 2, 1]
+    assert standard.current_version.steps.get(position=3).offset_days == 9
+
+
+def test_a_saved_version_keeps_its_steps(admin_user, standard):
+    first = standard.current_version
+
+    policy_save_version(actor=admin_user, policy=standard, steps=edited(standard, 2, name="Hello"))
+
+    assert first.steps.get(position=2).name == "Friendly reminder"
+
+
+def test_saving_the_same_steps_makes_no_version(admin_user, standard):
+    result = policy_save_version(
+        actor=admin_user, policy=standard, steps=version_steps(standard.current_version)
+    )
+
+    assert result is None
+    assert standard.versions.count() == 1
+
+
+def test_a_new_version_is_audited_with_the_steps_before_and_after(admin_user, standard):
+    policy_save_version(actor=admin_user, policy=standard, steps=edited(standard, 3, offset_days=8))
+
+    event = AuditEvent.objects.get(action="dunning.policy.versioned")
+    assert event.data["before"][2]["offset_days"] == 7
+    assert event.data["after"][2]["offset_days"] == 8
+
+
+def test_offsets_going_down_the_ladder_are_refused(admin_user, standard):
+    with pytest.raises(PolicyError, match="may not go down"):
+        policy_save_version(
+            actor=admin_user, policy=standard, steps=edited(standard, 3, offset_days=0)
+        )
+
+
+def test_positions_with_a_gap_are_refused(admin_user, standard):
+    with pytest.raises(PolicyError, match="without gaps"):
+        policy_save_version(
+            actor=admin_user, policy=standard, steps=edited(standard, 7, position=9)
+        )
+
+
+def test_a_letter_without_a_deadline_is_refused(admin_user, standard):
+    with pytest.raises(PolicyError, match="response deadline"):
+        policy_save_version(
+            actor=admin_user,
+            policy=standard,
+            steps=edited(standard, 6, response_deadline_days=None),
+        )
+
+
+def test_a_chase_stays_on_its_version_after_an_edit(admin_user, standard):
+    chase = chase_on(standard)
+
+    policy_save_version(actor=admin_user, policy=standard, steps=edited(standard, 3, offset_days=8))
+
+    chase.refresh_from_db()
+    assert chase.policy_version.number == 1
+
+
+def test_moving_puts_active_chases_on_the_current_version(admin_user, standard):
+    chase = chase_on(standard)
+    policy_save_version(actor=admin_user, policy=standard, steps=edited(standard, 3, offset_days=8))
+
+    moved = chases_move_to_version(actor=admin_user, policy=standard)
+
+    chase.refresh_from_db()
+    assert (moved, chase.policy_version.number) == (1, 2)
+    assert AuditEvent.objects.filter(
+        action="dunning.chase.moved", customer_id=chase.customer_id
+    ).exists()
+
+
+def test_the_move_preview_lists_changed_steps_and_each_chase_next_step(admin_user, standard):
+    chase_on(standard, done=[1, 2])
+    steps = edited(standard, 3, offset_days=10, name="Gentle nudge")
+
+    policy_save_version(actor=admin_user, policy=standard, steps=steps)
+    diff = policy_version_diff(policy=standard)
+
+    assert [(c.position, c.kind, c.fields) for c in diff.steps] == [
+        (3, "changed", ["name", "offset_days"])
+    ]
+    [move] = diff.chases
+    assert (move.next_before["name"], move.next_after["name"]) == (
+        "Second reminder",
+        "Gentle nudge",
+    )
+
+
+def test_the_move_preview_shows_removed_steps(admin_user, standard):
+    chase_on(standard)
+    steps = version_steps(standard.current_version)[:-1]
+
+    policy_save_version(actor=admin_user, policy=standard, steps=steps)
+
+    assert [(c.position, c.kind) for c in policy_version_diff(policy=standard).steps] == [
+        (7, "removed")
+    ]
+
+
+def test_a_copied_policy_starts_at_version_one_with_the_same_steps(admin_user, standard):
+    copy = policy_copy(actor=admin_user, source=standard, name="Gentle")
+
+    assert copy.current_version.number == 1
+    assert version_steps(copy.current_version) == version_steps(standard.current_version)
+
+
+def test_setting_the_default_moves_the_mark(admin_user, standard):
+    copy = policy_copy(actor=admin_user, source=standard, name="Gentle")
+
+    policy_set_default(actor=admin_user, policy=copy)
+
+    assert list(Policy.objects.filter(is_default=True)) == [copy]

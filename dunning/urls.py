@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dunning"
+
+urlpatterns = [
+    path("policies/", views.policy_list, name="policy_list"),
+    path("policies/<int:pk>/", views.policy_detail, name="policy_detail"),
+    path("policies/<int:pk>/edit/", views.policy_edit, name="policy_edit"),
+    path("policies/<int:pk>/move/", views.policy_move, name="policy_move"),
+    path("policies/<int:pk>/default/", views.policy_default, name="policy_default"),
+    path("settings/dunning/", views.settings_edit, name="settings"),
+    path("customers/<int:pk>/dunning/", views.customer_panel, name="customer_panel"),
+    path("customers/<int:pk>/promise/", views.promise_new, name="promise_new"),
+    path("customers/<int:pk>/hold/", views.hold_set, name="hold_set"),
+    path("customers/<int:pk>/hold/release/", views.hold_release, name="hold_release"),
+    path("customers/<int:pk>/plan/", views.plan_new, name="plan_new"),
+    path("customers/<int:pk>/policy/", views.customer_policy, name="customer_policy"),
+    path("calls/", views.calls, name="calls"),
+    path("calls/<int:pk>/done/", views.task_complete, name="task_complete"),
+    path("dunning/preview/", views.preview, name="preview"),
+]
