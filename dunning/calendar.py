@@ -63,6 +63,16 @@ def is_business_day(day: dt.date, calendar: Calendar) -> bool:
 
 
 @lru_cache(maxsize=65536)
+def business_days_after(start: dt.date, days: int, calendar: Calendar) -> dt.date:
+    """The date `days` business days after `start` (a letter's response deadline)."""
+    day = start
+    while days > 0:
+        day += dt.timedelta(days=1)
+        if is_business_day(day, calendar):
+            days -= 1
+    return day
+
+
 def local_to_utc(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime:
     """The UTC instant of a wall-clock time in a zone. In an autumn fold (the time happens
     twice) the first occurrence; in a spring-forward gap (it never happens) the first instant

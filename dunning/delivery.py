@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 
 from invoices.models import Contact, ContactRole, Customer, DebtorType, Organisation
 
+from .calendar import business_days_after
 from .facts import Calendar, CustomerFacts
 from .selectors import StepRow
 
@@ -70,15 +71,6 @@ def invoice_lines(facts: CustomerFacts, invoice_ids, *, as_of: dt.datetime) -> l
             }
         )
     return lines
-
-
-def business_days_after(start: dt.date, days: int, calendar: Calendar) -> dt.date:
-    day = start
-    while days > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() in calendar.business_weekdays and day not in calendar.holidays:
-            days -= 1
-    return day
 
 
 def opt_out_url(customer: Customer) -> str:

@@ -10,7 +10,7 @@ from accounts.roles import ROLES
 from invoices.models import Invoice, InvoiceStatus
 
 from .models import CallOutcome, Channel, DunningSettings, Policy
-from .policy_services import steps_problems
+from .policy_services import SETTINGS_FIELDS, steps_problems
 
 WEEKDAYS = [
     ("0", "Mon"),
@@ -121,19 +121,7 @@ class DunningSettingsForm(forms.ModelForm):
 
     class Meta:
         model = DunningSettings
-        fields = [
-            "window_start",
-            "window_end",
-            "phone_start",
-            "phone_end",
-            "business_days",
-            "holiday_country",
-            "holiday_subdivision",
-            "min_interval_days",
-            "promise_grace_days",
-            "plan_grace_days",
-            "schedule_minutes",
-        ]
+        fields = list(SETTINGS_FIELDS)
         labels = {
             "window_start": "Emails from",
             "window_end": "Emails until",

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 
 from invoices.models import Allocation, Customer, Invoice, InvoiceStatus, Payment
 
+from .calendar import business_days_after, holiday_dates, zone
 from .facts import Calendar, CustomerFacts, InvoiceFact, StepFact
 from .models import (
     CONVERSATION_OUTCOMES,
@@ -37,7 +38,7 @@ from .models import (
     TouchStatus,
 )
 
-CHUNK = 2_000
+CHUNK = 5_000
 OPEN_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.IN_DISPUTE)
 MESSAGE_CHANNELS = (Channel.EMAIL, Channel.LETTER)
 # A message counts against the minimum interval from the moment it is planned.
@@ -68,6 +69,7 @@ class CustomerRow:
     collector_id: int | None
     version_id: int | None  # the policy version this customer is (or would be) chased on
     chase_id: int | None
+    chase_cycle: int | None
     last_cycle: int
 
 
@@ -79,9 +81,16 @@ class Loaded:
     facts: CustomerFacts
 
 
-def calendar_load(settings: DunningSettings, years: Iterable[int]) -> Calendar:
-    from .calendar import holiday_dates
+def settings_load() -> DunningSettings:
+    """The settings row, or the defaults when there is none (without writing: dry runs)."""
+    return DunningSettings.objects.filter(pk=1).first() or DunningSettings()
 
+
+def calendar_for(as_of: dt.datetime) -> Calendar:
+    return calendar_load(settings_load(), years=range(as_of.year - 1, as_of.year + 2))
+
+
+def calendar_load(settings: DunningSettings, years: Iterable[int]) -> Calendar:
     holidays: frozenset[dt.date] = frozenset()
     if settings.holiday_country:
         holidays = frozenset(
@@ -187,21 +196,44 @@ def plan_met(
     return paid >= owed
 
 
+def _of_customers(ids: list[int], field: str = "customer_id") -> dict:
+    """A filter on these customers. A chunk of a run is a dense run of ids: a range reads
+    the indexes in order and keeps the statement short (a long IN list costs more to send
+    and parse than the rows it finds). Callers look rows up by customer, so the few extra
+    customers a range may bring in are ignored."""
+    if ids and max(ids) - min(ids) < 2 * len(ids):
+        return {f"{field}__gte": min(ids), f"{field}__lte": max(ids)}
+    return {f"{field}__in": ids}
+
+
+def _deadline(demand: tuple[dt.datetime, int] | None, tz: str, calendar: Calendar):
+    """The day the final demand gives: its (customer-local) date plus its business days."""
+    if demand is None:
+        return None
+    moment, days = demand
+    return business_days_after(moment.astimezone(zone(tz)).date(), days, calendar)
+
+
 def facts_load(
     customer_ids: Sequence[int],
     *,
     as_of: dt.datetime,
     steps: Steps,
+    calendar: Calendar | None = None,
     recheck: "Touch | None" = None,
 ) -> list[Loaded]:
     """The engine's facts for these customers as of a moment, in a fixed number of queries.
 
     recheck leaves a pending touch (and earlier touches of its step, e.g. a bounced one it
     retries) out of the history: delivery re-plans it as if it had not been planned yet,
-    to check it is still due."""
+    to check it is still due. calendar (loaded when not given) dates the final demand's
+    deadline."""
     ids = list(customer_ids)
+    wanted = set(ids)
+    of = _of_customers(ids)
     on = as_of.date()
-    customers = Customer.objects.filter(pk__in=ids).values_list(
+    calendar = calendar or calendar_for(as_of)
+    customers = Customer.objects.filter(**_of_customers(ids, "pk")).values_list(
         "id",
         "external_id",
         "name",
@@ -218,7 +250,7 @@ def facts_load(
 
     invoices = defaultdict(list)
     for row in (
-        Invoice.objects.filter(customer_id__in=ids, status__in=OPEN_STATUSES)
+        Invoice.objects.filter(**of, status__in=OPEN_STATUSES)
         .order_by("due_date", "number")
         .values_list("id", "customer_id", "number", "due_date", "open_balance", "status")
     ):
@@ -231,7 +263,7 @@ def facts_load(
     open_promises = {}
     for pid, cid, promised_for, grace, status in (
         PromiseToPay.objects.filter(
-            customer_id__in=ids,
+            **of,
             status__in=(HoldStatus.OPEN, HoldStatus.KEPT, HoldStatus.BROKEN),
         )
         .order_by("resolved_on", "id")
@@ -257,7 +289,7 @@ def facts_load(
     plans = {
         pid: (cid, agreed_on, grace)
         for pid, cid, agreed_on, grace in PaymentPlan.objects.filter(
-            customer_id__in=ids, status=PlanStatus.ACTIVE
+            **of, status=PlanStatus.ACTIVE
         ).values_list("id", "customer_id", "agreed_on", "grace_days")
     }
     plan_instalments = defaultdict(list)
@@ -281,29 +313,45 @@ def facts_load(
     # Chases: the active one, and the last cycle number for the next one.
     active_chase = {}
     last_cycle: dict[int, int] = defaultdict(int)
-    for chase_id, cid, cycle, status, version_id in Chase.objects.filter(
-        customer_id__in=ids
-    ).values_list("id", "customer_id", "cycle", "status", "policy_version_id"):
+    for chase_id, cid, cycle, status, version_id in Chase.objects.filter(**of).values_list(
+        "id", "customer_id", "cycle", "status", "policy_version_id"
+    ):
         last_cycle[cid] = max(last_cycle[cid], cycle)
         if status == ChaseStatus.ACTIVE:
             active_chase[cid] = (chase_id, cycle, version_id)
     chosen_policy = dict(
-        CustomerPolicy.objects.filter(customer_id__in=ids).values_list("customer_id", "policy_id")
+        CustomerPolicy.objects.filter(**of).values_list("customer_id", "policy_id")
     )
 
-    touches = Touch.objects.filter(customer_id__in=ids)
+    touches = Touch.objects.filter(**of)
     if recheck is not None:
         touches = touches.exclude(pk=recheck.pk)
     done = defaultdict(set)
     done_touches = touches
     if recheck is not None and recheck.step_id:
         done_touches = touches.exclude(chase_id=recheck.chase_id, step_id=recheck.step_id)
-    for cid, position in (
+    # The final demand: the latest letter with a response deadline in the active chase.
+    demand: dict[int, tuple[dt.datetime, int]] = {}
+    for cid, position, channel, status, moment, deadline_days in (
         done_touches.filter(chase__status=ChaseStatus.ACTIVE, step__isnull=False)
         .exclude(status=TouchStatus.CANCELLED)
-        .values_list("customer_id", "step__position")
+        .values_list(
+            "customer_id",
+            "step__position",
+            "channel",
+            "status",
+            Coalesce("sent_at", "scheduled_for"),
+            "step__response_deadline_days",
+        )
     ):
         done[cid].add(position)
+        if (
+            channel == Channel.LETTER
+            and deadline_days
+            and status not in (TouchStatus.SKIPPED, TouchStatus.FAILED)
+            and (cid not in demand or moment > demand[cid][0])
+        ):
+            demand[cid] = (moment, deadline_days)
     last_message = dict(
         touches.filter(automated=True, channel__in=MESSAGE_CHANNELS, status__in=MESSAGE_STATUSES)
         .values("customer_id")
@@ -313,16 +361,14 @@ def facts_load(
 
     calls = defaultdict(list)
     for cid, due_at in (
-        Task.objects.filter(
-            customer_id__in=ids, kind=TaskKind.CALL, due_at__gte=as_of - dt.timedelta(days=7)
-        )
+        Task.objects.filter(**of, kind=TaskKind.CALL, due_at__gte=as_of - dt.timedelta(days=7))
         .exclude(status=TaskStatus.CANCELLED)
         .values_list("customer_id", "due_at")
     ):
         calls[cid].append(due_at)
     conversations = dict(
         Task.objects.filter(
-            customer_id__in=ids,
+            **of,
             kind=TaskKind.CALL,
             outcome__in=CONVERSATION_OUTCOMES,
             completed_at__isnull=False,
@@ -347,6 +393,8 @@ def facts_load(
         insolvent,
         collector_id,
     ) in customers:
+        if cid not in wanted:
+            continue
         chase = active_chase.get(cid)
         if chase:
             version_id = chase[2]
@@ -383,6 +431,7 @@ def facts_load(
             last_automated_at=last_message.get(cid),
             calls=tuple(sorted(calls.get(cid, ()))),
             last_conversation_at=conversations.get(cid),
+            demand_deadline=_deadline(demand.get(cid), tz, calendar) if chase else None,
         )
         loaded.append(
             Loaded(
@@ -393,6 +442,7 @@ def facts_load(
                     collector_id=collector_id,
                     version_id=version_id,
                     chase_id=chase[0] if chase else None,
+                    chase_cycle=chase[1] if chase else None,
                     last_cycle=last_cycle[cid],
                 ),
                 facts=facts,

@@ -1,30 +1,24 @@
-"""Every write of the dunning engine: planning and recording touches, delivering them,
-holds (promises, plans, manual holds), tasks and chases. Each writes its audit events in
-the same transaction as the change."""
+"""The dunning engine's writes besides planning (dunning.planning): delivering touches,
+holds (promises, plans, manual holds) and tasks, and the whole cycle. Each writes its
+audit events in the same transaction as the change."""
 
 import datetime as dt
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 
-from audit.services import Event, audit_record, audit_record_many
+from audit.services import audit_record
 from invoices.models import Contact, Customer, Invoice
 from invoices.services import customer_update
 
 from . import delivery
 from .engine import plan_customer
 from .exceptions import DunningError
-from .facts import Calendar, CustomerPlan
+from .facts import Calendar
 from .models import (
-    Channel,
-    Chase,
     ChaseStatus,
-    DunningSettings,
     HoldStatus,
     Instalment,
     PaymentPlan,
@@ -36,17 +30,15 @@ from .models import (
     Touch,
     TouchStatus,
 )
+from .planning import RunResult, dunning_run
 from .selectors import (
-    Loaded,
-    StepRow,
     Steps,
-    calendar_load,
-    chunks,
-    customers_to_chase,
+    calendar_for,
     facts_load,
     plan_met,
     plan_paid,
     promise_paid,
+    settings_load,
     touches_due,
 )
 
@@ -54,378 +46,6 @@ MAX_ATTEMPTS = 5
 # A touch claimed longer ago than this died mid-send: whether it went out is unknown.
 STALE_SENDING = dt.timedelta(minutes=15)
 RETRY_BASE = dt.timedelta(minutes=15)
-
-
-@dataclass
-class RunResult:
-    """What the run did (or, in a dry run, would do) for one customer."""
-
-    customer_id: int
-    customer: str  # external id
-    name: str
-    step: str = ""
-    channel: str = ""
-    invoices: list[str] = field(default_factory=list)
-    status: str = ""
-    reason: str = ""
-    due_at: dt.datetime | None = None
-    touch_id: int | None = None
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        data["due_at"] = self.due_at.isoformat() if self.due_at else None
-        return data
-
-    def as_json(self) -> str:
-        return json.dumps(self.as_dict())
-
-
-def settings_load() -> DunningSettings:
-    """The settings row, or the defaults when there is none (without writing: dry runs)."""
-    return DunningSettings.objects.filter(pk=1).first() or DunningSettings()
-
-
-def calendar_for(as_of: dt.datetime) -> Calendar:
-    return calendar_load(settings_load(), years=range(as_of.year - 1, as_of.year + 2))
-
-
-# --- planning and recording -------------------------------------------------------------
-
-
-def dunning_run(
-    *,
-    as_of: dt.datetime,
-    dry_run: bool = False,
-    customer_ids: Sequence[int] | None = None,
-    explain: bool = False,
-) -> list[RunResult]:
-    """Plan every chased customer as of a moment and record the actions that are due.
-
-    1. Load the facts of customers with an open balance or an active chase, in chunks.
-    2. Plan each with the pure engine.
-    3. Per chunk, in one transaction: start chases, insert touches under their unique key
-       (a touch planned before is left alone), create tasks for phone, legal and internal
-       steps, close chases with nothing left open, and audit each.
-    A dry run stops after step 2 and returns the same results. With explain, customers
-    with nothing due are listed too, with the engine's explanation."""
-    calendar = calendar_for(as_of)
-    steps = Steps()
-    results: list[RunResult] = []
-    for chunk in chunks(customers_to_chase(customer_ids)):
-        due = []
-        for item in facts_load(chunk, as_of=as_of, steps=steps):
-            plan = plan_customer(
-                item.facts, steps.facts_of(item.customer.version_id), calendar, as_of
-            )
-            if plan.due(as_of) or (plan.close_chase and item.customer.chase_id):
-                due.append((item, plan))
-            elif explain:
-                results.append(_waiting(item, plan))
-        if dry_run:
-            results.extend(_would_do(item, plan, as_of) for item, plan in due)
-        elif due:
-            results.extend(_record(due, as_of=as_of, steps=steps, calendar=calendar))
-    return results
-
-
-def _result(item: Loaded, plan: CustomerPlan, **values) -> RunResult:
-    return RunResult(
-        customer_id=item.customer.id,
-        customer=item.customer.external_id,
-        name=item.customer.name,
-        **values,
-    )
-
-
-def _waiting(item: Loaded, plan: CustomerPlan) -> RunResult:
-    action = plan.action
-    return _result(
-        item,
-        plan,
-        step=action.step.name if action else "",
-        channel=action.step.channel if action else "",
-        status="paused" if plan.paused_by else "waiting",
-        reason=plan.explanation,
-        due_at=action.due_at if action else None,
-    )
-
-
-def _numbers(item: Loaded, invoice_ids) -> list[str]:
-    by_id = {inv.id: inv.number for inv in item.facts.invoices}
-    return [by_id[i] for i in invoice_ids if i in by_id]
-
-
-def _touch_status(action) -> str:
-    if action.skip:
-        return TouchStatus.SKIPPED
-    if action.step.channel in (Channel.EMAIL, Channel.LETTER):
-        return TouchStatus.PENDING
-    return TouchStatus.DONE
-
-
-def _would_do(item: Loaded, plan: CustomerPlan, as_of: dt.datetime) -> RunResult:
-    action = plan.action
-    if not plan.due(as_of):
-        return _result(item, plan, status="would close chase", reason=plan.explanation)
-    return _result(
-        item,
-        plan,
-        step=action.step.name,
-        channel=action.step.channel,
-        invoices=_numbers(item, action.invoice_ids),
-        status=f"would be {_touch_status(action)}",
-        reason=action.reason,
-        due_at=action.due_at,
-    )
-
-
-def _insert_new(model, objs: list, returning: str) -> dict:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING: rows another run already made are left
-    alone, and the caller learns which rows are its own (value of `returning` -> id).
-    Works on PostgreSQL and SQLite >= 3.35."""
-    if not objs:
-        return {}
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in fields)
-    tail = f"ON CONFLICT DO NOTHING RETURNING {quote(returning)}, {quote('id')}"
-    made = {}
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One array per column: a short statement whatever the number of rows (psycopg
-            # parses long statements on every call).
-            arrays = [
-                [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs]
-                if f.get_internal_type() == "JSONField"
-                else [f.pre_save(obj, True) for obj in objs]
-                for f in fields
-            ]
-            # %b: arrays go over in binary, without quoting every element.
-            casts = ", ".join(f"%b::{f.db_type(connection)}[]" for f in fields)
-            cursor.cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts}) {tail}", arrays
-            )
-            return dict(cursor.fetchall())
-        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        for start in range(0, len(objs), 500):
-            batch = objs[start : start + 500]
-            params = [
-                f.get_db_prep_save(f.pre_save(obj, True), connection)
-                for obj in batch
-                for f in fields
-            ]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} {tail}",
-                params,
-            )
-            made.update(dict(cursor.fetchall()))
-    return made
-
-
-def _window_end(due_at: dt.datetime, tz: str, end: dt.time) -> dt.datetime:
-    zone = ZoneInfo(tz)
-    local = due_at.astimezone(zone)
-    return dt.datetime.combine(local.date(), end, tzinfo=zone).astimezone(dt.UTC)
-
-
-@transaction.atomic
-def _record(due, *, as_of: dt.datetime, steps: Steps, calendar: Calendar) -> list[RunResult]:
-    events: list[Event] = []
-    acting = [(item, plan) for item, plan in due if plan.due(as_of)]
-
-    # 1. Chases: start one where there is none. Another run may have started it meanwhile;
-    # ON CONFLICT leaves its row, and the re-read below picks it up.
-    started = _insert_new(
-        Chase,
-        [
-            Chase(
-                customer_id=item.customer.id,
-                cycle=item.customer.last_cycle + 1,
-                policy_version_id=item.customer.version_id,
-                status=ChaseStatus.ACTIVE,
-                started_at=as_of,
-            )
-            for item, _ in acting
-            if item.customer.chase_id is None
-        ],
-        returning="customer_id",
-    )
-    active = {
-        cid: (chase_id, cycle)
-        for cid, chase_id, cycle in Chase.objects.filter(
-            customer_id__in=[item.customer.id for item, _ in acting], status=ChaseStatus.ACTIVE
-        ).values_list("customer_id", "id", "cycle")
-    }
-    for item, _plan in acting:
-        if item.customer.id in started:
-            events.append(
-                Event(
-                    action="dunning.chase.started",
-                    customer_id=item.customer.id,
-                    summary=f"Chase {item.customer.last_cycle + 1} started",
-                    data={"chase_id": started[item.customer.id]},
-                )
-            )
-
-    # 2. Touches under their unique key.
-    touches = []
-    for item, plan in acting:
-        action = plan.action
-        chase_id, cycle = active[item.customer.id]
-        touches.append(
-            Touch(
-                key=f"{item.customer.id}:{cycle}:{action.step.position}",
-                customer_id=item.customer.id,
-                chase_id=chase_id,
-                step_id=action.step.id,
-                channel=action.step.channel,
-                status=_touch_status(action),
-                scheduled_for=action.due_at,
-                reason=action.reason,
-                invoices=[
-                    {
-                        "id": inv.id,
-                        "number": inv.number,
-                        "due_date": inv.due_date.isoformat(),
-                        "balance": str(inv.balance),
-                    }
-                    for inv in item.facts.invoices
-                    if inv.id in action.invoice_ids
-                ],
-                total=action.total,
-                currency=item.facts.currency,
-            )
-        )
-    made = _insert_new(Touch, touches, returning="key")
-
-    # 3. Tasks and audit events for the touches this run made.
-    results, tasks = [], []
-    for (item, plan), touch in zip(acting, touches, strict=True):
-        action = plan.action
-        touch_id = made.get(touch.key)
-        result = _result(
-            item,
-            plan,
-            step=action.step.name,
-            channel=action.step.channel,
-            invoices=_numbers(item, action.invoice_ids),
-            status=touch.status if touch_id else "already planned",
-            reason=action.reason,
-            due_at=action.due_at,
-            touch_id=touch_id,
-        )
-        results.append(result)
-        if touch_id is None:
-            continue
-        step = steps.by_id[action.step.id]
-        task = None if action.skip else _task_for(item, step, action, touch_id, calendar)
-        if task is not None:
-            tasks.append(task)
-        events.append(_touch_event(item, step, action, touch_id, task))
-    _insert_new(Task, tasks, returning="touch_id")
-
-    # 4. Chases with nothing left open end (pending messages of theirs are cancelled).
-    for item, plan in due:
-        chase_id = item.customer.chase_id
-        if (
-            plan.close_chase
-            and chase_id
-            and chase_close(chase_id=chase_id, at=as_of, reason=plan.explanation)
-        ):
-            results.append(_result(item, plan, status="chase closed", reason=plan.explanation))
-    audit_record_many(events=events)
-    return results
-
-
-def _task_for(item: Loaded, step: StepRow, action, touch_id: int, calendar: Calendar):
-    channel = action.step.channel
-    amount = f"{action.total} {item.facts.currency}"
-    count = len(action.invoice_ids)
-    if channel == Channel.PHONE:
-        return Task(
-            kind=TaskKind.CALL,
-            customer_id=item.customer.id,
-            touch_id=touch_id,
-            assigned_to_id=item.customer.collector_id,
-            title=f"Call {item.customer.name} about {amount} overdue",
-            detail=action.reason,
-            due_at=action.due_at,
-            window_end=_window_end(action.due_at, item.facts.timezone, calendar.phone_end),
-        )
-    if channel == Channel.LEGAL:
-        # Managers approve referrals: the task sits in their shared queue, not a collector's.
-        return Task(
-            kind=TaskKind.REFERRAL,
-            customer_id=item.customer.id,
-            touch_id=touch_id,
-            assigned_to_id=None,
-            title=f"Approve legal referral of {item.customer.name} ({amount}, {count} invoices)",
-            detail=action.reason,
-            due_at=action.due_at,
-        )
-    if channel == Channel.TASK:
-        return Task(
-            kind=TaskKind.INTERNAL,
-            customer_id=item.customer.id,
-            touch_id=touch_id,
-            assigned_to_id=item.customer.collector_id,
-            title=f"{step.fact.name}: {item.customer.name}",
-            detail=action.reason,
-            due_at=action.due_at,
-        )
-    return None
-
-
-_TASK_ACTIONS = {
-    Channel.PHONE: "dunning.phone_task.created",
-    Channel.LEGAL: "dunning.referral.created",
-    Channel.TASK: "dunning.task.created",
-}
-
-
-def _touch_event(item: Loaded, step: StepRow, action, touch_id: int, task) -> Event:
-    if action.skip:
-        name, verb = "dunning.touch.skipped", "skipped"
-    elif task is not None:
-        name, verb = _TASK_ACTIONS[action.step.channel], "task created"
-    else:
-        name, verb = "dunning.touch.planned", "planned"
-    return Event(
-        action=name,
-        customer_id=item.customer.id,
-        summary=f"{step.fact.name} {verb}: {action.reason}",
-        data={
-            "touch_id": touch_id,
-            "step": step.fact.name,
-            "channel": action.step.channel,
-            "invoice_ids": list(action.invoice_ids),
-            "total": str(action.total),
-            "due_at": action.due_at.isoformat(),
-        },
-    )
-
-
-def chase_close(*, chase_id: int, at: dt.datetime, reason: str, actor=None) -> bool:
-    """End an active chase and cancel its pending messages. False if it was not active."""
-    with transaction.atomic():
-        closed = Chase.objects.filter(pk=chase_id, status=ChaseStatus.ACTIVE).update(
-            status=ChaseStatus.CLOSED, closed_at=at, close_reason=reason[:200]
-        )
-        if not closed:
-            return False
-        chase = Chase.objects.get(pk=chase_id)
-        cancelled = Touch.objects.filter(chase_id=chase_id, status=TouchStatus.PENDING).update(
-            status=TouchStatus.CANCELLED, last_error="Chase closed: " + reason
-        )
-        audit_record(
-            action="dunning.chase.closed",
-            actor=actor,
-            customer_id=chase.customer_id,
-            summary=f"Chase {chase.cycle} closed: {reason}",
-            data={"chase_id": chase_id, "cancelled_touches": cancelled},
-        )
-    return True
 
 
 # --- delivery ---------------------------------------------------------------------------
@@ -503,7 +123,9 @@ def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunRe
     )
     if touch.chase_id and touch.chase.status != ChaseStatus.ACTIVE:
         return _cancel(touch, "the chase has closed")
-    item = facts_load([touch.customer_id], as_of=as_of, steps=steps, recheck=touch)
+    item = facts_load(
+        [touch.customer_id], as_of=as_of, steps=steps, calendar=calendar, recheck=touch
+    )
     if not item:
         return _cancel(touch, "the customer is gone")
     item = item[0]

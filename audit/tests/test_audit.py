@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from audit.exceptions import AuditImmutableError
 from audit.models import GENESIS_HASH, AuditEvent
 from audit.selectors import audit_chain_verify
-from audit.services import audit_record
+from audit.services import Event, audit_record, audit_record_many
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +106,16 @@ def test_an_event_survives_a_round_trip_through_the_database_with_its_hash():
     audit_record(action="test.money", data={"amount": Decimal("12.30")})
     event = AuditEvent.objects.get()
     assert event.compute_hash() == event.hash
+
+
+def test_a_batch_appended_in_one_go_verifies_link_by_link():
+    record(2)
+    audit_record_many(
+        events=[
+            Event(action="test.batch", summary=f"batch {i}", data={"amount": Decimal("1.10")})
+            for i in range(300)
+        ]
+    )
+    record(1)
+
+    assert audit_chain_verify() == (303, None)

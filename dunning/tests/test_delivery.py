@@ -5,7 +5,8 @@ from django.core import mail
 
 from audit.models import AuditEvent
 from dunning.models import Chase, Task, TaskKind, Touch, TouchStatus
-from dunning.services import dunning_run, touches_deliver
+from dunning.planning import dunning_run
+from dunning.services import touches_deliver
 from invoices.models import ContactRole, DebtorType, DisputeReason
 from invoices.services import dispute_open, payment_record
 from invoices.tests.factories import ContactFactory

@@ -5,8 +5,8 @@ import pytest
 
 from audit.models import AuditEvent
 from dunning.models import HoldStatus, PlanStatus, Touch
+from dunning.planning import dunning_run
 from dunning.services import (
-    dunning_run,
     hold_release,
     hold_set,
     plan_create,

@@ -6,7 +6,8 @@ from django.core import mail
 
 from audit.models import AuditEvent
 from dunning.models import Touch, TouchStatus
-from dunning.services import dunning_cycle, dunning_run
+from dunning.planning import dunning_run
+from dunning.services import dunning_cycle
 
 from . import backends
 from .factories import MONDAY_10, ladder, overdue_customer  # noqa: F401

@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -6,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from dunning.models import Chase, Task, TaskKind, Touch, TouchStatus
-from dunning.services import dunning_run
+from dunning.planning import dunning_run
+from dunning.selectors import Steps, facts_load
 from invoices.models import ContactRole
 from invoices.services import payment_record
 from invoices.tests.factories import ContactFactory, InvoiceFactory
@@ -147,3 +149,32 @@ def _done(chase, *, positions, at):
             sent_at=at,
             currency="GBP",
         )
+
+
+def test_the_final_demand_gives_its_response_days_in_business_days_from_sending():
+    customer = overdue_customer(days=50)
+    chase = Chase.objects.create(
+        customer=customer, cycle=1, policy_version_id=_standard_version(), started_at=MONDAY_10
+    )
+    letter_sent = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)  # a Monday
+    _done(chase, positions=[6], at=letter_sent)
+
+    [loaded] = facts_load([customer.pk], as_of=MONDAY_10, steps=Steps())
+
+    # 14 business days after Monday 2 March: Friday 20 March.
+    assert loaded.facts.demand_deadline == dt.date(2026, 3, 20)
+
+
+def test_a_legal_referral_waits_until_the_day_after_the_final_demand_deadline():
+    customer = overdue_customer(days=70, amount=Decimal("5000.00"))
+    chase = Chase.objects.create(
+        customer=customer, cycle=1, policy_version_id=_standard_version(), started_at=MONDAY_10
+    )
+    _done(chase, positions=[1, 2, 3, 4, 5, 6], at=dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC))
+
+    dunning_run(as_of=MONDAY_10)
+    waiting = Task.objects.filter(kind=TaskKind.REFERRAL).exists()
+    dunning_run(as_of=MONDAY_10 + dt.timedelta(days=7))  # Monday 23 March
+
+    assert not waiting
+    assert Task.objects.filter(kind=TaskKind.REFERRAL).count() == 1

@@ -4,7 +4,8 @@ import pytest
 from anymail.signals import AnymailTrackingEvent, tracking
 
 from dunning.models import DeliveryEvent, Task, TaskKind, Touch, TouchStatus
-from dunning.services import dunning_run, touches_deliver
+from dunning.planning import dunning_run
+from dunning.services import touches_deliver
 from invoices.tests.factories import ContactFactory
 
 from .factories import MONDAY_10, ladder, overdue_customer  # noqa: F401

@@ -1,0 +1,469 @@
+"""Planning and recording: the run that turns due plans into chases, touches and tasks.
+
+Facts are loaded in chunks (selectors.facts_load), planned by the pure engine, and each
+chunk's actions are written set-wise in one transaction, with their audit events. The
+database's unique keys make the run idempotent: planning twice creates nothing new."""
+
+import datetime as dt
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audit.services import Event, audit_record, audit_record_many
+
+from .engine import plan_customer
+from .facts import Calendar, CustomerPlan
+from .models import Channel, Chase, ChaseStatus, Task, TaskKind, Touch, TouchStatus
+from .selectors import Loaded, StepRow, Steps, calendar_for, chunks, customers_to_chase, facts_load
+
+
+@dataclass
+class RunResult:
+    """What the run did (or, in a dry run, would do) for one customer."""
+
+    customer_id: int
+    customer: str  # external id
+    name: str
+    step: str = ""
+    channel: str = ""
+    invoices: list[str] = field(default_factory=list)
+    status: str = ""
+    reason: str = ""
+    due_at: dt.datetime | None = None
+    touch_id: int | None = None
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["due_at"] = self.due_at.isoformat() if self.due_at else None
+        return data
+
+    def as_json(self) -> str:
+        return json.dumps(self.as_dict())
+
+
+def dunning_run(
+    *,
+    as_of: dt.datetime,
+    dry_run: bool = False,
+    customer_ids: Sequence[int] | None = None,
+    explain: bool = False,
+    timings: dict[str, float] | None = None,
+) -> list[RunResult]:
+    """Plan every chased customer as of a moment and record the actions that are due.
+
+    1. Load the facts of customers with an open balance or an active chase, in chunks.
+    2. Plan each with the pure engine.
+    3. Per chunk, in one transaction: start chases, insert touches under their unique key
+       (a touch planned before is left alone), create tasks for phone, legal and internal
+       steps, close chases with nothing left open, and audit each.
+    A dry run stops after step 2 and returns the same results. With explain, customers
+    with nothing due are listed too, with the engine's explanation. timings, if given,
+    collects seconds per phase (facts, plan, record, audit)."""
+    clock = _Clock(timings)
+    calendar = calendar_for(as_of)
+    steps = Steps()
+    results: list[RunResult] = []
+    ids = customers_to_chase(customer_ids)
+    clock.lap("facts")
+    for chunk in chunks(ids):
+        loaded = facts_load(chunk, as_of=as_of, steps=steps, calendar=calendar)
+        clock.lap("facts")
+        due = []
+        for item in loaded:
+            plan = plan_customer(
+                item.facts, steps.facts_of(item.customer.version_id), calendar, as_of
+            )
+            if plan.due(as_of) or (plan.close_chase and item.customer.chase_id):
+                due.append((item, plan))
+            elif explain:
+                results.append(_waiting(item, plan))
+        clock.lap("plan")
+        if dry_run:
+            results.extend(_would_do(item, plan, as_of) for item, plan in due)
+        elif due:
+            results.extend(_record(due, as_of=as_of, steps=steps, calendar=calendar, clock=clock))
+    return results
+
+
+class _Clock:
+    """Adds the time since the last lap to a named phase (nothing when not asked for)."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        if self.timings is None:
+            return
+        now = time.perf_counter()
+        self.timings[phase] = self.timings.get(phase, 0.0) + now - self.last
+        self.last = now
+
+
+def _result(item: Loaded, plan: CustomerPlan, **values) -> RunResult:
+    return RunResult(
+        customer_id=item.customer.id,
+        customer=item.customer.external_id,
+        name=item.customer.name,
+        **values,
+    )
+
+
+def _waiting(item: Loaded, plan: CustomerPlan) -> RunResult:
+    action = plan.action
+    return _result(
+        item,
+        plan,
+        step=action.step.name if action else "",
+        channel=action.step.channel if action else "",
+        status="paused" if plan.paused_by else "waiting",
+        reason=plan.explanation,
+        due_at=action.due_at if action else None,
+    )
+
+
+def _numbers(item: Loaded, invoice_ids) -> list[str]:
+    by_id = {inv.id: inv.number for inv in item.facts.invoices}
+    return [by_id[i] for i in invoice_ids if i in by_id]
+
+
+def _touch_status(action) -> str:
+    if action.skip:
+        return TouchStatus.SKIPPED
+    if action.step.channel in (Channel.EMAIL, Channel.LETTER):
+        return TouchStatus.PENDING
+    return TouchStatus.DONE
+
+
+def _would_do(item: Loaded, plan: CustomerPlan, as_of: dt.datetime) -> RunResult:
+    action = plan.action
+    if not plan.due(as_of):
+        return _result(item, plan, status="would close chase", reason=plan.explanation)
+    return _result(
+        item,
+        plan,
+        step=action.step.name,
+        channel=action.step.channel,
+        invoices=_numbers(item, action.invoice_ids),
+        status=f"would be {_touch_status(action)}",
+        reason=action.reason,
+        due_at=action.due_at,
+    )
+
+
+# --- set-wise inserts -------------------------------------------------------------------
+
+
+def _insert_new(model, columns: Sequence[str], rows: list[tuple], *, returning: str) -> dict:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING: rows another run already made are left
+    alone, and the caller learns which rows are its own (value of `returning` -> id).
+
+    rows hold values for `columns` (JSON columns as JSON text); the other columns take
+    their field's default. PostgreSQL: COPY into a temporary table, then one INSERT ...
+    SELECT. SQLite (>= 3.35): multi-row INSERTs."""
+    if not rows:
+        return {}
+    fields = {f.column: f for f in model._meta.concrete_fields if not f.primary_key}
+    rest = [column for column in fields if column not in columns]
+    now = timezone.now()
+    defaults = tuple(_default(fields[column], now) for column in rest)
+    names = [*columns, *rest]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    listed = ", ".join(quote(name) for name in names)
+    tail = f"ON CONFLICT DO NOTHING RETURNING {quote(returning)}, {quote('id')}"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            temp = quote(f"new_{model._meta.db_table}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {temp} ON COMMIT DROP AS "
+                f"SELECT {listed} FROM {table} WITH NO DATA"
+            )
+            cursor.execute(f"TRUNCATE {temp}")
+            with cursor.cursor.copy(f"COPY {temp} ({listed}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row + defaults)
+            cursor.execute(f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {temp} {tail}")
+            return dict(cursor.fetchall())
+        made = {}
+        prepare = [
+            (lambda v: v)
+            if f.get_internal_type() == "JSONField"
+            # Bind the field now: each lambda keeps its own.
+            else (lambda v, f=f: f.get_db_prep_save(v, connection))
+            for f in (fields[name] for name in names)
+        ]
+        placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
+        for start in range(0, len(rows), 500):
+            batch = rows[start : start + 500]
+            params = [
+                fn(value)
+                for row in batch
+                for fn, value in zip(prepare, row + defaults, strict=True)
+            ]
+            values = ", ".join([placeholders] * len(batch))
+            cursor.execute(f"INSERT INTO {table} ({listed}) VALUES {values} {tail}", params)
+            made.update(dict(cursor.fetchall()))
+    return made
+
+
+def _default(f, now: dt.datetime):
+    if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
+        return now
+    value = f.get_default()
+    if f.get_internal_type() == "JSONField":
+        return json.dumps(value)
+    return value
+
+
+def _window_end(due_at: dt.datetime, tz: str, end: dt.time) -> dt.datetime:
+    zone = ZoneInfo(tz)
+    local = due_at.astimezone(zone)
+    return dt.datetime.combine(local.date(), end, tzinfo=zone).astimezone(dt.UTC)
+
+
+# --- recording --------------------------------------------------------------------------
+
+_TOUCH_COLUMNS = (
+    "key",
+    "customer_id",
+    "chase_id",
+    "step_id",
+    "channel",
+    "status",
+    "scheduled_for",
+    "reason",
+    "invoices",
+    "total",
+    "currency",
+)
+_TASK_COLUMNS = (
+    "kind",
+    "customer_id",
+    "touch_id",
+    "assigned_to_id",
+    "title",
+    "detail",
+    "due_at",
+    "window_end",
+)
+
+
+@transaction.atomic
+def _record(
+    due, *, as_of: dt.datetime, steps: Steps, calendar: Calendar, clock: _Clock
+) -> list[RunResult]:
+    events: list[Event] = []
+    acting = [(item, plan) for item, plan in due if plan.due(as_of)]
+
+    # 1. Chases: start one where there is none. Another run may have started it meanwhile;
+    # ON CONFLICT leaves its row, and the re-read below picks it up.
+    starting = [item.customer for item, _ in acting if item.customer.chase_id is None]
+    started = _insert_new(
+        Chase,
+        ("customer_id", "cycle", "policy_version_id", "status", "started_at"),
+        [(c.id, c.last_cycle + 1, c.version_id, ChaseStatus.ACTIVE, as_of) for c in starting],
+        returning="customer_id",
+    )
+    active = {
+        item.customer.id: (item.customer.chase_id, item.customer.chase_cycle)
+        for item, _ in acting
+        if item.customer.chase_id is not None
+    }
+    active.update((c.id, (started[c.id], c.last_cycle + 1)) for c in starting if c.id in started)
+    raced = [item.customer.id for item, _ in acting if item.customer.id not in active]
+    if raced:
+        active.update(
+            (cid, (chase_id, cycle))
+            for cid, chase_id, cycle in Chase.objects.filter(
+                customer_id__in=raced, status=ChaseStatus.ACTIVE
+            ).values_list("customer_id", "id", "cycle")
+        )
+    for customer in starting:
+        if customer.id in started:
+            events.append(
+                Event(
+                    action="dunning.chase.started",
+                    customer_id=customer.id,
+                    summary=f"Chase {customer.last_cycle + 1} started",
+                    data={"chase_id": started[customer.id]},
+                )
+            )
+
+    # 2. Touches under their unique key.
+    touches = []
+    for item, plan in acting:
+        action = plan.action
+        chase_id, cycle = active[item.customer.id]
+        chosen = set(action.invoice_ids)
+        invoices = [
+            {
+                "id": inv.id,
+                "number": inv.number,
+                "due_date": inv.due_date.isoformat(),
+                "balance": str(inv.balance),
+            }
+            for inv in item.facts.invoices
+            if inv.id in chosen
+        ]
+        touches.append(
+            (
+                f"{item.customer.id}:{cycle}:{action.step.position}",
+                item.customer.id,
+                chase_id,
+                action.step.id,
+                action.step.channel,
+                _touch_status(action),
+                action.due_at,
+                action.reason,
+                json.dumps(invoices),
+                action.total,
+                item.facts.currency,
+            )
+        )
+    made = _insert_new(Touch, _TOUCH_COLUMNS, touches, returning="key")
+
+    # 3. Tasks and audit events for the touches this run made.
+    results, tasks = [], []
+    for (item, plan), touch in zip(acting, touches, strict=True):
+        action = plan.action
+        touch_id = made.get(touch[0])
+        status = touch[5]
+        results.append(
+            _result(
+                item,
+                plan,
+                step=action.step.name,
+                channel=action.step.channel,
+                invoices=_numbers(item, action.invoice_ids),
+                status=status if touch_id else "already planned",
+                reason=action.reason,
+                due_at=action.due_at,
+                touch_id=touch_id,
+            )
+        )
+        if touch_id is None:
+            continue
+        step = steps.by_id[action.step.id]
+        task = None if action.skip else _task_for(item, step, action, touch_id, calendar)
+        if task is not None:
+            tasks.append(task)
+        events.append(_touch_event(item, step, action, touch_id, task is not None))
+    _insert_new(Task, _TASK_COLUMNS, tasks, returning="touch_id")
+
+    # 4. Chases with nothing left open end (pending messages of theirs are cancelled).
+    for item, plan in due:
+        chase_id = item.customer.chase_id
+        if (
+            plan.close_chase
+            and chase_id
+            and chase_close(chase_id=chase_id, at=as_of, reason=plan.explanation)
+        ):
+            results.append(_result(item, plan, status="chase closed", reason=plan.explanation))
+    clock.lap("record")
+    audit_record_many(events=events)
+    clock.lap("audit")
+    return results
+
+
+def _task_for(item: Loaded, step: StepRow, action, touch_id: int, calendar: Calendar):
+    """The task row (in _TASK_COLUMNS order) a phone, legal or internal step creates."""
+    channel = action.step.channel
+    customer = item.customer
+    amount = f"{action.total} {item.facts.currency}"
+    count = len(action.invoice_ids)
+    if channel == Channel.PHONE:
+        window_end = _window_end(action.due_at, item.facts.timezone, calendar.phone_end)
+        title = f"Call {customer.name} about {amount} overdue"
+        return (
+            TaskKind.CALL,
+            customer.id,
+            touch_id,
+            customer.collector_id,
+            title[:200],
+            action.reason,
+            action.due_at,
+            window_end,
+        )
+    if channel == Channel.LEGAL:
+        # Managers approve referrals: the task sits in their shared queue, not a collector's.
+        title = f"Approve legal referral of {customer.name} ({amount}, {count} invoices)"
+        return (
+            TaskKind.REFERRAL,
+            customer.id,
+            touch_id,
+            None,
+            title[:200],
+            action.reason,
+            action.due_at,
+            None,
+        )
+    if channel == Channel.TASK:
+        title = f"{step.fact.name}: {customer.name}"
+        return (
+            TaskKind.INTERNAL,
+            customer.id,
+            touch_id,
+            customer.collector_id,
+            title[:200],
+            action.reason,
+            action.due_at,
+            None,
+        )
+    return None
+
+
+_TASK_ACTIONS = {
+    Channel.PHONE: "dunning.phone_task.created",
+    Channel.LEGAL: "dunning.referral.created",
+    Channel.TASK: "dunning.task.created",
+}
+
+
+def _touch_event(item: Loaded, step: StepRow, action, touch_id: int, task: bool) -> Event:
+    if action.skip:
+        name, verb = "dunning.touch.skipped", "skipped"
+    elif task:
+        name, verb = _TASK_ACTIONS[action.step.channel], "task created"
+    else:
+        name, verb = "dunning.touch.planned", "planned"
+    return Event(
+        action=name,
+        customer_id=item.customer.id,
+        summary=f"{step.fact.name} {verb}: {action.reason}",
+        data={
+            "touch_id": touch_id,
+            "step": step.fact.name,
+            "channel": action.step.channel,
+            "invoice_ids": list(action.invoice_ids),
+            "total": str(action.total),
+            "due_at": action.due_at.isoformat(),
+        },
+    )
+
+
+def chase_close(*, chase_id: int, at: dt.datetime, reason: str, actor=None) -> bool:
+    """End an active chase and cancel its pending messages. False if it was not active."""
+    with transaction.atomic():
+        closed = Chase.objects.filter(pk=chase_id, status=ChaseStatus.ACTIVE).update(
+            status=ChaseStatus.CLOSED, closed_at=at, close_reason=reason[:200]
+        )
+        if not closed:
+            return False
+        chase = Chase.objects.get(pk=chase_id)
+        cancelled = Touch.objects.filter(chase_id=chase_id, status=TouchStatus.PENDING).update(
+            status=TouchStatus.CANCELLED, last_error="Chase closed: " + reason
+        )
+        audit_record(
+            action="dunning.chase.closed",
+            actor=actor,
+            customer_id=chase.customer_id,
+            summary=f"Chase {chase.cycle} closed: {reason}",
+            data={"chase_id": chase_id, "cancelled_touches": cancelled},
+        )
+    return True
