@@ -15,6 +15,8 @@ INSECURE_KEY = "insecure-dev-key-change-me"
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The address customers reach the app at: links in outgoing messages are built on it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -583,3 +583,21 @@ def task_complete(
         data={"task_id": task.pk, "outcome": outcome, "notes": notes},
     )
     return task
+
+
+@transaction.atomic
+def customer_opt_out(*, customer: Customer) -> int:
+    """The customer used the opt-out link of a message: no more collection email to any of
+    their contacts (LEGAL.md: every consumer message carries a simple opt-out).
+    Returns how many contacts changed."""
+    changed = Contact.objects.filter(customer=customer, email_opt_out=False).update(
+        email_opt_out=True
+    )
+    audit_record(
+        action="dunning.opt_out",
+        label="customer",
+        customer_id=customer.pk,
+        summary=f"{customer.name} opted out of collection email with the link in a message",
+        data={"contacts_opted_out": changed},
+    )
+    return changed

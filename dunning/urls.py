@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import optout_views, views
 
 app_name = "dunning"
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("calls/", views.calls, name="calls"),
     path("calls/<int:pk>/done/", views.task_complete, name="task_complete"),
     path("dunning/preview/", views.preview, name="preview"),
+    path("portal/opt-out/<str:token>/", optout_views.opt_out, name="opt_out"),
 ]

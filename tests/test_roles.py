@@ -70,6 +70,8 @@ ROUTES = {
     # No task exists in this test's world: the right role gets past the check to a 404.
     "dunning:task_complete": Route(COLLECTOR, method="post", ok=404),
     "dunning:preview": Route(MANAGER),
+    # Public: the signed token is the proof; the dummy token of this test is refused.
+    "dunning:opt_out": Route(PUBLIC, ok=404),
 }
 
 
