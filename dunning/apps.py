@@ -7,7 +7,8 @@ class DunningConfig(AppConfig):
     verbose_name = "Dunning"
 
     def ready(self):
-        from . import schedule, webhooks
+        from . import ladder, schedule, webhooks
 
         webhooks.connect()
+        post_migrate.connect(ladder.on_post_migrate, sender=self)
         post_migrate.connect(schedule.on_post_migrate, sender=self)

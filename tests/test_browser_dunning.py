@@ -1,7 +1,6 @@
 """An admin changes the default ladder; a collector records a promise and sees the pause."""
 
 import datetime as dt
-import importlib
 
 import pytest
 from django.contrib.auth.models import Group
@@ -11,15 +10,6 @@ from accounts.roles import ADMIN, COLLECTOR
 from invoices.tests.factories import ContactFactory, CustomerFactory, InvoiceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(autouse=True)
-def default_ladder(transactional_db):
-    """Transactional tests empty the tables, the shipped ladder too: put it back."""
-    from django.apps import apps
-
-    migration = importlib.import_module("dunning.migrations.0002_default_ladder")
-    migration.ship_ladder(apps, None)
 
 
 def log_in(page, url, username, password):

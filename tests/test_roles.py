@@ -14,7 +14,6 @@ from django.views.static import serve
 
 from accounts.roles import ADMIN, COLLECTOR, MANAGER
 from dunning.models import Policy
-from dunning.tests.test_policy_services import ship_default_ladder
 from invoices.tests.factories import InvoiceFactory
 
 PUBLIC = "public"  # no login needed
@@ -118,8 +117,6 @@ def world(db, django_user_model):
 
 
 def _default_policy_pk():
-    # Tests that flush the database take the shipped default policy with them.
-    ship_default_ladder()
     return Policy.objects.get(is_default=True).pk
 
 

@@ -2,7 +2,6 @@
 shapes the dunning tests keep needing."""
 
 import datetime as dt
-import importlib
 from decimal import Decimal
 
 import pytest
@@ -38,13 +37,7 @@ def overdue_customer(
 
 @pytest.fixture
 def ladder(db):
-    """The default ladder of the data migration. Transactional tests flush the database,
-    and a reused test database keeps that state, so put it back when it is missing."""
-    from django.apps import apps
-
+    """The default ladder as the data migration ships it."""
     from dunning.models import Policy
 
-    if not Policy.objects.filter(name="Standard").exists():
-        migration = importlib.import_module("dunning.migrations.0002_default_ladder")
-        migration.ship_ladder(apps, None)
     return Policy.objects.get(name="Standard")

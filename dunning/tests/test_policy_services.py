@@ -1,7 +1,4 @@
-import importlib
-
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -18,17 +15,6 @@ from dunning.policy_services import (
 from invoices.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def ship_default_ladder():
-    """The default policy as the data migration ships it (a no-op when it is there)."""
-    importlib.import_module("dunning.migrations.0002_default_ladder").ship_ladder(apps, None)
-
-
-@pytest.fixture(autouse=True)
-def default_ladder(db):
-    """Tests that flush the database take the shipped ladder with them: put it back."""
-    ship_default_ladder()
 
 
 @pytest.fixture

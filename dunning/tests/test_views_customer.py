@@ -21,16 +21,9 @@ from dunning.models import (
     TaskStatus,
     Touch,
 )
-from dunning.tests.test_policy_services import ship_default_ladder
 from invoices.tests.factories import ContactFactory, CustomerFactory, InvoiceFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def default_ladder(db):
-    """Tests that flush the database take the shipped ladder with them: put it back."""
-    ship_default_ladder()
 
 
 def overdue_customer(days=10, **fields):

@@ -4,15 +4,8 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from dunning.models import DunningSettings, Policy
 from dunning.policy_services import version_steps
-from dunning.tests.test_policy_services import ship_default_ladder
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def default_ladder(db):
-    """Tests that flush the database take the shipped ladder with them: put it back."""
-    ship_default_ladder()
 
 
 @pytest.fixture
