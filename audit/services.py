@@ -79,21 +79,13 @@ def _chain(events: Iterable[Event], *, prev: str, at: datetime, actor, label: st
     return rows
 
 
-def _copy(rows: list[tuple]) -> list[int]:
-    # COPY is the fastest way in; the ids are drawn from the sequence first (under the chain
-    # lock, so they rise in chain order) because COPY cannot return them.
-    table = AuditEvent._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(rows)],
-        )
-        ids = sorted(row[0] for row in cursor.fetchall())
-        columns = ", ".join(("id", *_COLUMNS))
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for pk, row in zip(ids, rows, strict=True):
-                copy.write_row((pk, *row))
-    return ids
+def _copy(rows: list[tuple]) -> None:
+    # COPY is the fastest way in for a batch. Ids come from the column's sequence as rows
+    # arrive, so under the chain lock they rise in chain order.
+    sql = f"COPY {AuditEvent._meta.db_table} ({', '.join(_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _insert(rows: list[tuple]) -> list[int]:
@@ -108,22 +100,20 @@ def _insert(rows: list[tuple]) -> list[int]:
 def _append(events: Iterable[Event], *, actor, label: str | None, at: datetime | None):
     at = at or timezone.now()
     label = label or actor_label(actor)
-    rows = _chain(events, prev=_lock_chain_and_get_head(), at=at, actor=actor, label=label)
-    if not rows:
-        return [], rows
-    if connection.vendor == "postgresql":
-        return _copy(rows), rows
-    return _insert(rows), rows
+    return _chain(events, prev=_lock_chain_and_get_head(), at=at, actor=actor, label=label)
 
 
 @transaction.atomic
 def audit_record_many(
     *, events: Iterable[Event], actor=None, label: str | None = None, at: datetime | None = None
-) -> list[int]:
-    """Append events to the chain in one go, in the caller's transaction; returns their
-    ids, in order."""
-    ids, _ = _append(events, actor=actor, label=label, at=at)
-    return ids
+) -> int:
+    """Append events to the chain in one go, in the caller's transaction; returns how many."""
+    rows = _append(events, actor=actor, label=label, at=at)
+    if connection.vendor == "postgresql" and len(rows) > 1:
+        _copy(rows)
+    elif rows:
+        _insert(rows)
+    return len(rows)
 
 
 def audit_record(
@@ -142,7 +132,8 @@ def audit_record(
         action=action, summary=summary, customer_id=customer_id, invoice_id=invoice_id, data=data
     )
     with transaction.atomic():
-        (pk,), (row,) = _append([event], actor=actor, label=label, at=None)
+        (row,) = _append([event], actor=actor, label=label, at=None)
+        (pk,) = _insert([row])
     values = dict(zip(_COLUMNS, row, strict=True))
     del values["actor_id"]
     return AuditEvent(pk=pk, actor=actor, **{**values, "data": data})

@@ -1,12 +1,16 @@
-"""Plain facts the pure engine plans from, and the plan it returns. No ORM in here."""
+"""Plain facts the pure engine plans from, and the plan it returns. No ORM in here.
+
+The facts built once per customer and invoice in a run are named tuples: a run builds
+hundreds of thousands of them, and a tuple is several times cheaper to make than a frozen
+dataclass (InvoiceFact is made straight from a database row)."""
 
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class InvoiceFact:
+class InvoiceFact(NamedTuple):
     id: int
     number: str
     due_date: dt.date
@@ -39,8 +43,7 @@ class Calendar:
     min_interval: dt.timedelta = dt.timedelta(days=3)  # between automated messages
 
 
-@dataclass(frozen=True)
-class CustomerFacts:
+class CustomerFacts(NamedTuple):
     customer_id: int
     timezone: str  # IANA name
     debtor_type: str = "business"  # or "consumer": the stricter profile

@@ -135,7 +135,10 @@ class ChaseStatus(models.TextChoices):
 class Chase(models.Model):
     """One cycle of chasing a customer: from the first step until nothing is overdue."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="chases")
+    # Indexed by chase_cycle_unique, whose first column it is.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="chases", db_index=False
+    )
     cycle = models.PositiveIntegerField()
     policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(
@@ -175,8 +178,11 @@ class Touch(models.Model):
     """One contact attempt or collection action. `key` makes planning idempotent:
     one touch per customer, chase cycle and step."""
 
-    key = models.CharField(max_length=100, unique=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="touches")
+    key = models.CharField(max_length=100)
+    # Indexed by touch_customer_created, whose first column it is.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="touches", db_index=False
+    )
     chase = models.ForeignKey(
         Chase, null=True, blank=True, on_delete=models.PROTECT, related_name="touches"
     )
@@ -202,7 +208,7 @@ class Touch(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
-    esp_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    esp_message_id = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -215,7 +221,11 @@ class Touch(models.Model):
         indexes = [
             models.Index(fields=["status", "scheduled_for"], name="touch_status_due"),
             models.Index(fields=["customer", "created_at"], name="touch_customer_created"),
+            # Plain indexes: a unique=True or db_index=True CharField also gets a second,
+            # LIKE-only index on PostgreSQL that every insert pays for and nothing uses.
+            models.Index(fields=["esp_message_id"], name="touch_esp_message"),
         ]
+        constraints = [models.UniqueConstraint(fields=["key"], name="touch_key_unique")]
 
     def __str__(self):
         return f"{self.get_channel_display()} to {self.customer_id} ({self.status})"

@@ -5,13 +5,18 @@ chunk's actions are written set-wise in one transaction, with their audit events
 database's unique keys make the run idempotent: planning twice creates nothing new."""
 
 import datetime as dt
+import gc
 import json
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from json.encoder import encode_basestring_ascii as _quote
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from audit.services import Event, audit_record, audit_record_many
@@ -63,31 +68,87 @@ def dunning_run(
        steps, close chases with nothing left open, and audit each.
     A dry run stops after step 2 and returns the same results. With explain, customers
     with nothing due are listed too, with the engine's explanation. timings, if given,
-    collects seconds per phase (facts, plan, record, audit)."""
-    clock = _Clock(timings)
+    collects seconds per phase: facts and plan (on the reading thread, overlapping the
+    rest), waiting (for it), record and audit."""
     calendar = calendar_for(as_of)
     steps = Steps()
     results: list[RunResult] = []
     ids = customers_to_chase(customer_ids)
-    clock.lap("facts")
-    for chunk in chunks(ids):
+
+    def plan_chunk(chunk: Sequence[int]) -> list[tuple[Loaded, CustomerPlan]]:
+        reading = _Clock(timings)
         loaded = facts_load(chunk, as_of=as_of, steps=steps, calendar=calendar)
-        clock.lap("facts")
-        due = []
-        for item in loaded:
-            plan = plan_customer(
-                item.facts, steps.facts_of(item.customer.version_id), calendar, as_of
+        reading.lap("facts")
+        plans = [
+            (
+                item,
+                plan_customer(
+                    item.facts, steps.facts_of(item.customer.version_id), calendar, as_of
+                ),
             )
-            if plan.due(as_of) or (plan.close_chase and item.customer.chase_id):
-                due.append((item, plan))
-            elif explain:
-                results.append(_waiting(item, plan))
-        clock.lap("plan")
-        if dry_run:
-            results.extend(_would_do(item, plan, as_of) for item, plan in due)
-        elif due:
-            results.extend(_record(due, as_of=as_of, steps=steps, calendar=calendar, clock=clock))
+            for item in loaded
+        ]
+        reading.lap("plan")
+        return plans
+
+    clock = _Clock(timings)
+    with _gc_paused():
+        for plans in _read_ahead(list(chunks(ids)), plan_chunk):
+            clock.lap("waiting")
+            due = []
+            for item, plan in plans:
+                if plan.due(as_of) or (plan.close_chase and item.customer.chase_id):
+                    due.append((item, plan))
+                elif explain:
+                    results.append(_waiting(item, plan))
+            if dry_run:
+                results.extend(_would_do(item, plan, as_of) for item, plan in due)
+            elif due:
+                results.extend(
+                    _record(due, as_of=as_of, steps=steps, calendar=calendar, clock=clock)
+                )
     return results
+
+
+def _read_ahead(batches: list, work) -> Iterator:
+    """work(batch) for each batch, in order. With more than one batch, the next is worked
+    on a second thread (with its own database connection) while the caller writes this
+    one: reading and planning overlap with the writes' waits on the database. Batches are
+    disjoint sets of customers, so what is written never changes what is read ahead.
+    PostgreSQL only: SQLite serialises the two connections anyway (and its in-memory test
+    databases lock whole tables against a reader)."""
+    if len(batches) < 2 or connection.vendor != "postgresql":
+        yield from map(work, batches)
+        return
+    # The writer waits on the database often and briefly: a shorter switch interval gets
+    # it the interpreter back sooner from the reader each time (measured: a tenth faster).
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dunning-read") as reader:
+        try:
+            ahead = reader.submit(work, batches[0])
+            for batch in batches[1:]:
+                done, ahead = ahead.result(), reader.submit(work, batch)
+                yield done
+            yield ahead.result()
+        finally:
+            ahead.cancel()
+            reader.submit(connections.close_all).result()
+            sys.setswitchinterval(interval)
+
+
+@contextmanager
+def _gc_paused():
+    """A run allocates millions of short-lived objects and keeps its results: the cyclic
+    collector would walk the growing heap again and again (a fifth of the run's time)
+    while finding nothing to free, as nothing here makes reference cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Clock:
@@ -284,33 +345,18 @@ def _record(
                 customer_id__in=raced, status=ChaseStatus.ACTIVE
             ).values_list("customer_id", "id", "cycle")
         )
-    for customer in starting:
-        if customer.id in started:
-            events.append(
-                Event(
-                    action="dunning.chase.started",
-                    customer_id=customer.id,
-                    summary=f"Chase {customer.last_cycle + 1} started",
-                    data={"chase_id": started[customer.id]},
-                )
-            )
+    # A chase starts with its first touch: that touch's event records the start too.
+    new_chases = {c.id: started[c.id] for c in starting if c.id in started}
 
     # 2. Touches under their unique key.
-    touches = []
+    touches, numbers = [], []
     for item, plan in acting:
         action = plan.action
         chase_id, cycle = active[item.customer.id]
         chosen = set(action.invoice_ids)
-        invoices = [
-            {
-                "id": inv.id,
-                "number": inv.number,
-                "due_date": inv.due_date.isoformat(),
-                "balance": str(inv.balance),
-            }
-            for inv in item.facts.invoices
-            if inv.id in chosen
-        ]
+        covered = [inv for inv in item.facts.invoices if inv.id in chosen]
+        numbers.append([inv.number for inv in covered])
+        invoices = _invoices_json(covered)
         touches.append(
             (
                 f"{item.customer.id}:{cycle}:{action.step.position}",
@@ -321,7 +367,7 @@ def _record(
                 _touch_status(action),
                 action.due_at,
                 action.reason,
-                json.dumps(invoices),
+                invoices,
                 action.total,
                 item.facts.currency,
             )
@@ -330,7 +376,7 @@ def _record(
 
     # 3. Tasks and audit events for the touches this run made.
     results, tasks = [], []
-    for (item, plan), touch in zip(acting, touches, strict=True):
+    for (item, plan), touch, listed in zip(acting, touches, numbers, strict=True):
         action = plan.action
         touch_id = made.get(touch[0])
         status = touch[5]
@@ -340,7 +386,7 @@ def _record(
                 plan,
                 step=action.step.name,
                 channel=action.step.channel,
-                invoices=_numbers(item, action.invoice_ids),
+                invoices=listed,
                 status=status if touch_id else "already planned",
                 reason=action.reason,
                 due_at=action.due_at,
@@ -353,7 +399,11 @@ def _record(
         task = None if action.skip else _task_for(item, step, action, touch_id, calendar)
         if task is not None:
             tasks.append(task)
-        events.append(_touch_event(item, step, action, touch_id, task is not None))
+        events.append(
+            _touch_event(
+                item, step, action, touch_id, task is not None, new_chases.get(item.customer.id)
+            )
+        )
     _insert_new(Task, _TASK_COLUMNS, tasks, returning="touch_id")
 
     # 4. Chases with nothing left open end (pending messages of theirs are cancelled).
@@ -425,26 +475,40 @@ _TASK_ACTIONS = {
 }
 
 
-def _touch_event(item: Loaded, step: StepRow, action, touch_id: int, task: bool) -> Event:
+def _touch_event(
+    item: Loaded, step: StepRow, action, touch_id: int, task: bool, new_chase: int | None
+) -> Event:
     if action.skip:
         name, verb = "dunning.touch.skipped", "skipped"
     elif task:
         name, verb = _TASK_ACTIONS[action.step.channel], "task created"
     else:
         name, verb = "dunning.touch.planned", "planned"
-    return Event(
-        action=name,
-        customer_id=item.customer.id,
-        summary=f"{step.fact.name} {verb}: {action.reason}",
-        data={
-            "touch_id": touch_id,
-            "step": step.fact.name,
-            "channel": action.step.channel,
-            "invoice_ids": list(action.invoice_ids),
-            "total": str(action.total),
-            "due_at": action.due_at.isoformat(),
-        },
+    summary = f"{step.fact.name} {verb}: {action.reason}"
+    data = {
+        "touch_id": touch_id,
+        "step": step.fact.name,
+        "channel": action.step.channel,
+        "invoice_ids": list(action.invoice_ids),
+        "total": str(action.total),
+        "due_at": action.due_at.isoformat(),
+    }
+    if new_chase is not None:
+        summary = f"Chase {item.customer.last_cycle + 1} started. {summary}"
+        data["chase_started"] = new_chase
+    return Event(action=name, customer_id=item.customer.id, summary=summary, data=data)
+
+
+def _invoices_json(invoices) -> str:
+    """The touch's snapshot of its invoices, as the JSON field would store it (dates as
+    ISO text, amounts as decimal strings), written directly: the general encoder's call
+    back per date and amount costs more than the rest of the recording together."""
+    items = ", ".join(
+        f'{{"id": {inv.id}, "number": {_quote(inv.number)}, '
+        f'"due_date": "{inv.due_date.isoformat()}", "balance": "{inv.balance}"}}'
+        for inv in invoices
     )
+    return f"[{items}]"
 
 
 def chase_close(*, chase_id: int, at: dt.datetime, reason: str, actor=None) -> bool:

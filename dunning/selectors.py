@@ -8,8 +8,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import Max, Sum
+from django.db.models import BooleanField, DateField, ExpressionWrapper, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from invoices.models import Allocation, Customer, Invoice, InvoiceStatus, Payment
@@ -61,8 +62,7 @@ class StepRow:
     response_deadline_days: int | None
 
 
-@dataclass(frozen=True)
-class CustomerRow:
+class CustomerRow(NamedTuple):
     id: int
     external_id: str
     name: str
@@ -73,8 +73,7 @@ class CustomerRow:
     last_cycle: int
 
 
-@dataclass(frozen=True)
-class Loaded:
+class Loaded(NamedTuple):
     """One customer's facts and what the shell needs alongside them."""
 
     customer: CustomerRow
@@ -172,12 +171,15 @@ def customers_to_chase(customer_ids: Sequence[int] | None = None) -> list[int]:
     if customer_ids is not None:
         open_ids = open_ids.filter(customer_id__in=customer_ids)
         chased = chased.filter(customer_id__in=customer_ids)
-    ids = set(open_ids.values_list("customer_id", flat=True).distinct())
-    ids.update(chased.values_list("customer_id", flat=True))
+    # order_by(): the models' default orderings would add columns to the DISTINCT (and a
+    # join to customers) that nothing here needs.
+    ids = set(open_ids.order_by().values_list("customer_id", flat=True).distinct())
+    ids.update(chased.order_by().values_list("customer_id", flat=True))
     return sorted(ids)
 
 
-def chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]:
+def chunks(ids: Sequence[int], size: int | None = None) -> Iterator[Sequence[int]]:
+    size = size or CHUNK
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
 
@@ -248,13 +250,20 @@ def facts_load(
         "collector_id",
     )
 
+    # Rows come out in InvoiceFact's field order after the customer id (promised_until is
+    # filled in below for the few invoices an open promise names).
+    disputed = ExpressionWrapper(Q(status=InvoiceStatus.IN_DISPUTE), output_field=BooleanField())
+    no_promise = Value(None, output_field=DateField())
     invoices = defaultdict(list)
+    make = InvoiceFact._make
     for row in (
         Invoice.objects.filter(**of, status__in=OPEN_STATUSES)
         .order_by("due_date", "number")
-        .values_list("id", "customer_id", "number", "due_date", "open_balance", "status")
+        .values_list(
+            "customer_id", "id", "number", "due_date", "open_balance", disputed, no_promise
+        )
     ):
-        invoices[row[1]].append(row)
+        invoices[row[0]].append(make(row[1:]))
 
     # Promises: open ones pause, the latest settled one tells whether a promise was broken.
     account_promise: dict[int, dt.date] = {}
@@ -407,17 +416,7 @@ def facts_load(
             timezone=tz,
             debtor_type=debtor_type,
             currency=currency,
-            invoices=tuple(
-                InvoiceFact(
-                    id=iid,
-                    number=number,
-                    due_date=due,
-                    balance=balance,
-                    disputed=status == InvoiceStatus.IN_DISPUTE,
-                    promised_until=invoice_promise.get(iid),
-                )
-                for iid, _, number, due, balance, status in invoices.get(cid, ())
-            ),
+            invoices=_with_promises(invoices.get(cid, ()), invoice_promise),
             on_hold=on_hold,
             hold_until=hold_until,
             hold_reason=hold_reason,
@@ -449,6 +448,15 @@ def facts_load(
             )
         )
     return loaded
+
+
+def _with_promises(invoices: list[InvoiceFact], promised: dict[int, dt.date]):
+    if not promised:
+        return tuple(invoices)
+    return tuple(
+        inv._replace(promised_until=promised[inv.id]) if inv.id in promised else inv
+        for inv in invoices
+    )
 
 
 def touches_due(*, as_of: dt.datetime, customer_ids: Sequence[int] | None = None) -> list[int]:

@@ -86,3 +86,22 @@ def test_a_dry_run_reports_what_the_real_run_then_does():
 
 def _row_counts() -> dict:
     return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_read_in_several_chunks_plans_every_customer_exactly_once(monkeypatch):
+    # On PostgreSQL chunks after the first are read on a second thread with its own
+    # connection: it sees only committed rows, hence a transactional test.
+    customers = [overdue_customer(days=days) for days in (3, 8, 15, 3, 31)]
+    monkeypatch.setattr("dunning.selectors.CHUNK", 2)
+
+    dry = dunning_run(as_of=MONDAY_10, dry_run=True)
+    real = dunning_run(as_of=MONDAY_10)
+    again = dunning_run(as_of=MONDAY_10)
+
+    assert sorted(r.customer for r in real) == sorted(c.external_id for c in customers)
+    assert [(r.customer, r.step, r.invoices) for r in dry] == [
+        (r.customer, r.step, r.invoices) for r in real
+    ]
+    assert Touch.objects.count() == 5
+    assert again == []
