@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "invoices",
     "accounts",
     "reports",
+    "letters",
     "dunning",
 ]
 
@@ -160,4 +161,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint reports each rendering step and every CSS property it skips: noise.
+    "loggers": {"weasyprint": {"level": "ERROR"}},
 }

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("invoices.urls")),
     path("import/", include("invoices.import_urls")),
     path("dashboard/", include("reports.urls")),
+    path("letters/", include("letters.urls")),
     path("", include("dunning.urls")),
     path("anymail/", include("anymail.urls")),
     path("admin/", admin.site.urls),

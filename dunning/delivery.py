@@ -1,9 +1,8 @@
-"""Building and sending dunning emails.
+"""Building and sending dunning emails (and the letters they carry).
 
-A message is rendered from templates/dunning/email/<template>.txt and .html. The FIRST LINE
-of the rendered .txt is the subject; the rest (after the blank line) is the plain-text
-body. Both get the same context of plain values from message_context(), so a preview shows
-exactly what is sent."""
+The words come from the step's template in letters (its latest version), rendered with the
+plain context of letters.render.context_build, so a preview shows exactly what is sent. A
+letter step also renders the template's letter as a PDF, attached to the email."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -13,18 +12,18 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 
-from invoices.models import Contact, ContactRole, Customer, DebtorType, Organisation
+from invoices.models import Contact, ContactRole, Customer, DebtorType
+from letters.exceptions import LetterError
+from letters.models import TemplateVersion
+from letters.render import Parts, context_build, letter_pdf, message_render
+from letters.selectors import template_version_current
 
 from .calendar import business_days_after
 from .facts import Calendar, CustomerFacts
+from .models import Channel, PolicyVersion
 from .selectors import StepRow
 
-PAYMENT_INSTRUCTIONS = (
-    "Please pay by bank transfer to the account shown on the invoice, quoting the invoice "
-    "numbers as the reference."
-)
 OPT_OUT_SALT = "dunning.opt-out"
 
 
@@ -35,6 +34,9 @@ class Message:
     text: str
     html: str
     reply_to: str
+    template_version: TemplateVersion | None = None
+    pdf: bytes = b""  # the letter, for letter steps
+    pdf_name: str = ""
 
 
 def contact_choose(customer: Customer, *, escalation: bool) -> Contact | None:
@@ -79,51 +81,46 @@ def opt_out_url(customer: Customer) -> str:
     return f"{getattr(settings, 'SITE_URL', '').rstrip('/')}/portal/opt-out/{token}/"
 
 
+def parts_of(version: TemplateVersion) -> Parts:
+    return Parts(
+        subject=version.subject,
+        body_text=version.body_text,
+        body_html=version.body_html,
+        letter_html=version.letter_html,
+    )
+
+
 def message_context(
     *,
     customer: Customer,
     contact: Contact,
     step: StepRow,
     invoices: list[dict],
-    total: Decimal,
     as_of: dt.datetime,
     calendar: Calendar,
 ) -> dict:
-    collector = customer.collector
     local_today = as_of.astimezone(ZoneInfo(customer.timezone)).date()
     deadline = None
     if step.response_deadline_days:
         deadline = business_days_after(local_today, step.response_deadline_days, calendar)
     consumer = customer.debtor_type == DebtorType.CONSUMER
-    return {
-        "organisation": Organisation.current().name,
-        "customer": customer.name,
-        "contact": contact.name,
-        "step": step.fact.name,
-        "invoices": invoices,
-        "count": len(invoices),
-        "total": total,
-        "currency": customer.currency,
-        "oldest_days": max((line["days_overdue"] for line in invoices), default=0),
-        "collector": {
-            "name": (collector.get_full_name() or collector.get_username()) if collector else "",
-            "email": collector.email if collector else "",
-        },
-        "reply_to": (collector.email if collector else "") or settings.DEFAULT_FROM_EMAIL,
-        "deadline": deadline,
-        "today": local_today,
-        "consumer": consumer,
-        "opt_out_url": opt_out_url(customer) if consumer else "",
-        "payment_instructions": PAYMENT_INSTRUCTIONS,
-    }
-
-
-def message_render(template: str, context: dict) -> tuple[str, str, str]:
-    """(subject, text, html) from the template pair of a step."""
-    rendered = render_to_string(f"dunning/email/{template}.txt", context).lstrip()
-    subject, _, text = rendered.partition("\n")
-    html = render_to_string(f"dunning/email/{template}.html", context)
-    return subject.strip(), text.strip() + "\n", html
+    regime = (
+        PolicyVersion.objects.filter(pk=step.version_id)
+        .values_list("policy__interest_regime", flat=True)
+        .first()
+    )
+    return context_build(
+        customer=customer,
+        contact=contact,
+        invoices=invoices,
+        today=local_today,
+        step=step.fact.name,
+        deadline=deadline,
+        deadline_days=step.response_deadline_days,
+        collector=customer.collector,
+        opt_out_url=opt_out_url(customer) if consumer else "",
+        interest_regime=regime or "",
+    )
 
 
 def message_build(
@@ -136,18 +133,37 @@ def message_build(
     as_of: dt.datetime,
     calendar: Calendar,
 ) -> Message:
+    """The message of a step for a customer, from the latest version of its template.
+    Raises LetterError when there is no such template or it cannot be rendered."""
+    version = template_version_current(step.template)
+    if version is None:
+        raise LetterError(f"There is no template {step.template!r} for the step {step.fact.name}.")
+    parts = parts_of(version)
     context = message_context(
         customer=customer,
         contact=contact,
         step=step,
         invoices=invoices,
-        total=total,
         as_of=as_of,
         calendar=calendar,
     )
-    subject, text, html = message_render(step.template, context)
+    rendered = message_render(parts, context)
+    pdf, pdf_name = b"", ""
+    if step.fact.channel == Channel.LETTER and parts.letter_html.strip():
+        pdf = letter_pdf(parts, context)
+        pdf_name = (
+            f"{step.template.replace('_', '-')}-{customer.external_id}-{context['today']}.pdf"
+        )
+    collector = customer.collector
     return Message(
-        to=contact.email, subject=subject, text=text, html=html, reply_to=context["reply_to"]
+        to=contact.email,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        reply_to=(collector.email if collector else "") or settings.DEFAULT_FROM_EMAIL,
+        template_version=version,
+        pdf=pdf,
+        pdf_name=pdf_name,
     )
 
 
@@ -161,6 +177,8 @@ def message_send(message: Message, *, touch_id: int) -> str:
         reply_to=[message.reply_to],
     )
     email.attach_alternative(message.html, "text/html")
+    if message.pdf:
+        email.attach(message.pdf_name, message.pdf, "application/pdf")
     # anymail passes these to the ESP; tracking webhooks bring them back.
     email.metadata = {"touch_id": str(touch_id)}
     email.tags = ["dunning"]

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 
 from accounts.roles import ROLES
 from invoices.models import Invoice, InvoiceStatus
+from letters.models import InterestRegime
 
 from .models import CallOutcome, Channel, DunningSettings, Policy
 from .policy_services import SETTINGS_FIELDS, steps_problems
@@ -96,6 +97,14 @@ StepFormSet = forms.formset_factory(
 
 class PolicyVersionNoteForm(forms.Form):
     note = forms.CharField(max_length=200, required=False, label="What changed and why (optional)")
+
+
+class PolicyInterestForm(forms.Form):
+    interest_regime = forms.ChoiceField(
+        choices=[("", "Not claimed"), *InterestRegime.choices],
+        required=False,
+        label="Statutory interest and compensation in letters",
+    )
 
 
 class PolicyCopyForm(forms.Form):

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from invoices.models import MONEY, Contact, Customer, Invoice
+from letters.models import Document, InterestRegime, TemplateVersion
 
 USER = settings.AUTH_USER_MODEL
 
@@ -52,6 +53,12 @@ class DunningSettings(models.Model):
 class Policy(models.Model):
     name = models.CharField(max_length=100, unique=True)
     is_default = models.BooleanField(default=False)
+    interest_regime = models.CharField(
+        max_length=2,
+        choices=InterestRegime.choices,
+        blank=True,
+        help_text="Claim statutory interest and fixed compensation in letters under this law",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -209,6 +216,12 @@ class Touch(models.Model):
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     esp_message_id = models.CharField(max_length=200, blank=True)
+    template_version = models.ForeignKey(
+        TemplateVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="touches"
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)

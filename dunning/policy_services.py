@@ -14,6 +14,7 @@ from django.db.models import Max
 
 from audit.services import Event, audit_record, audit_record_many
 from invoices.models import Customer
+from letters.models import InterestRegime
 
 from .models import (
     Channel,
@@ -198,6 +199,25 @@ def policy_set_default(*, actor, policy: Policy) -> bool:
         actor=actor,
         summary=f"Default policy is now {policy.name}",
         data={"before": previous.pk if previous else None, "after": policy.pk},
+    )
+    return True
+
+
+@transaction.atomic
+def policy_set_interest(*, actor, policy: Policy, regime: str) -> bool:
+    """Claim statutory interest and compensation in this policy's letters under a law
+    (InterestRegime), or not at all (blank)."""
+    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    if policy.interest_regime == regime:
+        return False
+    before = policy.interest_regime
+    Policy.objects.filter(pk=policy.pk).update(interest_regime=regime)
+    audit_record(
+        action="dunning.policy.interest_set",
+        actor=actor,
+        summary=f"Policy {policy.name}: statutory interest "
+        + (f"claimed under {InterestRegime(regime).label}" if regime else "not claimed"),
+        data={"policy": policy.pk, "before": before, "after": regime},
     )
     return True
 

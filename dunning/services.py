@@ -12,6 +12,8 @@ from django.db.models import F
 from audit.services import audit_record
 from invoices.models import Contact, Customer, Invoice
 from invoices.services import customer_update
+from letters.models import DocumentKind
+from letters.services import document_store, print_queue_add
 
 from . import delivery
 from .engine import plan_customer
@@ -155,7 +157,20 @@ def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunRe
     )
     esp_id = delivery.message_send(message, touch_id=touch.pk)
     with transaction.atomic():
+        document = None
+        if message.pdf:
+            # The very bytes that were attached: stored once, queued for posting.
+            document = document_store(
+                kind=DocumentKind.LETTER,
+                customer_id=touch.customer_id,
+                filename=message.pdf_name,
+                content=message.pdf,
+                template_version=message.template_version,
+            )
+            print_queue_add(document=document)
         Touch.objects.filter(pk=touch.pk).update(
+            template_version=message.template_version,
+            document=document,
             status=TouchStatus.SENT,
             sent_at=as_of,
             contact=contact,
@@ -182,6 +197,8 @@ def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunRe
                 "invoices": [line["number"] for line in invoices],
                 "total": str(action.total),
                 "esp_message_id": esp_id,
+                "template_version": message.template_version.pk,
+                "document_sha256": document.sha256 if document else None,
             },
         )
     return _touch_result(touch, TouchStatus.SENT, f"sent to {contact.email}: {action.reason}")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("policies/<int:pk>/edit/", views.policy_edit, name="policy_edit"),
     path("policies/<int:pk>/move/", views.policy_move, name="policy_move"),
     path("policies/<int:pk>/default/", views.policy_default, name="policy_default"),
+    path("policies/<int:pk>/interest/", views.policy_interest, name="policy_interest"),
     path("settings/dunning/", views.settings_edit, name="settings"),
     path("customers/<int:pk>/dunning/", views.customer_panel, name="customer_panel"),
     path("customers/<int:pk>/promise/", views.promise_new, name="promise_new"),

@@ -31,6 +31,7 @@ from .forms import (
     HoldForm,
     PlanForm,
     PolicyCopyForm,
+    PolicyInterestForm,
     PolicyVersionNoteForm,
     PreviewFilterForm,
     PromiseForm,
@@ -60,6 +61,7 @@ from .policy_services import (
     policy_copy,
     policy_save_version,
     policy_set_default,
+    policy_set_interest,
     policy_version_diff,
     version_steps,
 )
@@ -106,6 +108,9 @@ def policy_detail(request, pk: int):
             "current": versions[0] if versions else None,
             "to_move": chases_to_move(policy).count(),
             "assigned": policy.customers.count(),
+            "interest_form": PolicyInterestForm(
+                initial={"interest_regime": policy.interest_regime}
+            ),
         },
     )
 
@@ -170,6 +175,20 @@ def policy_default(request, pk: int):
         messages.success(request, f"{policy.name} is now the default policy.")
     else:
         messages.info(request, f"{policy.name} already is the default policy.")
+    return redirect("dunning:policy_detail", policy.pk)
+
+
+@role_required(ADMIN)
+@require_POST
+def policy_interest(request, pk: int):
+    policy = get_object_or_404(Policy, pk=pk)
+    form = PolicyInterestForm(request.POST)
+    if form.is_valid():
+        regime = form.cleaned_data["interest_regime"]
+        if policy_set_interest(actor=request.user, policy=policy, regime=regime):
+            messages.success(request, f"Statutory interest for {policy.name} saved.")
+    else:
+        messages.error(request, "Choose one of the listed laws, or none.")
     return redirect("dunning:policy_detail", policy.pk)
 
 

@@ -15,6 +15,7 @@ from django.views.static import serve
 from accounts.roles import ADMIN, COLLECTOR, MANAGER
 from dunning.models import Policy
 from invoices.tests.factories import InvoiceFactory
+from letters.models import Template
 
 PUBLIC = "public"  # no login needed
 ANY_USER = "any user"  # logged in, with or without a role
@@ -58,6 +59,7 @@ ROUTES = {
     "dunning:policy_edit": Route(ADMIN),
     "dunning:policy_move": Route(ADMIN),
     "dunning:policy_default": Route(ADMIN, method="post", ok=302),
+    "dunning:policy_interest": Route(ADMIN, method="post", data={"interest_regime": "uk"}, ok=302),
     "dunning:settings": Route(ADMIN),
     "dunning:customer_panel": Route(COLLECTOR),
     "dunning:promise_new": Route(COLLECTOR),
@@ -71,6 +73,15 @@ ROUTES = {
     "dunning:preview": Route(MANAGER),
     # Public: the signed token is the proof; the dummy token of this test is refused.
     "dunning:opt_out": Route(PUBLIC, ok=404),
+    "letters:template_list": Route(ADMIN),
+    "letters:template_edit": Route(ADMIN),
+    "letters:template_preview": Route(ADMIN, method="post"),
+    # An empty edit has no letter to render: the right role gets past the check to a 400.
+    "letters:template_preview_pdf": Route(ADMIN, method="post", ok=400),
+    "letters:settings": Route(ADMIN),
+    "letters:settings_logo": Route(ADMIN, ok=404),  # no logo uploaded in this test's world
+    "letters:print_batch": Route(MANAGER),
+    "letters:document": Route(COLLECTOR, ok=404),  # no document in this test's world
 }
 
 
@@ -132,8 +143,13 @@ def _kwargs(name, world):
             + ("plan_new", "customer_policy")
         },
         **{
+            f"letters:{name}": {"pk": Template.objects.order_by("pk").first().pk}
+            for name in ("template_edit", "template_preview", "template_preview_pdf")
+        },
+        **{
             f"dunning:{name}": {"pk": _default_policy_pk()}
             for name in ("policy_detail", "policy_edit", "policy_move", "policy_default")
+            + ("policy_interest",)
         },
     }
     if name in known:

@@ -1,0 +1,93 @@
+"""The final demand goes out as a PDF letter: attached, stored once, queued for posting."""
+
+import hashlib
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from dunning.models import Chase, Policy, Touch, TouchStatus
+from letters.models import Document, PrintItem, Template
+from letters.render import Parts
+from letters.services import template_save
+from letters.tests.test_pdf import pdf_text
+
+from .factories import MONDAY_10, ladder, overdue_customer  # noqa: F401
+from .test_delivery import plan_and_deliver
+from .test_shell import _done, _standard_version
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ladder")]
+
+
+def _due_for_final_demand():
+    customer = overdue_customer(days=50)
+    chase = Chase.objects.create(
+        customer=customer, cycle=1, policy_version_id=_standard_version(), started_at=MONDAY_10
+    )
+    _done(chase, positions=[1, 2, 3, 4, 5], at=MONDAY_10.replace(day=2))
+    return customer
+
+
+def test_the_final_demand_is_emailed_with_its_pdf_and_queued_for_print():
+    customer = _due_for_final_demand()
+
+    plan_and_deliver()
+
+    [email] = mail.outbox
+    [(name, pdf, kind)] = email.attachments
+    touch = Touch.objects.get(step__position=6)
+    assert touch.status == TouchStatus.SENT
+    assert kind == "application/pdf" and name.endswith(".pdf")
+    assert touch.document.customer == customer
+    assert bytes(touch.document.content) == pdf
+    assert touch.document.sha256 == hashlib.sha256(pdf).hexdigest()
+    assert PrintItem.objects.get().document == touch.document
+
+
+def test_each_sent_touch_records_the_template_version_it_used(admin_user):
+    _due_for_final_demand()
+    template = Template.objects.get(key="final_demand")
+    first = template.versions.get()
+    edited = template_save(
+        actor=admin_user,
+        template=template,
+        parts=Parts(
+            subject="Final demand for {{ customer.name }}",
+            body_text=first.body_text,
+            body_html=first.body_html,
+            letter_html=first.letter_html,
+        ),
+    )
+
+    plan_and_deliver()
+
+    touch = Touch.objects.get(step__position=6)
+    assert edited.number == 2
+    assert touch.template_version == edited
+    assert mail.outbox[0].subject.startswith("Final demand for ")
+
+
+def test_a_stored_letter_cannot_be_changed_or_deleted():
+    _due_for_final_demand()
+    plan_and_deliver()
+    document = Document.objects.get()
+
+    document.filename = "other.pdf"
+    with pytest.raises(Exception, match="cannot be changed"):
+        document.save()
+    with pytest.raises(Exception, match="cannot be deleted"):
+        document.delete()
+
+
+def test_a_policy_claiming_statutory_interest_puts_it_in_the_letter(admin_client):
+    _due_for_final_demand()
+    policy = Policy.objects.get(name="Standard")
+    admin_client.post(
+        reverse("dunning:policy_interest", args=[policy.pk]), {"interest_regime": "uk"}
+    )
+
+    plan_and_deliver()
+
+    text = pdf_text(bytes(Touch.objects.get(step__position=6).document.content))
+    assert "Late Payment of Commercial Debts" in text
+    assert "£40.00" in text  # fixed compensation on a debt under £1,000

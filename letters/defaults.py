@@ -1,0 +1,70 @@
+"""The default set of templates for the default ladder, shipped from letters/defaults/<key>/
+(subject.txt, body.txt, body.html and, for letters, letter.html).
+
+Put in place after every migrate or flush, for any key that has no template yet; a template
+an admin has edited is never overwritten."""
+
+from pathlib import Path
+
+from django.apps import apps as global_apps
+
+DEFAULTS_DIR = Path(__file__).parent / "defaults"
+
+# key -> (name, description)
+SHIPPED = {
+    "courtesy_reminder": ("Courtesy reminder", "Sent before the due date: a friendly heads-up."),
+    "friendly_reminder": (
+        "Friendly reminder",
+        "Just overdue: warm, asks whether anything is wrong.",
+    ),
+    "second_reminder": ("Second reminder", "A clear restatement of what is owed, oldest first."),
+    "firm_reminder": ("Firm reminder", "Firmer: the consequences the terms allow."),
+    "final_demand": (
+        "Final demand",
+        "The final demand letter (PDF, emailed and posted) and its covering email.",
+    ),
+}
+
+
+def shipped_text(key: str) -> dict[str, str]:
+    folder = DEFAULTS_DIR / key
+    letter = folder / "letter.html"
+    return {
+        "subject": (folder / "subject.txt").read_text().strip(),
+        "body_text": (folder / "body.txt").read_text(),
+        "body_html": (folder / "body.html").read_text(),
+        "letter_html": letter.read_text() if letter.exists() else "",
+    }
+
+
+def ship_defaults(apps=global_apps) -> None:
+    Template = apps.get_model("letters", "Template")
+    TemplateVersion = apps.get_model("letters", "TemplateVersion")
+    have = set(Template.objects.filter(language="en").values_list("key", flat=True))
+    for key, (name, description) in SHIPPED.items():
+        if key in have:
+            continue
+        template = Template.objects.create(
+            key=key, language="en", name=name, description=description
+        )
+        TemplateVersion.objects.create(
+            template=template, number=1, note="Shipped default", **shipped_text(key)
+        )
+
+
+def ship_rates(apps=global_apps) -> None:
+    """The shipped reference-rate tables, for a regime that has no rows yet."""
+    from .interest import BOE_BASE_RATES, ECB_MAIN_REFINANCING_RATES
+
+    ReferenceRate = apps.get_model("letters", "ReferenceRate")
+    for regime, table in (("eu", ECB_MAIN_REFINANCING_RATES), ("uk", BOE_BASE_RATES)):
+        if not ReferenceRate.objects.filter(regime=regime).exists():
+            ReferenceRate.objects.bulk_create(
+                ReferenceRate(regime=regime, valid_from=row.valid_from, rate=row.rate)
+                for row in table
+            )
+
+
+def on_post_migrate(sender, apps=global_apps, **kwargs) -> None:
+    ship_defaults(apps)
+    ship_rates(apps)

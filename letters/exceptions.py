@@ -1,0 +1,13 @@
+class LetterError(Exception):
+    """A letter or email cannot be produced; the message says why, for the user."""
+
+
+class TemplateProblem(LetterError):
+    """A template that does not parse or render, with where (field and line)."""
+
+    def __init__(self, field: str, line: int | None, problem: str):
+        self.field = field
+        self.line = line
+        self.problem = problem
+        where = f"{field}, line {line}" if line else field
+        super().__init__(f"{where}: {problem}")

@@ -1,0 +1,82 @@
+import io
+
+from django import forms
+from PIL import Image, UnidentifiedImageError
+
+from .models import InterestRegime, LetterSettings
+
+LOGO_MAX_BYTES = 1_000_000
+LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
+
+
+def _code(rows: int = 14) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, "class": "code", "spellcheck": "false"})
+
+
+class TemplateForm(forms.Form):
+    subject = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"class": "code"}))
+    body_text = forms.CharField(label="Plain-text email", widget=_code(), strip=False)
+    body_html = forms.CharField(label="HTML email", widget=_code(), strip=False)
+    letter_html = forms.CharField(
+        label="Letter (PDF)",
+        widget=_code(),
+        strip=False,
+        required=False,
+        help_text="The body of the letter; the letterhead, addresses and date are added around it.",
+    )
+    note = forms.CharField(max_length=200, required=False, label="What changed and why (optional)")
+
+
+class PreviewForm(forms.Form):
+    customer = forms.CharField(
+        max_length=64,
+        required=False,
+        label="Preview for customer (account number)",
+        help_text="Blank: a sample customer.",
+    )
+    interest = forms.ChoiceField(
+        choices=[("", "No statutory interest"), *InterestRegime.choices],
+        required=False,
+        label="Statutory interest",
+    )
+
+
+class LetterSettingsForm(forms.ModelForm):
+    logo_file = forms.FileField(
+        required=False, label="Letterhead logo", help_text="PNG or JPEG, up to 1 MB."
+    )
+    remove_logo = forms.BooleanField(required=False, label="Remove the logo")
+
+    class Meta:
+        model = LetterSettings
+        fields = ["address", "signature", "page_size", "payment_instructions", "payment_link"]
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 4}),
+            "signature": forms.Textarea(attrs={"rows": 3}),
+            "payment_instructions": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def clean_payment_link(self):
+        link = self.cleaned_data["payment_link"].strip()
+        if link and not link.startswith("https://"):
+            raise forms.ValidationError("A payment link must start with https://.")
+        if link and "{number}" not in link:
+            raise forms.ValidationError("Put {number} where the invoice number goes.")
+        return link
+
+    def clean_logo_file(self):
+        upload = self.cleaned_data.get("logo_file")
+        if not upload:
+            return None
+        if upload.size > LOGO_MAX_BYTES:
+            raise forms.ValidationError("The logo is larger than 1 MB.")
+        data = upload.read()
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+                kind = LOGO_FORMATS.get(image.format)
+        except (UnidentifiedImageError, OSError, SyntaxError):
+            kind = None
+        if kind is None:
+            raise forms.ValidationError("The logo must be a PNG or JPEG image.")
+        return data, kind

@@ -1,0 +1,240 @@
+"""Rendering a template version for a customer: the plain context, the email parts and the
+letter as a complete page and as a PDF."""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from invoices.models import Contact, Customer, Organisation
+
+from . import interest as statutory
+from .context import NO_INTEREST, Record, invoice_line, records
+from .exceptions import LetterError
+from .models import LetterSettings, PageSize, ReferenceRate
+from .pdf import render_pdf
+from .sandbox import HTML, TEXT, render
+
+PAGE_SIZES = {PageSize.A4: "A4", PageSize.LETTER: "letter"}
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A template's text: what a TemplateVersion holds, or an edit not yet saved."""
+
+    subject: str
+    body_text: str
+    body_html: str
+    letter_html: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    text: str
+    html: str
+
+
+def interest_record(*, regime: str, lines: Sequence[dict], today: dt.date, currency: str) -> Record:
+    """Statutory interest and compensation on these invoice lines to today, as the
+    template sees it; NO_INTEREST when no regime applies."""
+    if not regime:
+        return NO_INTEREST
+    rule = statutory.REGIMES[regime]
+    table = [
+        statutory.ReferenceRate(valid_from=valid_from, rate=rate)
+        for valid_from, rate in ReferenceRate.objects.filter(regime=regime).values_list(
+            "valid_from", "rate"
+        )
+    ]
+    try:
+        claimed, total, compensation = statutory.claim(
+            regime=rule,
+            invoices=[(line["number"], line["balance"], line["due_date"]) for line in lines],
+            as_of=today,
+            rates=table,
+        )
+    except ValueError as error:
+        raise LetterError(f"Statutory interest cannot be worked out: {error}") from None
+    return Record(
+        enabled=True,
+        regime=rule.name,
+        total=total,
+        compensation=compensation,
+        lines=records(
+            {
+                "invoice_number": line.invoice_number,
+                "days": line.days,
+                "rate": line.periods[-1].annual_rate if line.periods else Decimal("0"),
+                "interest": line.interest,
+                "compensation": line.compensation,
+            }
+            for line in claimed
+        ),
+    )
+
+
+def context_build(
+    *,
+    customer: Customer,
+    contact: Contact | None,
+    invoices: Sequence[dict],
+    today: dt.date,
+    step: str = "",
+    deadline: dt.date | None = None,
+    deadline_days: int | None = None,
+    collector=None,
+    opt_out_url: str = "",
+    interest_regime: str = "",
+    organisation: Organisation | None = None,
+    letter_settings: LetterSettings | None = None,
+) -> dict:
+    """The documented context (letters.context.FIELDS) of plain values.
+
+    invoices: dicts with number, due_date, balance and optionally issue_date and amount."""
+    organisation = organisation or Organisation.current()
+    settings = letter_settings or LetterSettings.current()
+    lines = [
+        invoice_line(
+            number=inv["number"],
+            due_date=inv["due_date"],
+            balance=inv["balance"],
+            today=today,
+            issue_date=inv.get("issue_date"),
+            amount=inv.get("amount"),
+            payment_link=settings.payment_link_for(inv["number"]),
+        )
+        for inv in invoices
+    ]
+    total = sum((line["balance"] for line in lines), Decimal("0.00"))
+    interest = interest_record(
+        regime=interest_regime, lines=lines, today=today, currency=customer.currency
+    )
+    name = (collector.get_full_name() or collector.get_username()) if collector else ""
+    return {
+        "organisation": Record(
+            name=organisation.name,
+            address=settings.address,
+            signature=settings.signature,
+            payment_instructions=settings.payment_instructions,
+        ),
+        "customer": Record(name=customer.name, account=customer.external_id),
+        "contact": Record(
+            name=contact.name if contact else "",
+            email=contact.email if contact else "",
+            address=contact.address if contact else "",
+        ),
+        "invoices": records(lines),
+        "count": len(lines),
+        "total": total,
+        "currency": customer.currency,
+        "oldest_days": max((line["days_overdue"] for line in lines), default=0),
+        "today": today,
+        "deadline": deadline or "",
+        "deadline_days": deadline_days or "",
+        "step": step,
+        "collector": Record(
+            name=name,
+            email=collector.email if collector else "",
+        ),
+        "consumer": customer.debtor_type == "consumer",
+        "opt_out_url": opt_out_url,
+        "interest": interest,
+        "grand_total": total + interest["total"] + interest["compensation"],
+    }
+
+
+def message_render(parts: Parts, context: dict) -> Message:
+    subject = render(parts.subject, context, engine=TEXT, field="Subject")
+    text = render(parts.body_text, context, engine=TEXT, field="Plain text")
+    html = render(parts.body_html, context, engine=HTML, field="HTML email")
+    return Message(subject=" ".join(subject.split())[:300], text=text.strip() + "\n", html=html)
+
+
+def letter_page(
+    parts: Parts,
+    context: dict,
+    *,
+    contact: Contact | None = None,
+    letter_settings: LetterSettings | None = None,
+) -> str:
+    """The letter as one complete HTML page: the fixed frame (letterhead, addresses, date,
+    page numbers) around the template's body."""
+    settings = letter_settings or LetterSettings.current()
+    body = render(parts.letter_html, context, engine=HTML, field="Letter")
+    customer, contact_record = context["customer"], context["contact"]
+    addressee = "\n".join(
+        line
+        for line in (contact_record["name"], customer["name"], contact_record["address"])
+        if line
+    )
+    return render_to_string(
+        "letters/letter.html",
+        {
+            "language": "en",
+            "title": context["step"] or "Letter",
+            "page_size": PAGE_SIZES.get(settings.page_size, "A4"),
+            "organisation_name": context["organisation"]["name"],
+            "sender_address": settings.address,
+            "has_logo": bool(settings.logo),
+            "addressee": addressee,
+            "today": context["today"],
+            "account": customer["account"],
+            "body": mark_safe(body),  # rendered by the sandbox, autoescaped
+        },
+    )
+
+
+def letter_pdf(
+    parts: Parts, context: dict, *, letter_settings: LetterSettings | None = None
+) -> bytes:
+    settings = letter_settings or LetterSettings.current()
+    if not parts.letter_html.strip():
+        raise LetterError("This template has no letter.")
+    page = letter_page(parts, context, letter_settings=settings)
+    return render_pdf(page, logo=bytes(settings.logo or b""), logo_type=settings.logo_type)
+
+
+def sample_context() -> dict:
+    """A realistic customer, for checking a template before it is saved."""
+    today = dt.date.today()
+    customer = Customer(
+        name="Example Trading Ltd", external_id="C-0001", currency="GBP", debtor_type="business"
+    )
+    contact = Contact(
+        name="Alex Morgan", email="ap@example.com", address="1 High Street\nLondon\nEC1A 1AA"
+    )
+    invoices = [
+        {
+            "number": "INV-1001",
+            "due_date": today - dt.timedelta(days=52),
+            "balance": Decimal("1250.00"),
+        },
+        {
+            "number": "INV-1002",
+            "due_date": today - dt.timedelta(days=21),
+            "balance": Decimal("480.50"),
+        },
+    ]
+    return context_build(
+        customer=customer,
+        contact=contact,
+        invoices=invoices,
+        today=today,
+        step="Sample step",
+        deadline=today + dt.timedelta(days=20),
+        deadline_days=14,
+        opt_out_url="https://example.com/portal/opt-out/sample/",
+    )
+
+
+def parts_check(parts: Parts) -> None:
+    """Render every part against the sample customer; raises TemplateProblem (with field
+    and line) or LetterError for anything that would fail when sent."""
+    context = sample_context()
+    message_render(parts, context)
+    if parts.letter_html.strip():
+        letter_pdf(parts, context)

@@ -1,0 +1,165 @@
+"""The template language admins write emails and letters in: Django's, fenced in.
+
+A separate template engine with a curated set of tags and filters: no {% load %}, {% debug %},
+{% url %}, {% csrf_token %} or {% extends %}; {% include %} reaches only the built-in partials
+(statement, footer), never a file. Templates see only the plain values of letters.context
+(strings, numbers, dates and read-only records), so there is no path to settings, models or
+the database. A variable the context lacks is an error with its line, not a silent blank."""
+
+import re
+from pathlib import Path
+
+from django import template
+from django.template import defaultfilters, defaulttags, loader_tags
+from django.template.base import Template
+from django.template.engine import Engine
+
+from invoices.templatetags.money import money_filter
+
+from .exceptions import TemplateProblem
+
+register = template.Library()
+
+_TAGS = {
+    defaulttags: (
+        "autoescape",
+        "comment",
+        "cycle",
+        "filter",
+        "firstof",
+        "for",
+        "if",
+        "ifchanged",
+        "now",
+        "regroup",
+        "resetcycle",
+        "spaceless",
+        "templatetag",
+        "verbatim",
+        "widthratio",
+        "with",
+    ),
+    loader_tags: ("include",),
+}
+_FILTERS = (
+    "add",
+    "capfirst",
+    "center",
+    "cut",
+    "date",
+    "default",
+    "default_if_none",
+    "dictsort",
+    "dictsortreversed",
+    "divisibleby",
+    "escape",
+    "first",
+    "floatformat",
+    "force_escape",
+    "join",
+    "last",
+    "length",
+    "linebreaks",
+    "linebreaksbr",
+    "ljust",
+    "lower",
+    "pluralize",
+    "rjust",
+    "safe",
+    "slice",
+    "striptags",
+    "time",
+    "title",
+    "truncatechars",
+    "truncatewords",
+    "upper",
+    "urlencode",
+    "wordwrap",
+    "yesno",
+)
+for module, names in _TAGS.items():
+    for name in names:
+        register.tag(name, module.register.tags[name])
+for name in _FILTERS:
+    register.filter(name, defaultfilters.register.filters[name])
+register.filter("money", money_filter)
+
+PARTIALS_DIR = Path(__file__).parent / "partials"
+# Marks a variable the context does not have; found in the output and reported.
+_MISSING = "\x00missing:%s\x00"
+
+
+class _Engine(Engine):
+    default_builtins = ["letters.sandbox"]
+
+
+def _partials() -> dict[str, str]:
+    return {path.name: path.read_text() for path in sorted(PARTIALS_DIR.iterdir())}
+
+
+def _engine(*, autoescape: bool) -> Engine:
+    return _Engine(
+        debug=True,  # syntax errors then carry their line
+        autoescape=autoescape,
+        loaders=[("django.template.loaders.locmem.Loader", _partials())],
+        libraries={},
+        string_if_invalid=_MISSING,
+    )
+
+
+HTML = _engine(autoescape=True)
+TEXT = _engine(autoescape=False)
+
+
+def compile_template(source: str, *, engine: Engine, field: str) -> Template:
+    """Parse a template; a syntax error becomes a TemplateProblem naming field and line."""
+    try:
+        return Template(source, engine=engine)
+    except template.TemplateSyntaxError as error:
+        raise TemplateProblem(field, _line(error, source), _plain(error)) from None
+    except Exception as error:  # e.g. a malformed relative {% include %}
+        raise TemplateProblem(field, None, f"cannot be read: {error}") from None
+
+
+def render(source: str, context: dict, *, engine: Engine, field: str) -> str:
+    compiled = compile_template(source, engine=engine, field=field)
+    try:
+        output = compiled.render(template.Context(context, autoescape=engine.autoescape))
+    except template.TemplateSyntaxError as error:  # e.g. in an included partial
+        raise TemplateProblem(field, _line(error, source), _plain(error)) from None
+    except Exception as error:  # a filter given the wrong kind of value, and the like
+        raise TemplateProblem(field, _line(error, source), f"cannot be rendered: {error}") from None
+    if "\x00missing:" in output:
+        names = sorted({part.split("\x00", 1)[0] for part in output.split("\x00missing:")[1:]})
+        raise TemplateProblem(
+            field,
+            _first_line(source, names[0]),
+            f"uses {', '.join(names)}, which templates do not have "
+            "(see the list of fields beside the editor)",
+        )
+    return output
+
+
+def _line(error: Exception, source: str) -> int | None:
+    debug = getattr(error, "template_debug", None)
+    if debug and debug.get("name") in (None, "<unknown source>"):
+        return debug.get("line")
+    return None
+
+
+def _first_line(source: str, name: str) -> int | None:
+    """The first line using the variable (by its whole name, else its first part)."""
+    lines = source.splitlines()
+    for wanted in (name, name.split(".")[0]):
+        for number, line in enumerate(lines, 1):
+            if re.search(r"(\{\{|\{%)[^}]*\b" + re.escape(wanted), line):
+                return number
+    return None
+
+
+def _plain(error: Exception) -> str:
+    text = str(error)
+    unknown = re.match(r"Invalid block tag on line \d+: '([^']+)'", text)
+    if unknown:
+        return f"unknown tag '{unknown[1]}': templates cannot use it"
+    return text.rstrip(".")

@@ -1,0 +1,35 @@
+"""Reads for letters: the template version in force, the print queue."""
+
+from django.db.models import Max
+
+from .models import Document, PrintItem, Template, TemplateVersion
+
+
+def template_version_current(key: str, language: str = "en") -> TemplateVersion | None:
+    """The latest version of a template in a language, else in English, else None."""
+    for lang in dict.fromkeys([language, "en"]):
+        version = (
+            TemplateVersion.objects.filter(template__key=key, template__language=lang)
+            .select_related("template")
+            .order_by("-number")
+            .first()
+        )
+        if version is not None:
+            return version
+    return None
+
+
+def templates_with_latest():
+    return Template.objects.annotate(latest=Max("versions__number")).order_by("key", "language")
+
+
+def print_queue():
+    return (
+        PrintItem.objects.filter(printed_at__isnull=True)
+        .select_related("document", "document__customer")
+        .order_by("queued_at", "id")
+    )
+
+
+def documents_of(customer_id: int):
+    return Document.objects.filter(customer_id=customer_id).defer("content")

@@ -1,0 +1,111 @@
+"""Writes for letters: template versions, letter settings, stored documents, printing."""
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from audit.services import audit_record
+
+from .models import Document, LetterSettings, PrintItem, Template, TemplateVersion
+from .render import Parts, parts_check
+
+LOGO_TYPES = {"image/png", "image/jpeg"}
+
+
+@transaction.atomic
+def template_save(*, actor, template: Template, parts: Parts, note: str = "") -> TemplateVersion:
+    """Save an edit as the template's next version. Checked first by rendering it for a
+    sample customer: a TemplateProblem (with its line) saves nothing."""
+    parts_check(parts)
+    # Lock the template row: two admins saving at once get consecutive numbers.
+    Template.objects.select_for_update().get(pk=template.pk)
+    latest = template.versions.aggregate(n=Max("number"))["n"] or 0
+    version = TemplateVersion.objects.create(
+        template=template,
+        number=latest + 1,
+        subject=parts.subject,
+        body_text=parts.body_text,
+        body_html=parts.body_html,
+        letter_html=parts.letter_html,
+        note=note[:200],
+        created_by=actor,
+    )
+    audit_record(
+        action="letters.template.saved",
+        actor=actor,
+        summary=f"{template.name} ({template.language}) saved as version {version.number}"
+        + (f": {note}" if note else ""),
+        data={"template": template.key, "language": template.language, "version": version.number},
+    )
+    return version
+
+
+@transaction.atomic
+def letter_settings_update(*, actor, changes: dict, logo: tuple[bytes, str] | None = None):
+    """Change letter settings; logo is (bytes, content type), or (b"", "") to remove it."""
+    settings = LetterSettings.current()
+    before = {field: getattr(settings, field) for field in changes}
+    for field, value in changes.items():
+        setattr(settings, field, value)
+    if logo is not None:
+        settings.logo, settings.logo_type = logo
+    settings.save()
+    changed = {f: [str(before[f]), str(v)] for f, v in changes.items() if before[f] != v}
+    if logo is not None:
+        changed["logo"] = ["", "replaced" if logo[0] else "removed"]
+    if changed:
+        audit_record(
+            action="letters.settings.updated",
+            actor=actor,
+            summary="Letter settings changed: " + ", ".join(sorted(changed)),
+            data={"changes": changed},
+        )
+    return settings
+
+
+def document_store(
+    *,
+    kind: str,
+    customer_id: int,
+    filename: str,
+    content: bytes,
+    template_version=None,
+    actor=None,
+    content_type: str = "application/pdf",
+) -> Document:
+    """Store a generated file once; its SHA-256 is taken from the bytes as stored."""
+    return Document.objects.create(
+        kind=kind,
+        customer_id=customer_id,
+        filename=filename,
+        content=content,
+        content_type=content_type,
+        template_version=template_version,
+        created_by=actor,
+    )
+
+
+def print_queue_add(*, document: Document) -> PrintItem:
+    item, _ = PrintItem.objects.get_or_create(document=document)
+    return item
+
+
+@transaction.atomic
+def print_batch_mark_printed(*, actor, item_ids: list[int]) -> int:
+    """Mark these queued letters printed (those not already marked)."""
+    items = list(
+        PrintItem.objects.select_for_update()
+        .filter(pk__in=item_ids, printed_at__isnull=True)
+        .select_related("document")
+    )
+    now = timezone.now()
+    PrintItem.objects.filter(pk__in=[i.pk for i in items]).update(printed_at=now, printed_by=actor)
+    for item in items:
+        audit_record(
+            action="letters.letter.printed",
+            actor=actor,
+            customer_id=item.document.customer_id,
+            summary=f"{item.document.filename} printed for posting",
+            data={"document_id": item.document_id, "sha256": item.document.sha256},
+        )
+    return len(items)

@@ -1,0 +1,240 @@
+"""Admins edit templates with a live preview and the letter settings; managers post the
+day's letters; anyone signed in downloads a stored document."""
+
+import datetime as dt
+import io
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from pypdf import PdfWriter
+
+from accounts.roles import ADMIN, COLLECTOR, MANAGER, role_required
+from invoices.models import Contact, ContactRole, Customer, Invoice, InvoiceStatus
+
+from .context import FIELDS
+from .exceptions import LetterError, TemplateProblem
+from .forms import LetterSettingsForm, PreviewForm, TemplateForm
+from .models import Document, LetterSettings, Template
+from .render import Parts, context_build, letter_pdf, message_render, sample_context
+from .selectors import print_queue, templates_with_latest
+from .services import letter_settings_update, print_batch_mark_printed, template_save
+
+PREVIEW_DEADLINE_DAYS = 14
+PARTS = ("subject", "body_text", "body_html", "letter_html")
+FIELD_OF = {
+    "Subject": "subject",
+    "Plain text": "body_text",
+    "HTML email": "body_html",
+    "Letter": "letter_html",
+}
+
+
+def _posted(request):
+    return request.POST if request.method == "POST" else None
+
+
+@role_required(ADMIN)
+def template_list(request):
+    return render(request, "letters/template_list.html", {"templates": templates_with_latest()})
+
+
+@role_required(ADMIN)
+def template_edit(request, pk: int):
+    template = get_object_or_404(Template, pk=pk)
+    versions = list(template.versions.select_related("created_by").order_by("-number"))
+    shown = versions[0]
+    if request.GET.get("version", "").isdigit():
+        shown = next((v for v in versions if v.number == int(request.GET["version"])), shown)
+    form = TemplateForm(_posted(request), initial={name: getattr(shown, name) for name in PARTS})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            version = template_save(
+                actor=request.user,
+                template=template,
+                parts=Parts(*(data[name] for name in PARTS)),
+                note=data["note"],
+            )
+        except LetterError as error:
+            _add_problem(form, error)
+        else:
+            messages.success(request, f"{template.name} saved as version {version.number}.")
+            return redirect("letters:template_edit", template.pk)
+    return render(
+        request,
+        "letters/template_edit.html",
+        {
+            "template": template,
+            "form": form,
+            "versions": versions,
+            "shown": shown,
+            "preview_form": PreviewForm(),
+            "fields": FIELDS,
+        },
+    )
+
+
+def _add_problem(form, error: LetterError) -> None:
+    if isinstance(error, TemplateProblem):
+        where = f"Line {error.line}: " if error.line else ""
+        form.add_error(FIELD_OF.get(error.field), f"{where}{error.problem}")
+    else:
+        form.add_error("letter_html", str(error))
+
+
+def _preview_context(preview: PreviewForm) -> dict:
+    """The context for a chosen customer (their open invoices and accounts-payable
+    contact), or the sample customer."""
+    account = preview.cleaned_data.get("customer", "").strip()
+    regime = preview.cleaned_data.get("interest", "")
+    if not account:
+        context = sample_context()
+        if regime:
+            context = _with_interest(context, regime)
+        return context
+    customer = Customer.objects.filter(external_id=account).select_related("collector").first()
+    if customer is None:
+        raise LetterError(f"There is no customer with account number {account}.")
+    today = dt.date.today()
+    invoices = [
+        {"number": n, "due_date": d, "balance": b, "issue_date": i, "amount": a}
+        for n, d, b, i, a in Invoice.objects.filter(
+            customer=customer, status__in=(InvoiceStatus.OPEN, InvoiceStatus.IN_DISPUTE)
+        )
+        .order_by("due_date", "number")
+        .values_list("number", "due_date", "open_balance", "issue_date", "amount")[:200]
+    ]
+    contact = (
+        Contact.objects.filter(customer=customer, role=ContactRole.ACCOUNTS_PAYABLE)
+        .order_by("-is_primary", "pk")
+        .first()
+    )
+    return context_build(
+        customer=customer,
+        contact=contact,
+        invoices=invoices,
+        today=today,
+        step="Preview",
+        deadline=_weekdays_after(today, PREVIEW_DEADLINE_DAYS),
+        deadline_days=PREVIEW_DEADLINE_DAYS,
+        collector=customer.collector,
+        interest_regime=regime,
+    )
+
+
+def _with_interest(context: dict, regime: str) -> dict:
+    customer = Customer(name="Example Trading Ltd", external_id="C-0001", currency="GBP")
+    invoices = [
+        {"number": line["number"], "due_date": line["due_date"], "balance": line["balance"]}
+        for line in context["invoices"]
+    ]
+    return context_build(
+        customer=customer,
+        contact=None,
+        invoices=invoices,
+        today=context["today"],
+        step=context["step"],
+        deadline=context["deadline"],
+        deadline_days=context["deadline_days"],
+        interest_regime=regime,
+    )
+
+
+def _weekdays_after(day: dt.date, days: int) -> dt.date:
+    # A preview's deadline counts weekdays only; sent letters also skip public holidays.
+    while days:
+        day += dt.timedelta(days=1)
+        days -= day.weekday() < 5
+    return day
+
+
+def _parts_from(form: TemplateForm) -> Parts:
+    data = form.data
+    return Parts(*(data.get(name, "") for name in PARTS))
+
+
+@role_required(ADMIN)
+@require_POST
+def template_preview(request, pk: int):
+    """The live preview (htmx): the edit as it stands, rendered for the chosen customer."""
+    get_object_or_404(Template, pk=pk)
+    preview = PreviewForm(request.POST)
+    parts = _parts_from(TemplateForm(request.POST))
+    result = {"parts": parts, "preview_form": preview}
+    try:
+        preview.is_valid()
+        context = _preview_context(preview)
+        result["message"] = message_render(parts, context)
+    except LetterError as error:
+        result["error"] = error
+    return render(request, "letters/_preview.html", result)
+
+
+@role_required(ADMIN)
+@require_POST
+def template_preview_pdf(request, pk: int):
+    get_object_or_404(Template, pk=pk)
+    preview = PreviewForm(request.POST)
+    try:
+        preview.is_valid()
+        pdf = letter_pdf(_parts_from(TemplateForm(request.POST)), _preview_context(preview))
+    except LetterError as error:
+        return render(request, "letters/_pdf_error.html", {"error": error}, status=400)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="preview.pdf"'
+    return response
+
+
+@role_required(ADMIN)
+def settings_edit(request):
+    current = LetterSettings.current()
+    form = LetterSettingsForm(_posted(request), request.FILES or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        changes = {name: data[name] for name in LetterSettingsForm.Meta.fields}
+        logo = data["logo_file"] or ((b"", "") if data["remove_logo"] else None)
+        letter_settings_update(actor=request.user, changes=changes, logo=logo)
+        messages.success(request, "Letter settings saved.")
+        return redirect("letters:settings")
+    return render(request, "letters/settings.html", {"form": form, "has_logo": bool(current.logo)})
+
+
+@role_required(ADMIN)
+def settings_logo(request):
+    current = LetterSettings.current()
+    if not current.logo:
+        raise Http404("No logo")
+    return HttpResponse(bytes(current.logo), content_type=current.logo_type)
+
+
+@role_required(MANAGER)
+def print_batch(request):
+    items = list(print_queue())
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("item") if i.isdigit()]
+        done = print_batch_mark_printed(actor=request.user, item_ids=ids)
+        messages.success(request, f"{done} letter{'s' if done != 1 else ''} marked printed.")
+        return redirect("letters:print_batch")
+    if request.GET.get("download") and items:
+        writer = PdfWriter()
+        for item in items:
+            writer.append(io.BytesIO(bytes(item.document.content)))
+        out = io.BytesIO()
+        writer.write(out)
+        response = HttpResponse(out.getvalue(), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="letters-{dt.date.today().isoformat()}.pdf"'
+        )
+        return response
+    return render(request, "letters/print_batch.html", {"items": items})
+
+
+@role_required(COLLECTOR)
+def document_download(request, pk: int):
+    document = get_object_or_404(Document, pk=pk)
+    response = HttpResponse(bytes(document.content), content_type=document.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    response["ETag"] = f'"{document.sha256}"'
+    return response
