@@ -3,7 +3,7 @@ import io
 from django import forms
 from PIL import Image, UnidentifiedImageError
 
-from .models import InterestRegime, LetterSettings
+from .models import InterestRegime, LetterSettings, ReferenceRate
 
 LOGO_MAX_BYTES = 1_000_000
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
@@ -80,3 +80,25 @@ class LetterSettingsForm(forms.ModelForm):
         if kind is None:
             raise forms.ValidationError("The logo must be a PNG or JPEG image.")
         return data, kind
+
+
+class ReferenceRateForm(forms.ModelForm):
+    class Meta:
+        model = ReferenceRate
+        fields = ["regime", "valid_from", "rate"]
+        widgets = {"valid_from": forms.DateInput(attrs={"type": "date"})}
+
+    def clean_valid_from(self):
+        day = self.cleaned_data["valid_from"]
+        if (day.month, day.day) not in ((1, 1), (7, 1)):
+            raise forms.ValidationError("Rates apply by half-year: use 1 January or 1 July.")
+        return day
+
+    def clean_rate(self):
+        rate = self.cleaned_data["rate"]
+        if not -5 <= rate <= 50:
+            raise forms.ValidationError("A reference rate is a percentage, e.g. 4.25.")
+        return rate
+
+    def validate_unique(self):
+        pass  # an existing half-year is replaced (services.reference_rate_set)

@@ -6,7 +6,14 @@ from django.utils import timezone
 
 from audit.services import audit_record
 
-from .models import Document, LetterSettings, PrintItem, Template, TemplateVersion
+from .models import (
+    Document,
+    LetterSettings,
+    PrintItem,
+    ReferenceRate,
+    Template,
+    TemplateVersion,
+)
 from .render import Parts, parts_check
 
 LOGO_TYPES = {"image/png", "image/jpeg"}
@@ -109,3 +116,26 @@ def print_batch_mark_printed(*, actor, item_ids: list[int]) -> int:
             data={"document_id": item.document_id, "sha256": item.document.sha256},
         )
     return len(items)
+
+
+@transaction.atomic
+def reference_rate_set(*, actor, regime: str, valid_from, rate) -> ReferenceRate:
+    """Set the reference rate of a regime for the half-year starting valid_from."""
+    row = ReferenceRate.objects.select_for_update().filter(regime=regime, valid_from=valid_from)
+    before = row.first()
+    saved, _ = ReferenceRate.objects.update_or_create(
+        regime=regime, valid_from=valid_from, defaults={"rate": rate}
+    )
+    audit_record(
+        action="letters.reference_rate.set",
+        actor=actor,
+        summary=f"{saved.get_regime_display()}: reference rate from {valid_from} "
+        f"{'changed from ' + str(before.rate) + '% ' if before else ''}set to {rate}%",
+        data={
+            "regime": regime,
+            "valid_from": str(valid_from),
+            "before": str(before.rate) if before else None,
+            "after": str(rate),
+        },
+    )
+    return saved

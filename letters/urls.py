@@ -11,6 +11,7 @@ urlpatterns = [
     path("templates/<int:pk>/preview.pdf", views.template_preview_pdf, name="template_preview_pdf"),
     path("settings/", views.settings_edit, name="settings"),
     path("settings/logo/", views.settings_logo, name="settings_logo"),
+    path("rates/", views.reference_rates, name="reference_rates"),
     path("print/", views.print_batch, name="print_batch"),
     path("documents/<int:pk>/", views.document_download, name="document"),
 ]

@@ -15,11 +15,16 @@ from invoices.models import Contact, ContactRole, Customer, Invoice, InvoiceStat
 
 from .context import FIELDS
 from .exceptions import LetterError, TemplateProblem
-from .forms import LetterSettingsForm, PreviewForm, TemplateForm
-from .models import Document, LetterSettings, Template
+from .forms import LetterSettingsForm, PreviewForm, ReferenceRateForm, TemplateForm
+from .models import Document, LetterSettings, ReferenceRate, Template
 from .render import Parts, context_build, letter_pdf, message_render, sample_context
 from .selectors import print_queue, templates_with_latest
-from .services import letter_settings_update, print_batch_mark_printed, template_save
+from .services import (
+    letter_settings_update,
+    print_batch_mark_printed,
+    reference_rate_set,
+    template_save,
+)
 
 PREVIEW_DEADLINE_DAYS = 14
 PARTS = ("subject", "body_text", "body_html", "letter_html")
@@ -207,6 +212,17 @@ def settings_logo(request):
     if not current.logo:
         raise Http404("No logo")
     return HttpResponse(bytes(current.logo), content_type=current.logo_type)
+
+
+@role_required(ADMIN)
+def reference_rates(request):
+    form = ReferenceRateForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        saved = reference_rate_set(actor=request.user, **form.cleaned_data)
+        messages.success(request, f"Saved: {saved}.")
+        return redirect("letters:reference_rates")
+    rates = ReferenceRate.objects.order_by("regime", "-valid_from")
+    return render(request, "letters/reference_rates.html", {"form": form, "rates": rates})
 
 
 @role_required(MANAGER)

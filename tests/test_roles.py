@@ -80,6 +80,7 @@ ROUTES = {
     "letters:template_preview_pdf": Route(ADMIN, method="post", ok=400),
     "letters:settings": Route(ADMIN),
     "letters:settings_logo": Route(ADMIN, ok=404),  # no logo uploaded in this test's world
+    "letters:reference_rates": Route(ADMIN),
     "letters:print_batch": Route(MANAGER),
     "letters:document": Route(COLLECTOR, ok=404),  # no document in this test's world
 }

@@ -179,3 +179,17 @@ def test_a_stored_letter_downloads_as_the_identical_bytes(collector_client):
 
     assert first.content == second.content == bytes(document.content)
     assert first["ETag"] == f'"{document.sha256}"'
+
+
+def test_an_admin_sets_a_reference_rate_for_a_half_year(admin_client_):
+    url = reverse("letters:reference_rates")
+
+    admin_client_.post(url, {"regime": "uk", "valid_from": "2027-01-01", "rate": "3.50"})
+    refused = admin_client_.post(url, {"regime": "uk", "valid_from": "2027-02-01", "rate": "3"})
+
+    from letters.models import ReferenceRate
+
+    assert ReferenceRate.objects.get(regime="uk", valid_from="2027-01-01").rate == 3.5
+    assert "use 1 January or 1 July" in refused.content.decode()
+    admin_client_.post(url, {"regime": "uk", "valid_from": "2027-01-01", "rate": "3.25"})
+    assert ReferenceRate.objects.filter(regime="uk", valid_from="2027-01-01").count() == 1

@@ -8,6 +8,7 @@ from django.utils.module_loading import import_string
 BENCHMARKS = {
     "import": "invoices.bench.bench_import",
     "dunning": "dunning.bench.bench_dunning",
+    "letters": "letters.bench.bench_letters",
 }
 
 
