@@ -7,8 +7,9 @@ class DunningConfig(AppConfig):
     verbose_name = "Dunning"
 
     def ready(self):
-        from . import ladder, schedule, webhooks
+        from . import ladder, limitation, schedule, webhooks
 
         webhooks.connect()
         post_migrate.connect(ladder.on_post_migrate, sender=self)
         post_migrate.connect(schedule.on_post_migrate, sender=self)
+        post_migrate.connect(limitation.on_post_migrate, sender=self)

@@ -1,9 +1,10 @@
 """The pure planning core of the dunning engine: facts in, a plan out. No ORM, no I/O.
 
 Rules (PRODUCT.md "Rules the engine always keeps", LEGAL.md):
-- Whole-account pauses: do-not-contact, insolvent, a manual hold (until hold_until, or
-  open-ended), an active payment plan being met, an open whole-account promise (until its
-  date + grace). Each pause names itself in paused_by and in the explanation.
+- Whole-account pauses: do-not-contact, insolvent, an approved legal referral, a manual
+  hold (until hold_until, or open-ended), an active payment plan being met, an open
+  whole-account promise (until its date + grace). Each pause names itself in paused_by
+  and in the explanation.
 - Per-invoice pauses: an open dispute, an open promise naming the invoice (until date +
   grace). Other invoices of the same customer are still chased (the reason names what is
   left out); paused_by lists these only when every open invoice is paused.
@@ -245,6 +246,9 @@ def _account_pauses(facts: CustomerFacts, today: dt.date) -> tuple[list[str], dt
         open_ended = True
     if facts.insolvent:
         pauses.append("insolvent")
+        open_ended = True
+    if facts.in_legal_since is not None:
+        pauses.append(f"referred to legal on {_date(facts.in_legal_since, today)}")
         open_ended = True
     if facts.on_hold and (facts.hold_until is None or facts.hold_until >= today):
         reason = f": {facts.hold_reason}" if facts.hold_reason else ""

@@ -63,6 +63,7 @@ class CustomerFacts(NamedTuple):
     calls: tuple[dt.datetime, ...] = ()  # phone tasks planned or made, last 7 days, UTC
     last_conversation_at: dt.datetime | None = None  # last call where we spoke with them, UTC
     demand_deadline: dt.date | None = None  # the final demand's deadline in the active chase
+    in_legal_since: dt.date | None = None  # an approved legal referral: no automated contact
 
 
 @dataclass(frozen=True)

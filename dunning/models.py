@@ -405,3 +405,53 @@ class DeliveryEvent(models.Model):
 
     def __str__(self):
         return f"{self.event_type} {self.event_id}"
+
+
+class ReferralStatus(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+
+
+class Referral(models.Model):
+    """A manager's decision on a proposed legal referral. An approved referral puts the
+    customer "in legal": automated contact stops, and the pack goes to the lawyer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="referrals")
+    task = models.OneToOneField(Task, on_delete=models.PROTECT, related_name="referral")
+    status = models.CharField(max_length=10, choices=ReferralStatus.choices)
+    reason = models.TextField(blank=True)
+    total = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    invoices = models.JSONField(default=list, help_text="[{number, due_date, balance}]")
+    pack = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        indexes = [models.Index(fields=["customer", "status"], name="referral_customer")]
+
+    def __str__(self):
+        return f"Referral of {self.customer} ({self.status})"
+
+
+class LimitationPeriod(models.Model):
+    """How long a debt can be sued for, by jurisdiction (LEGAL.md; admins keep it current).
+    An empty region is the country's default."""
+
+    country = models.CharField(max_length=2)
+    region = models.CharField(max_length=64, blank=True)
+    years = models.PositiveSmallIntegerField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["country", "region"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "region"], name="limitation_once")
+        ]
+
+    def __str__(self):
+        where = f"{self.country}-{self.region}" if self.region else self.country
+        return f"{where}: {self.years} years"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import BooleanField, DateField, ExpressionWrapper, Max, Q, Sum, Value
+from django.db.models import BooleanField, DateField, ExpressionWrapper, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from invoices.models import Allocation, Customer, Invoice, InvoiceStatus, Payment
@@ -32,6 +32,8 @@ from .models import (
     PolicyStep,
     PolicyVersion,
     PromiseToPay,
+    Referral,
+    ReferralStatus,
     Task,
     TaskKind,
     TaskStatus,
@@ -328,6 +330,12 @@ def facts_load(
         last_cycle[cid] = max(last_cycle[cid], cycle)
         if status == ChaseStatus.ACTIVE:
             active_chase[cid] = (chase_id, cycle, version_id)
+    in_legal = dict(
+        Referral.objects.filter(**of, status=ReferralStatus.APPROVED)
+        .values("customer_id")
+        .annotate(since=Min("decided_at"))
+        .values_list("customer_id", "since")
+    )
     chosen_policy = dict(
         CustomerPolicy.objects.filter(**of).values_list("customer_id", "policy_id")
     )
@@ -431,6 +439,7 @@ def facts_load(
             calls=tuple(sorted(calls.get(cid, ()))),
             last_conversation_at=conversations.get(cid),
             demand_deadline=_deadline(demand.get(cid), tz, calendar) if chase else None,
+            in_legal_since=in_legal[cid].astimezone(zone(tz)).date() if cid in in_legal else None,
         )
         loaded.append(
             Loaded(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import optout_views, views
+from . import optout_views, referral_views, views
 
 app_name = "dunning"
 
@@ -21,5 +21,8 @@ urlpatterns = [
     path("calls/", views.calls, name="calls"),
     path("calls/<int:pk>/done/", views.task_complete, name="task_complete"),
     path("dunning/preview/", views.preview, name="preview"),
+    path("referrals/", referral_views.referral_list, name="referral_list"),
+    path("referrals/<int:pk>/", referral_views.referral_detail, name="referral_detail"),
+    path("referrals/<int:pk>/decide/", referral_views.referral_decide, name="referral_decide"),
     path("portal/opt-out/<str:token>/", optout_views.opt_out, name="opt_out"),
 ]

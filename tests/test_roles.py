@@ -71,6 +71,11 @@ ROUTES = {
     # No task exists in this test's world: the right role gets past the check to a 404.
     "dunning:task_complete": Route(COLLECTOR, method="post", ok=404),
     "dunning:preview": Route(MANAGER),
+    "dunning:referral_list": Route(MANAGER),
+    # No referral exists in this test's world: the right role gets past the check to a 404
+    # (deciding one that does not exist reports it and returns to its page).
+    "dunning:referral_detail": Route(MANAGER, ok=404),
+    "dunning:referral_decide": Route(MANAGER, method="post", ok=302),
     # Public: the signed token is the proof; the dummy token of this test is refused.
     "dunning:opt_out": Route(PUBLIC, ok=404),
     "letters:template_list": Route(ADMIN),

@@ -244,6 +244,13 @@ def test_do_not_contact_stops_the_chase():
     assert result.paused_by == ("do not contact",)
 
 
+def test_a_customer_referred_to_legal_gets_no_automated_contact():
+    result = plan(customer(invoice(), in_legal_since=dt.date(2026, 3, 2)))
+
+    assert result.action is None
+    assert result.paused_by == ("referred to legal on 2 Mar",)
+
+
 def test_an_insolvent_customer_is_not_chased():
     result = plan(customer(invoice(), insolvent=True))
 
