@@ -14,8 +14,9 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 
 from invoices.models import Contact, ContactRole, Customer, DebtorType
+from letters.documents import statement_pdf
 from letters.exceptions import LetterError
-from letters.models import TemplateVersion
+from letters.models import DocumentKind, TemplateVersion
 from letters.render import Parts, context_build, letter_pdf, message_render
 from letters.selectors import template_version_current
 
@@ -35,8 +36,9 @@ class Message:
     html: str
     reply_to: str
     template_version: TemplateVersion | None = None
-    pdf: bytes = b""  # the letter, for letter steps
-    pdf_name: str = ""
+    # (kind, filename, PDF bytes): the letter of a letter step, a statement if the step
+    # asks for one. Stored as documents once the message is accepted.
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
 
 
 def contact_choose(customer: Customer, *, escalation: bool) -> Contact | None:
@@ -148,12 +150,14 @@ def message_build(
         calendar=calendar,
     )
     rendered = message_render(parts, context)
-    pdf, pdf_name = b"", ""
+    attachments = []
+    stem = f"{customer.external_id}-{context['today']}.pdf"
     if step.fact.channel == Channel.LETTER and parts.letter_html.strip():
-        pdf = letter_pdf(parts, context)
-        pdf_name = (
-            f"{step.template.replace('_', '-')}-{customer.external_id}-{context['today']}.pdf"
-        )
+        name = f"{step.template.replace('_', '-')}-{stem}"
+        attachments.append((DocumentKind.LETTER, name, letter_pdf(parts, context)))
+    if step.attach_statement:
+        statement = statement_pdf(customer, today=context["today"])
+        attachments.append((DocumentKind.STATEMENT, f"statement-{stem}", statement))
     collector = customer.collector
     return Message(
         to=contact.email,
@@ -162,8 +166,7 @@ def message_build(
         html=rendered.html,
         reply_to=(collector.email if collector else "") or settings.DEFAULT_FROM_EMAIL,
         template_version=version,
-        pdf=pdf,
-        pdf_name=pdf_name,
+        attachments=tuple(attachments),
     )
 
 
@@ -177,8 +180,8 @@ def message_send(message: Message, *, touch_id: int) -> str:
         reply_to=[message.reply_to],
     )
     email.attach_alternative(message.html, "text/html")
-    if message.pdf:
-        email.attach(message.pdf_name, message.pdf, "application/pdf")
+    for _kind, filename, content in message.attachments:
+        email.attach(filename, content, "application/pdf")
     # anymail passes these to the ESP; tracking webhooks bring them back.
     email.metadata = {"touch_id": str(touch_id)}
     email.tags = ["dunning"]

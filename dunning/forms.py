@@ -65,6 +65,7 @@ class StepForm(forms.Form):
     )
     business_days_only = forms.BooleanField(required=False, initial=True, label="Business days")
     use_escalation_contact = forms.BooleanField(required=False, label="Escalation contact")
+    attach_statement = forms.BooleanField(required=False, label="Attach statement")
     response_deadline_days = forms.IntegerField(
         min_value=1,
         max_value=90,

@@ -113,6 +113,9 @@ class PolicyStep(models.Model):
     response_deadline_days = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Letters: business days given to pay"
     )
+    attach_statement = models.BooleanField(
+        default=False, help_text="Attach a statement of account (PDF) to the message"
+    )
 
     class Meta:
         ordering = ["version", "position"]
@@ -360,6 +363,9 @@ class PaymentPlan(models.Model):
     grace_days = models.PositiveSmallIntegerField(default=3)
     note = models.TextField(blank=True)
     ended_on = models.DateField(null=True, blank=True)
+    promissory_note = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 

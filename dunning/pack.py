@@ -14,7 +14,8 @@ from decimal import Decimal
 from django.template.loader import render_to_string
 
 from audit.selectors import audit_timeline
-from invoices.models import Customer, Dispute, Invoice, InvoiceStatus, Organisation, Payment
+from invoices.models import Customer, Dispute, Organisation
+from letters.documents import statement_pdf
 from letters.models import Document, DocumentKind
 from letters.pdf import render_pdf
 
@@ -51,12 +52,6 @@ def pack_build(*, case: Case, approved_by: str, reason: str, at: dt.datetime) ->
         "approved_by": approved_by,
         "reason": reason,
     }
-    open_invoices = list(
-        Invoice.objects.filter(
-            customer=customer, status__in=(InvoiceStatus.OPEN, InvoiceStatus.IN_DISPUTE)
-        ).order_by("due_date", "number")
-    )
-    payments = list(Payment.objects.filter(customer=customer).order_by("-received_on")[:200])
     touches = list(
         Touch.objects.filter(customer=customer)
         .select_related("step", "contact")
@@ -81,15 +76,7 @@ def pack_build(*, case: Case, approved_by: str, reason: str, at: dt.datetime) ->
     )
     files = {
         "case-summary.pdf": _pdf("case_summary.html", {**common, "letters": letters}),
-        "statement.pdf": _pdf(
-            "statement.html",
-            {
-                **common,
-                "invoices": open_invoices,
-                "payments": payments,
-                "open_total": sum((i.open_balance for i in open_invoices), Decimal("0")),
-            },
-        ),
+        "statement.pdf": statement_pdf(customer, today=today),
         "timeline.pdf": _pdf(
             "timeline.html", {**common, "touches": touches, "events": list(reversed(events))}
         ),

@@ -38,6 +38,7 @@ STEP_FIELDS = (
     "business_days_only",
     "use_escalation_contact",
     "response_deadline_days",
+    "attach_statement",
 )
 SETTINGS_FIELDS = (
     "window_start",
@@ -113,6 +114,7 @@ def _normalised(steps: list[dict]) -> list[dict]:
         row["min_balance"] = Decimal(str(row["min_balance"] or 0))
         row["business_days_only"] = bool(row["business_days_only"])
         row["use_escalation_contact"] = bool(row["use_escalation_contact"])
+        row["attach_statement"] = bool(row["attach_statement"])
         row["response_deadline_days"] = row["response_deadline_days"] or None
         rows.append(row)
     return rows

@@ -62,6 +62,7 @@ class StepRow:
     template: str
     use_escalation_contact: bool
     response_deadline_days: int | None
+    attach_statement: bool = False
 
 
 class CustomerRow(NamedTuple):
@@ -142,6 +143,7 @@ class Steps:
                     template=r[7],
                     use_escalation_contact=r[8],
                     response_deadline_days=r[9],
+                    attach_statement=r[10],
                 )
                 for r in PolicyStep.objects.filter(version_id=version_id)
                 .order_by("position")
@@ -156,6 +158,7 @@ class Steps:
                     "template",
                     "use_escalation_contact",
                     "response_deadline_days",
+                    "attach_statement",
                 )
             )
             self._by_version[version_id] = rows

@@ -12,6 +12,7 @@ from django.db.models import F
 from audit.services import audit_record
 from invoices.models import Contact, Customer, Invoice
 from invoices.services import customer_update
+from letters.documents import promissory_note_pdf
 from letters.models import DocumentKind
 from letters.services import document_store, print_queue_add
 
@@ -157,17 +158,21 @@ def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunRe
     )
     esp_id = delivery.message_send(message, touch_id=touch.pk)
     with transaction.atomic():
-        document = None
-        if message.pdf:
-            # The very bytes that were attached: stored once, queued for posting.
-            document = document_store(
-                kind=DocumentKind.LETTER,
+        # The very bytes that were attached: stored once; letters are queued for posting.
+        documents = [
+            document_store(
+                kind=kind,
                 customer_id=touch.customer_id,
-                filename=message.pdf_name,
-                content=message.pdf,
-                template_version=message.template_version,
+                filename=filename,
+                content=content,
+                template_version=message.template_version if kind == DocumentKind.LETTER else None,
             )
-            print_queue_add(document=document)
+            for kind, filename, content in message.attachments
+        ]
+        for stored in documents:
+            if stored.kind == DocumentKind.LETTER:
+                print_queue_add(document=stored)
+        document = documents[0] if documents else None
         Touch.objects.filter(pk=touch.pk).update(
             template_version=message.template_version,
             document=document,
@@ -198,7 +203,7 @@ def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunRe
                 "total": str(action.total),
                 "esp_message_id": esp_id,
                 "template_version": message.template_version.pk,
-                "document_sha256": document.sha256 if document else None,
+                "documents": {d.filename: d.sha256 for d in documents},
             },
         )
     return _touch_result(touch, TouchStatus.SENT, f"sent to {contact.email}: {action.reason}")
@@ -476,6 +481,20 @@ def plan_create(
         [Instalment(plan=plan, due_date=due, amount=amount) for due, amount in instalments]
     )
     total = sum((amount for _, amount in instalments), Decimal("0"))
+    note_pdf = promissory_note_pdf(
+        customer=customer,
+        instalments=list(instalments),
+        agreed_on=agreed_on,
+        grace_days=grace_days,
+    )
+    plan.promissory_note = document_store(
+        kind=DocumentKind.PROMISSORY_NOTE,
+        customer_id=customer.pk,
+        filename=f"promissory-note-{customer.external_id}-{agreed_on}.pdf",
+        content=note_pdf,
+        actor=actor,
+    )
+    plan.save(update_fields=["promissory_note"])
     audit_record(
         action="dunning.plan.created",
         actor=actor,
@@ -484,6 +503,7 @@ def plan_create(
         data={
             "plan_id": plan.pk,
             "instalments": [[due.isoformat(), str(amount)] for due, amount in instalments],
+            "promissory_note_sha256": plan.promissory_note.sha256,
         },
     )
     return plan

@@ -14,4 +14,5 @@ urlpatterns = [
     path("rates/", views.reference_rates, name="reference_rates"),
     path("print/", views.print_batch, name="print_batch"),
     path("documents/<int:pk>/", views.document_download, name="document"),
+    path("customers/<int:pk>/statement.pdf", views.statement, name="statement"),
 ]

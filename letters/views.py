@@ -14,6 +14,7 @@ from accounts.roles import ADMIN, COLLECTOR, MANAGER, role_required
 from invoices.models import Contact, ContactRole, Customer, Invoice, InvoiceStatus
 
 from .context import FIELDS
+from .documents import statement_pdf
 from .exceptions import LetterError, TemplateProblem
 from .forms import LetterSettingsForm, PreviewForm, ReferenceRateForm, TemplateForm
 from .models import Document, LetterSettings, ReferenceRate, Template
@@ -253,4 +254,16 @@ def document_download(request, pk: int):
     response = HttpResponse(bytes(document.content), content_type=document.content_type)
     response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
     response["ETag"] = f'"{document.sha256}"'
+    return response
+
+
+@role_required(COLLECTOR)
+def statement(request, pk: int):
+    """The customer's statement of account as at today (rendered now, not stored)."""
+    customer = get_object_or_404(Customer, pk=pk)
+    pdf = statement_pdf(customer, today=dt.date.today())
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="statement-{customer.external_id}-{dt.date.today()}.pdf"'
+    )
     return response

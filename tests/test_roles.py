@@ -88,6 +88,7 @@ ROUTES = {
     "letters:reference_rates": Route(ADMIN),
     "letters:print_batch": Route(MANAGER),
     "letters:document": Route(COLLECTOR, ok=404),  # no document in this test's world
+    "letters:statement": Route(COLLECTOR),
 }
 
 
@@ -148,6 +149,7 @@ def _kwargs(name, world):
             for name in ("customer_panel", "promise_new", "hold_set", "hold_release")
             + ("plan_new", "customer_policy")
         },
+        "letters:statement": {"pk": world["customer"].pk},
         **{
             f"letters:{name}": {"pk": Template.objects.order_by("pk").first().pk}
             for name in ("template_edit", "template_preview", "template_preview_pdf")

@@ -1,12 +1,15 @@
 """The final demand goes out as a PDF letter: attached, stored once, queued for posting."""
 
+import datetime as dt
 import hashlib
+from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.urls import reverse
 
-from dunning.models import Chase, Policy, Touch, TouchStatus
+from dunning.models import Chase, Policy, PolicyStep, Touch, TouchStatus
+from dunning.services import plan_create
 from letters.models import Document, PrintItem, Template
 from letters.render import Parts
 from letters.services import template_save
@@ -91,3 +94,37 @@ def test_a_policy_claiming_statutory_interest_puts_it_in_the_letter(admin_client
     text = pdf_text(bytes(Touch.objects.get(step__position=6).document.content))
     assert "Late Payment of Commercial Debts" in text
     assert "£40.00" in text  # fixed compensation on a debt under £1,000
+
+
+def test_a_step_set_to_attach_a_statement_sends_one():
+    PolicyStep.objects.filter(version__policy__name="Standard", name="Friendly reminder").update(
+        attach_statement=True
+    )
+    customer = overdue_customer(days=3)
+
+    plan_and_deliver()
+
+    [(name, pdf, _kind)] = mail.outbox[0].attachments
+    assert name.startswith("statement-")
+    text = pdf_text(pdf)
+    assert "Statement of account" in text and customer.invoices.get().number in text
+    assert Touch.objects.get().document.kind == "statement"
+
+
+def test_agreeing_a_plan_stores_its_promissory_note(admin_user):
+    customer = overdue_customer(days=20)
+
+    plan = plan_create(
+        actor=admin_user,
+        customer=customer,
+        agreed_on=dt.date(2026, 3, 16),
+        instalments=[
+            (dt.date(2026, 4, 1), Decimal("60.00")),
+            (dt.date(2026, 5, 1), Decimal("40.00")),
+        ],
+    )
+
+    text = pdf_text(bytes(plan.promissory_note.content))
+    assert "Promissory note" in text
+    assert "1 April 2026" in text and "£60.00" in text and "£100.00" in text
+    assert customer.name in text
