@@ -45,6 +45,7 @@ test-deps: install ## install everything the tests need (adds Debian's chromium)
 demo: install system-deps ## migrate, load demo data, start the web server and the worker
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py seed_demo_history
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	@$(RUN_ENV) PY=$(PY) ADDR=$(ADDR) scripts/serve.sh
 

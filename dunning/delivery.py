@@ -18,7 +18,7 @@ from letters.documents import statement_pdf
 from letters.exceptions import LetterError
 from letters.models import DocumentKind, TemplateVersion
 from letters.render import Parts, context_build, letter_pdf, message_render
-from letters.selectors import template_version_current
+from letters.selectors import language_of, template_version_current
 
 from .calendar import business_days_after
 from .facts import Calendar, CustomerFacts
@@ -137,7 +137,7 @@ def message_build(
 ) -> Message:
     """The message of a step for a customer, from the latest version of its template.
     Raises LetterError when there is no such template or it cannot be rendered."""
-    version = template_version_current(step.template)
+    version = template_version_current(step.template, language_of(customer.country))
     if version is None:
         raise LetterError(f"There is no template {step.template!r} for the step {step.fact.name}.")
     parts = parts_of(version)

@@ -6,6 +6,7 @@ the lawyer to judge, so the date here is the cautious one, from the due date."""
 import datetime as dt
 from collections.abc import Iterable
 
+import holidays
 from django.apps import apps as global_apps
 
 WARN_DAYS = 180  # how far ahead a coming limitation date is flagged
@@ -35,16 +36,28 @@ def on_post_migrate(sender, apps=global_apps, **kwargs) -> None:
     ship_defaults(apps)
 
 
+def region_code(country: str, region: str) -> str:
+    """A region as its ISO 3166-2 code: customers' records may say "New York" or "NY"."""
+    region = region.strip()
+    try:
+        aliases = getattr(holidays.country_holidays(country), "subdivisions_aliases", {}) or {}
+    except NotImplementedError:  # a country the holidays package does not know
+        return region
+    by_name = {name.lower(): code for name, code in aliases.items()}
+    return by_name.get(region.lower(), region.upper())
+
+
 def period_years(country: str, region: str) -> int | None:
     """The period for a customer's jurisdiction: its region's, else its country's."""
     from .models import LimitationPeriod
 
+    code = region_code(country, region) if region else ""
     rows = dict(
-        LimitationPeriod.objects.filter(country=country, region__in=[region, ""]).values_list(
+        LimitationPeriod.objects.filter(country=country, region__in=[code, ""]).values_list(
             "region", "years"
         )
     )
-    return rows.get(region) if region in rows else rows.get("")
+    return rows.get(code) if code in rows else rows.get("")
 
 
 def limitation_date(due_date: dt.date, years: int) -> dt.date:

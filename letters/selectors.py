@@ -1,8 +1,18 @@
 """Reads for letters: the template version in force, the print queue."""
 
+from babel import Locale, UnknownLocaleError
 from django.db.models import Max
 
 from .models import Document, PrintItem, Template, TemplateVersion
+
+
+def language_of(country: str) -> str:
+    """The language customers in a country are most likely to read (CLDR's likely
+    subtags): de for DE, nl for BE, en for GB; English when the country is unknown."""
+    try:
+        return Locale.parse(f"und_{country}").language if country else "en"
+    except (ValueError, UnknownLocaleError):
+        return "en"
 
 
 def template_version_current(key: str, language: str = "en") -> TemplateVersion | None:

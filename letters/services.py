@@ -1,11 +1,14 @@
 """Writes for letters: template versions, letter settings, stored documents, printing."""
 
+import re
+
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from audit.services import audit_record
 
+from .exceptions import LetterError
 from .models import (
     Document,
     LetterSettings,
@@ -139,3 +142,41 @@ def reference_rate_set(*, actor, regime: str, valid_from, rate) -> ReferenceRate
         },
     )
     return saved
+
+
+LANGUAGE_CODE = r"^[a-z]{2,3}$"
+
+
+@transaction.atomic
+def template_translate(*, actor, template: Template, language: str) -> Template:
+    """Start a template in another language from the current text of this one; customers
+    whose country speaks it then get it."""
+    language = language.strip().lower()
+    if not re.match(LANGUAGE_CODE, language):
+        raise LetterError("Give the language as its two-letter code, e.g. de or fr.")
+    if Template.objects.filter(key=template.key, language=language).exists():
+        raise LetterError(f"{template.name} already exists in {language}.")
+    source = template.versions.order_by("-number").first()
+    copy = Template.objects.create(
+        key=template.key,
+        language=language,
+        name=template.name,
+        description=template.description,
+    )
+    TemplateVersion.objects.create(
+        template=copy,
+        number=1,
+        subject=source.subject,
+        body_text=source.body_text,
+        body_html=source.body_html,
+        letter_html=source.letter_html,
+        note=f"Copied from {template.language} v{source.number}: to be translated",
+        created_by=actor,
+    )
+    audit_record(
+        action="letters.template.translated",
+        actor=actor,
+        summary=f"{template.name}: {language} version started from {template.language}",
+        data={"template": template.key, "from": template.language, "to": language},
+    )
+    return copy

@@ -25,6 +25,7 @@ from .services import (
     print_batch_mark_printed,
     reference_rate_set,
     template_save,
+    template_translate,
 )
 
 PREVIEW_DEADLINE_DAYS = 14
@@ -43,7 +44,24 @@ def _posted(request):
 
 @role_required(ADMIN)
 def template_list(request):
-    return render(request, "letters/template_list.html", {"templates": templates_with_latest()})
+    if request.method == "POST":
+        source = get_object_or_404(Template, pk=request.POST.get("template") or 0)
+        try:
+            copy = template_translate(
+                actor=request.user, template=source, language=request.POST.get("language", "")
+            )
+        except LetterError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{copy.name} ({copy.language}) started: translate it here.")
+            return redirect("letters:template_edit", copy.pk)
+        return redirect("letters:template_list")
+    templates = templates_with_latest()
+    return render(
+        request,
+        "letters/template_list.html",
+        {"templates": templates, "english": [t for t in templates if t.language == "en"]},
+    )
 
 
 @role_required(ADMIN)

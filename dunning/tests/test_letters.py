@@ -128,3 +128,24 @@ def test_agreeing_a_plan_stores_its_promissory_note(admin_user):
     assert "Promissory note" in text
     assert "1 April 2026" in text and "£60.00" in text and "£100.00" in text
     assert customer.name in text
+
+
+def test_a_customer_gets_the_template_in_their_countrys_language(admin_client):
+    template = Template.objects.get(key="friendly_reminder", language="en")
+    admin_client.post(reverse("letters:template_list"), {"template": template.pk, "language": "de"})
+    german = Template.objects.get(key="friendly_reminder", language="de")
+    first = german.versions.get()
+    template_save(
+        actor=None,
+        template=german,
+        parts=Parts("Zahlungserinnerung", first.body_text, first.body_html),
+    )
+    overdue_customer(days=3, country="DE", timezone="Europe/Berlin")
+    overdue_customer(days=3, country="GB")
+
+    plan_and_deliver()
+
+    assert sorted(m.subject.split(":")[0] for m in mail.outbox) == [
+        "Friendly reminder",
+        "Zahlungserinnerung",
+    ]

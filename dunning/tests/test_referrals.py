@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from dunning.engine import plan_customer
+from dunning.limitation import period_years
 from dunning.models import Chase, Referral, Task, TaskKind, TaskStatus, Touch, TouchStatus
 from dunning.planning import dunning_run
 from dunning.selectors import Steps, calendar_for, facts_load
@@ -135,3 +136,18 @@ def test_a_limitation_date_coming_soon_is_warned_of(manager_client):
 
     assert "reaches its limitation date" in page.content.decode()
     assert "(in 30 days)" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "country, region, years",
+    [
+        ("US", "New York", 6),
+        ("US", "NY", 6),
+        ("US", "illinois", 10),
+        ("US", "Ohio", 4),
+        ("GB", "", 6),
+        ("FR", "", None),
+    ],
+)
+def test_the_limitation_period_follows_the_customers_region_by_name_or_code(country, region, years):
+    assert period_years(country, region) == years
