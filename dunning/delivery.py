@@ -55,6 +55,18 @@ def contact_choose(customer: Customer, *, escalation: bool) -> Contact | None:
     return contacts[0] if contacts else None
 
 
+def postal_contact(customer: Customer, *, escalation: bool) -> Contact | None:
+    """Whom a posted letter is addressed to: a contact with a postal address, the
+    escalation contact first for firm steps; None writes to the customer by name."""
+    roles = [ContactRole.ESCALATION, ContactRole.ACCOUNTS_PAYABLE] if escalation else []
+    roles = roles or [ContactRole.ACCOUNTS_PAYABLE]
+    contacts = list(customer.contacts.exclude(address=""))
+    contacts.sort(
+        key=lambda c: (roles.index(c.role) if c.role in roles else len(roles), not c.is_primary)
+    )
+    return contacts[0] if contacts else None
+
+
 def invoice_lines(facts: CustomerFacts, invoice_ids, *, as_of: dt.datetime) -> list[dict]:
     """The statement lines of a message, oldest first, with days overdue on the customer's
     local date."""
@@ -95,7 +107,7 @@ def parts_of(version: TemplateVersion) -> Parts:
 def message_context(
     *,
     customer: Customer,
-    contact: Contact,
+    contact: Contact | None,
     step: StepRow,
     invoices: list[dict],
     as_of: dt.datetime,
@@ -128,7 +140,7 @@ def message_context(
 def message_build(
     *,
     customer: Customer,
-    contact: Contact,
+    contact: Contact | None,
     step: StepRow,
     invoices: list[dict],
     total: Decimal,
@@ -160,7 +172,7 @@ def message_build(
         attachments.append((DocumentKind.STATEMENT, f"statement-{stem}", statement))
     collector = customer.collector
     return Message(
-        to=contact.email,
+        to=contact.email if contact else "",
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,

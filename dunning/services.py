@@ -21,6 +21,7 @@ from .engine import plan_customer
 from .exceptions import DunningError
 from .facts import Calendar
 from .models import (
+    Channel,
     ChaseStatus,
     HoldStatus,
     Instalment,
@@ -144,8 +145,12 @@ def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunRe
 
     step = steps.by_id[touch.step_id]
     contact = delivery.contact_choose(touch.customer, escalation=step.use_escalation_contact)
-    if contact is None:
+    posted_only = contact is None and step.fact.channel == Channel.LETTER
+    if contact is None and not posted_only:
         return _no_contact(touch, as_of=as_of, escalation=step.use_escalation_contact)
+    if posted_only:
+        # A letter still goes by post: to the postal address on file.
+        contact = delivery.postal_contact(touch.customer, escalation=step.use_escalation_contact)
     invoices = delivery.invoice_lines(item.facts, action.invoice_ids, as_of=as_of)
     message = delivery.message_build(
         customer=touch.customer,
@@ -156,7 +161,7 @@ def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunRe
         as_of=as_of,
         calendar=calendar,
     )
-    esp_id = delivery.message_send(message, touch_id=touch.pk)
+    esp_id = "" if posted_only else delivery.message_send(message, touch_id=touch.pk)
     with transaction.atomic():
         # The very bytes that were attached: stored once; letters are queued for posting.
         documents = [
@@ -172,14 +177,14 @@ def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunRe
         for stored in documents:
             if stored.kind == DocumentKind.LETTER:
                 print_queue_add(document=stored)
-        document = documents[0] if documents else None
+        where = "by post only (no usable email address)" if posted_only else f"to {message.to}"
         Touch.objects.filter(pk=touch.pk).update(
             template_version=message.template_version,
-            document=document,
+            document=documents[0] if documents else None,
             status=TouchStatus.SENT,
             sent_at=as_of,
             contact=contact,
-            to_email=contact.email,
+            to_email=message.to,
             subject=message.subject[:300],
             body_text=message.text,
             body_html=message.html,
@@ -194,10 +199,10 @@ def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunRe
         audit_record(
             action=f"dunning.{touch.channel}.sent",
             customer_id=touch.customer_id,
-            summary=f"{step.fact.name} sent to {contact.email}: {message.subject}",
+            summary=f"{step.fact.name} sent {where}: {message.subject}",
             data={
                 "touch_id": touch.pk,
-                "to": contact.email,
+                "to": message.to,
                 "subject": message.subject,
                 "invoices": [line["number"] for line in invoices],
                 "total": str(action.total),
@@ -206,7 +211,11 @@ def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunRe
                 "documents": {d.filename: d.sha256 for d in documents},
             },
         )
-    return _touch_result(touch, TouchStatus.SENT, f"sent to {contact.email}: {action.reason}")
+        if posted_only:
+            fix_contact_task(
+                touch=touch, as_of=as_of, reason="no usable email address: the letter was posted"
+            )
+    return _touch_result(touch, TouchStatus.SENT, f"sent {where}: {action.reason}")
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from dunning.models import Chase, Policy, PolicyStep, Touch, TouchStatus
+from dunning.models import Chase, Policy, PolicyStep, Task, TaskKind, Touch, TouchStatus
 from dunning.services import plan_create
 from letters.models import Document, PrintItem, Template
 from letters.render import Parts
@@ -149,3 +149,17 @@ def test_a_customer_gets_the_template_in_their_countrys_language(admin_client):
         "Friendly reminder",
         "Zahlungserinnerung",
     ]
+
+
+def test_a_final_demand_without_an_email_address_is_still_posted():
+    customer = _due_for_final_demand()
+    customer.contacts.update(email="", address="9 Quay Street\nCardiff")
+
+    plan_and_deliver()
+
+    touch = Touch.objects.get(step__position=6)
+    assert mail.outbox == []
+    assert touch.status == TouchStatus.SENT and touch.to_email == ""
+    assert PrintItem.objects.get().document == touch.document
+    assert "9 Quay Street" in pdf_text(bytes(touch.document.content))
+    assert Task.objects.filter(kind=TaskKind.FIX_CONTACT, customer=customer).exists()
