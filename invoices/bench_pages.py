@@ -1,0 +1,125 @@
+"""bench pages: server time of the collector's screens over the scale data set.
+
+Each page is requested through Django's test client (middleware, view, queries, template)
+as a signed-in manager: warmed up, then timed 30 times; median and p95 are printed. The
+customer page is measured for a customer given 200 invoices and 1,000 touches inside the
+run's transaction, which is rolled back at the end, like every row the bench adds."""
+
+import datetime as dt
+import statistics
+import time
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from accounts.roles import COLLECTOR, MANAGER
+
+from .bench import _cpus, _peak_mb
+from .models import Customer, Invoice, InvoiceStatus
+
+RUNS = 30
+WARM = 3
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _timed(client: Client, url: str) -> tuple[float, float]:
+    timings = []
+    for attempt in range(WARM + RUNS):
+        started = time.perf_counter()
+        response = client.get(url)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise CommandError(f"{url} answered {response.status_code}")
+        if attempt >= WARM:
+            timings.append(elapsed)
+    timings.sort()
+    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
+
+
+def _big_customer(collector) -> Customer:
+    from dunning.models import Touch, TouchStatus
+
+    today = dt.date.today()
+    customer = Customer.objects.create(
+        external_id="BENCH-PAGES",
+        name="Bench Pages Ltd",
+        timezone="Europe/London",
+        currency="GBP",
+        collector=collector,
+    )
+    Invoice.objects.bulk_create(
+        Invoice(
+            number=f"BENCH-PAGES-{i:04d}",
+            customer=customer,
+            currency="GBP",
+            issue_date=today - dt.timedelta(days=30 + i),
+            due_date=today - dt.timedelta(days=i),
+            amount=Decimal("100.00"),
+            open_balance=Decimal("100.00"),
+            status=InvoiceStatus.OPEN,
+        )
+        for i in range(200)
+    )
+    now = dt.datetime.now(dt.UTC)
+    Touch.objects.bulk_create(
+        Touch(
+            key=f"bench:{customer.pk}:{i}",
+            customer=customer,
+            channel="email",
+            status=TouchStatus.SENT,
+            scheduled_for=now - dt.timedelta(hours=i),
+            sent_at=now - dt.timedelta(hours=i),
+            currency="GBP",
+            automated=False,
+            subject=f"Touch {i}",
+        )
+        for i in range(1000)
+    )
+    return customer
+
+
+def bench_pages(*, rows: int | None = None, say=print) -> dict:
+    if connection.vendor != "postgresql":
+        raise CommandError("bench pages measures PostgreSQL: set DATABASE_URL=postgres://...")
+    if Invoice.objects.count() < 100_000:
+        say("warning: fewer than 100,000 invoices; load the scale set with seed_scale")
+    figures = {}
+    # Plain static storage: the pages render without a collectstatic manifest.
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    try:
+        with override_settings(STORAGES=storages), transaction.atomic():
+            User = get_user_model()
+            manager = User.objects.create_user(username="bench-pages-manager")
+            manager.groups.add(Group.objects.get(name=MANAGER))
+            collector = User.objects.filter(groups__name=COLLECTOR).first() or manager
+            customer = _big_customer(collector)
+            hosts = [h for h in settings.ALLOWED_HOSTS if h and not h.startswith((".", "*"))]
+            client = Client(HTTP_HOST=hosts[0] if hosts else "localhost")
+            client.force_login(manager)
+            pages = {
+                "queue": reverse("queue"),
+                "queue_filtered": f"{reverse('queue')}?collector={collector.pk}",
+                "customer": reverse("customer_detail", args=[customer.pk]),
+                "customer_panel": reverse("dunning:customer_panel", args=[customer.pk]),
+            }
+            for name, url in pages.items():
+                median, p95 = _timed(client, url)
+                say(f"{name:15} median {median:6.1f} ms   p95 {p95:6.1f} ms   {url}")
+                figures[f"{name}_median_ms"] = round(median, 1)
+                figures[f"{name}_p95_ms"] = round(p95, 1)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return {**figures, "peak_mb": _peak_mb(), "cpus": _cpus()}
