@@ -83,9 +83,10 @@ def bench_dunning(*, rows: int | None = None, say=print) -> dict:
         )
     as_of = _as_of()
     overdue, aggregate_ms = _bare_ms(BARE_AGGREGATE, as_of)
-    rows, bare_ms = _bare_ms(BARE_QUERY, as_of)
+    invoices, bare_ms = _bare_ms(BARE_QUERY, as_of)
     say(
-        f"bare query: {overdue} overdue customers with {rows} open invoices in {bare_ms:.0f} ms; "
+        f"bare query: {overdue} overdue customers with {invoices} open invoices in "
+        f"{bare_ms:.0f} ms; "
         f"the bare aggregate alone {aggregate_ms:.0f} ms (warm, median of 3)"
     )
     say(f"planning as of {as_of.isoformat()} (delivery skipped; everything rolled back)")

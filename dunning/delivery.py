@@ -22,7 +22,7 @@ from letters.selectors import language_of, template_version_current
 
 from .calendar import business_days_after
 from .facts import Calendar, CustomerFacts
-from .models import Channel, PolicyVersion
+from .models import Channel
 from .selectors import StepRow
 
 OPT_OUT_SALT = "dunning.opt-out"
@@ -95,15 +95,6 @@ def opt_out_url(customer: Customer) -> str:
     return f"{getattr(settings, 'SITE_URL', '').rstrip('/')}/portal/opt-out/{token}/"
 
 
-def parts_of(version: TemplateVersion) -> Parts:
-    return Parts(
-        subject=version.subject,
-        body_text=version.body_text,
-        body_html=version.body_html,
-        letter_html=version.letter_html,
-    )
-
-
 def message_context(
     *,
     customer: Customer,
@@ -118,11 +109,6 @@ def message_context(
     if step.response_deadline_days:
         deadline = business_days_after(local_today, step.response_deadline_days, calendar)
     consumer = customer.debtor_type == DebtorType.CONSUMER
-    regime = (
-        PolicyVersion.objects.filter(pk=step.version_id)
-        .values_list("policy__interest_regime", flat=True)
-        .first()
-    )
     return context_build(
         customer=customer,
         contact=contact,
@@ -133,7 +119,7 @@ def message_context(
         deadline_days=step.response_deadline_days,
         collector=customer.collector,
         opt_out_url=opt_out_url(customer) if consumer else "",
-        interest_regime=regime or "",
+        interest_regime=step.interest_regime,
     )
 
 
@@ -152,7 +138,7 @@ def message_build(
     version = template_version_current(step.template, language_of(customer.country))
     if version is None:
         raise LetterError(f"There is no template {step.template!r} for the step {step.fact.name}.")
-    parts = parts_of(version)
+    parts = Parts.of(version)
     context = message_context(
         customer=customer,
         contact=contact,

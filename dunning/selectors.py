@@ -63,6 +63,7 @@ class StepRow:
     use_escalation_contact: bool
     response_deadline_days: int | None
     attach_statement: bool = False
+    interest_regime: str = ""  # the policy's statutory interest law, if it claims any
 
 
 class CustomerRow(NamedTuple):
@@ -144,6 +145,7 @@ class Steps:
                     use_escalation_contact=r[8],
                     response_deadline_days=r[9],
                     attach_statement=r[10],
+                    interest_regime=r[11],
                 )
                 for r in PolicyStep.objects.filter(version_id=version_id)
                 .order_by("position")
@@ -159,6 +161,7 @@ class Steps:
                     "use_escalation_contact",
                     "response_deadline_days",
                     "attach_statement",
+                    "version__policy__interest_regime",
                 )
             )
             self._by_version[version_id] = rows

@@ -36,7 +36,7 @@ def _letter_inputs(n: int, today: dt.date):
 def bench_letters(*, rows: int | None = None, say=print) -> dict:
     count = rows or LETTERS
     version = Template.objects.get(key="final_demand", language="en").versions.first()
-    parts = Parts(version.subject, version.body_text, version.body_html, version.letter_html)
+    parts = Parts.of(version)
     today = dt.date.today()
     ours = bare = 0.0
     for n in range(count):

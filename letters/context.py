@@ -69,10 +69,6 @@ FIELDS: dict[str, str] = {
 }
 
 
-def record(values: Mapping) -> Record:
-    return Record(**values)
-
-
 def records(rows: Iterable[Mapping]) -> tuple[Record, ...]:
     return tuple(Record(**row) for row in rows)
 

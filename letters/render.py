@@ -30,6 +30,11 @@ class Parts:
     body_html: str
     letter_html: str = ""
 
+    @classmethod
+    def of(cls, version) -> "Parts":
+        """The text a saved TemplateVersion holds."""
+        return cls(version.subject, version.body_text, version.body_html, version.letter_html)
+
 
 @dataclass(frozen=True)
 class Message:
@@ -38,7 +43,7 @@ class Message:
     html: str
 
 
-def interest_record(*, regime: str, lines: Sequence[dict], today: dt.date, currency: str) -> Record:
+def interest_record(*, regime: str, lines: Sequence[dict], today: dt.date) -> Record:
     """Statutory interest and compensation on these invoice lines to today, as the
     template sees it; NO_INTEREST when no regime applies."""
     if not regime:
@@ -110,9 +115,7 @@ def context_build(
         for inv in invoices
     ]
     total = sum((line["balance"] for line in lines), Decimal("0.00"))
-    interest = interest_record(
-        regime=interest_regime, lines=lines, today=today, currency=customer.currency
-    )
+    interest = interest_record(regime=interest_regime, lines=lines, today=today)
     name = (collector.get_full_name() or collector.get_username()) if collector else ""
     return {
         "organisation": Record(
@@ -158,7 +161,6 @@ def letter_page(
     parts: Parts,
     context: dict,
     *,
-    contact: Contact | None = None,
     letter_settings: LetterSettings | None = None,
 ) -> str:
     """The letter as one complete HTML page: the fixed frame (letterhead, addresses, date,
@@ -198,7 +200,7 @@ def letter_pdf(
     return render_pdf(page, logo=bytes(settings.logo or b""), logo_type=settings.logo_type)
 
 
-def sample_context() -> dict:
+def sample_context(*, interest_regime: str = "") -> dict:
     """A realistic customer, for checking a template before it is saved."""
     today = dt.date.today()
     customer = Customer(
@@ -228,6 +230,7 @@ def sample_context() -> dict:
         deadline=today + dt.timedelta(days=20),
         deadline_days=14,
         opt_out_url="https://example.com/portal/opt-out/sample/",
+        interest_regime=interest_regime,
     )
 
 

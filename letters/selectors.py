@@ -3,7 +3,7 @@
 from babel import Locale, UnknownLocaleError
 from django.db.models import Max
 
-from .models import Document, PrintItem, Template, TemplateVersion
+from .models import PrintItem, Template, TemplateVersion
 
 
 def language_of(country: str) -> str:
@@ -39,7 +39,3 @@ def print_queue():
         .select_related("document", "document__customer")
         .order_by("queued_at", "id")
     )
-
-
-def documents_of(customer_id: int):
-    return Document.objects.filter(customer_id=customer_id).defer("content")

@@ -114,10 +114,7 @@ def _preview_context(preview: PreviewForm) -> dict:
     account = preview.cleaned_data.get("customer", "").strip()
     regime = preview.cleaned_data.get("interest", "")
     if not account:
-        context = sample_context()
-        if regime:
-            context = _with_interest(context, regime)
-        return context
+        return sample_context(interest_regime=regime)
     customer = Customer.objects.filter(external_id=account).select_related("collector").first()
     if customer is None:
         raise LetterError(f"There is no customer with account number {account}.")
@@ -144,24 +141,6 @@ def _preview_context(preview: PreviewForm) -> dict:
         deadline=_weekdays_after(today, PREVIEW_DEADLINE_DAYS),
         deadline_days=PREVIEW_DEADLINE_DAYS,
         collector=customer.collector,
-        interest_regime=regime,
-    )
-
-
-def _with_interest(context: dict, regime: str) -> dict:
-    customer = Customer(name="Example Trading Ltd", external_id="C-0001", currency="GBP")
-    invoices = [
-        {"number": line["number"], "due_date": line["due_date"], "balance": line["balance"]}
-        for line in context["invoices"]
-    ]
-    return context_build(
-        customer=customer,
-        contact=None,
-        invoices=invoices,
-        today=context["today"],
-        step=context["step"],
-        deadline=context["deadline"],
-        deadline_days=context["deadline_days"],
         interest_regime=regime,
     )
 

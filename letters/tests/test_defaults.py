@@ -50,8 +50,7 @@ def context():
 
 
 def _parts(key: str) -> Parts:
-    version = Template.objects.get(key=key, language="en").versions.get()
-    return Parts(version.subject, version.body_text, version.body_html, version.letter_html)
+    return Parts.of(Template.objects.get(key=key, language="en").versions.get())
 
 
 @pytest.mark.parametrize("key", sorted(SHIPPED))
