@@ -8,6 +8,7 @@ urlpatterns = [
     path("dashboard/", include("reports.urls")),
     path("letters/", include("letters.urls")),
     path("", include("dunning.urls")),
+    path("", include("dunning.workspace_urls")),
     path("anymail/", include("anymail.urls")),
     path("admin/", admin.site.urls),
 ]

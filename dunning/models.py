@@ -461,3 +461,67 @@ class LimitationPeriod(models.Model):
     def __str__(self):
         where = f"{self.country}-{self.region}" if self.region else self.country
         return f"{where}: {self.years} years"
+
+
+class Priority(models.IntegerChoices):
+    """The queue's classes, worked in this order (PRODUCT.md: what is worth chasing first)."""
+
+    ACT_NOW = 0, "Act now"  # a broken promise, or a phone task that is due
+    CHASE = 1, "Chase"  # overdue and not paused
+    WAITING = 2, "Waiting"  # overdue but paused: promise, plan, hold, dispute, legal
+    NOT_DUE = 3, "Not due"  # open invoices, none overdue: not in the queue
+
+
+class QueueEntry(models.Model):
+    """One row per chased customer: what the collector's queue shows and sorts by.
+
+    Written by every dunning run from the facts and plans it loads anyway, and rewritten
+    for a customer straight after anything a collector does to them, so the queue page is
+    an index scan on (collector, priority, weight) rather than a sum over a million
+    invoices. Derived data only: deleting every row loses nothing the next run won't
+    rebuild."""
+
+    customer = models.OneToOneField(
+        Customer, primary_key=True, on_delete=models.CASCADE, related_name="queue_entry"
+    )
+    collector = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    currency = models.CharField(max_length=3)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    # Overdue balance weighted by days late: sum of balance x days late, as of planned_at.
+    weight = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    open_total = models.DecimalField(**MONEY, default=0)
+    overdue_total = models.DecimalField(**MONEY, default=0)  # not in dispute
+    overdue_count = models.PositiveIntegerField(default=0)
+    disputed_total = models.DecimalField(**MONEY, default=0)
+    oldest_due = models.DateField(null=True, blank=True)  # oldest overdue, not in dispute
+    last_touch_at = models.DateTimeField(null=True, blank=True)
+    last_touch = models.CharField(max_length=100, blank=True)
+    next_step = models.CharField(max_length=100, blank=True)
+    next_channel = models.CharField(max_length=10, blank=True)
+    next_at = models.DateTimeField(null=True, blank=True)
+    next_reason = models.TextField(blank=True)  # the engine's reason, or why nothing is due
+    paused_by = models.TextField(blank=True)
+    paused_until = models.DateField(null=True, blank=True)
+    call_due_at = models.DateTimeField(null=True, blank=True)  # earliest open phone task
+    broken_promise = models.BooleanField(default=False)
+    promise = models.BooleanField(default=False)
+    plan = models.BooleanField(default=False)
+    on_hold = models.BooleanField(default=False)
+    disputed = models.BooleanField(default=False)
+    in_legal = models.BooleanField(default=False)
+    no_contact = models.BooleanField(default=False)  # do not contact, or insolvent
+    planned_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["priority", "-weight", "customer"], name="queue_rank"),
+            models.Index(
+                fields=["collector", "priority", "-weight", "customer"],
+                name="queue_rank_collector",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.get_priority_display()}"

@@ -24,6 +24,7 @@ from audit.services import Event, audit_record, audit_record_many
 from .engine import plan_customer
 from .facts import Calendar, CustomerPlan
 from .models import Channel, Chase, ChaseStatus, Task, TaskKind, Touch, TouchStatus
+from .queue import entries_prune, entries_write
 from .selectors import Loaded, StepRow, Steps, calendar_for, chunks, customers_to_chase, facts_load
 
 
@@ -66,10 +67,12 @@ def dunning_run(
     3. Per chunk, in one transaction: start chases, insert touches under their unique key
        (a touch planned before is left alone), create tasks for phone, legal and internal
        steps, close chases with nothing left open, and audit each.
+    4. Write every planned customer's queue row (dunning.queue); after a full run, drop
+       the rows of customers no longer chased.
     A dry run stops after step 2 and returns the same results. With explain, customers
     with nothing due are listed too, with the engine's explanation. timings, if given,
     collects seconds per phase: facts and plan (on the reading thread, overlapping the
-    rest), waiting (for it), record and audit."""
+    rest), waiting (for it), record, audit and queue."""
     calendar = calendar_for(as_of)
     steps = Steps()
     results: list[RunResult] = []
@@ -103,10 +106,17 @@ def dunning_run(
                     results.append(_waiting(item, plan))
             if dry_run:
                 results.extend(_would_do(item, plan, as_of) for item, plan in due)
-            elif due:
-                results.extend(
-                    _record(due, as_of=as_of, steps=steps, calendar=calendar, clock=clock)
-                )
+            else:
+                if due:
+                    results.extend(
+                        _record(due, as_of=as_of, steps=steps, calendar=calendar, clock=clock)
+                    )
+                # After the record: the queue rows see the phone tasks this chunk created.
+                with transaction.atomic():
+                    entries_write(plans, as_of=as_of)
+                clock.lap("queue")
+        if not dry_run:
+            entries_prune(customer_ids)
     return results
 
 

@@ -35,6 +35,7 @@ from .models import (
     TouchStatus,
 )
 from .planning import RunResult, dunning_run
+from .queue import queue_refresh
 from .selectors import (
     Steps,
     calendar_for,
@@ -412,6 +413,7 @@ def promise_record(
             "invoice_ids": [inv.pk for inv in invoices],
         },
     )
+    queue_refresh(customer_ids=[customer.pk])
     return promise
 
 
@@ -429,6 +431,7 @@ def promise_cancel(*, actor, promise: PromiseToPay, on: dt.date, note: str = "")
         summary=f"Promise of {promise.amount} by {promise.promised_for} cancelled. {note}",
         data={"promise_id": promise.pk, "note": note},
     )
+    queue_refresh(customer_ids=[promise.customer_id])
 
 
 def promises_settle(*, on: dt.date) -> list[PromiseToPay]:
@@ -515,6 +518,7 @@ def plan_create(
             "promissory_note_sha256": plan.promissory_note.sha256,
         },
     )
+    queue_refresh(customer_ids=[customer.pk])
     return plan
 
 
@@ -532,6 +536,7 @@ def plan_cancel(*, actor, plan: PaymentPlan, on: dt.date, note: str = "") -> Non
         summary=f"Payment plan cancelled. {note}",
         data={"plan_id": plan.pk, "note": note},
     )
+    queue_refresh(customer_ids=[plan.customer_id])
 
 
 def plans_settle(*, on: dt.date) -> list[PaymentPlan]:
@@ -580,6 +585,7 @@ def hold_set(*, actor, customer: Customer, reason: str, until: dt.date | None = 
                 summary=f"On hold{f' until {until}' if until else ''}: {reason}",
                 data={"reason": reason, "until": until.isoformat() if until else None},
             )
+    queue_refresh(customer_ids=[customer.pk])
     return changed
 
 
@@ -597,6 +603,7 @@ def hold_release(*, actor, customer: Customer) -> dict:
                 summary="Hold released",
                 data={"changes": changed},
             )
+    queue_refresh(customer_ids=[customer.pk])
     return changed
 
 
@@ -628,6 +635,7 @@ def task_complete(
         + (f" — {notes}" if notes else ""),
         data={"task_id": task.pk, "outcome": outcome, "notes": notes},
     )
+    queue_refresh(customer_ids=[task.customer_id])
     return task
 
 

@@ -3,9 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("queue/", views.queue, name="queue"),
     path("customers/", views.customer_list, name="customer_list"),
-    path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
     path("invoices/", views.invoice_list, name="invoice_list"),
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
 ]

@@ -7,18 +7,16 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from accounts.roles import COLLECTOR, MANAGER, has_role, role_required
+from accounts.roles import COLLECTOR, role_required
 
-from .forms import CustomerFilterForm, InvoiceFilterForm, QueueFilterForm
+from .forms import CustomerFilterForm, InvoiceFilterForm
 from .models import Customer, Invoice
 from .selectors import (
     CappedPaginator,
     customer_currencies,
-    customer_page,
     customers_page,
     invoice_page,
     invoices_search,
-    queue_page,
     with_days_overdue,
 )
 
@@ -39,26 +37,6 @@ def render_list(request, *, page_template: str, partial_template: str, context: 
 
 @role_required(COLLECTOR)
 @require_GET
-def queue(request):
-    as_of = timezone.localdate()
-    form = None
-    if has_role(request.user, MANAGER):
-        form = QueueFilterForm(request.GET)
-        scope = form.filters()
-    else:
-        # A collector works their own customers.
-        scope = {"collector": request.user}
-    page = queue_page(as_of=as_of, raw_page=request.GET.get("page"), **scope)
-    return render_list(
-        request,
-        page_template="invoices/queue.html",
-        partial_template="invoices/_queue_table.html",
-        context={"form": form, "page": page, "as_of": as_of},
-    )
-
-
-@role_required(COLLECTOR)
-@require_GET
 def customer_list(request):
     as_of = timezone.localdate()
     form = CustomerFilterForm(request.GET, currencies=customer_currencies())
@@ -69,18 +47,6 @@ def customer_list(request):
         page_template="invoices/customer_list.html",
         partial_template="invoices/_customer_table.html",
         context={"form": form, "page": page, "sort": filters["sort"], "as_of": as_of},
-    )
-
-
-@role_required(COLLECTOR)
-@require_GET
-def customer_detail(request, pk: int):
-    customer = get_object_or_404(Customer.objects.select_related("collector"), pk=pk)
-    as_of = timezone.localdate()
-    return render(
-        request,
-        "invoices/customer_detail.html",
-        {"view": customer_page(customer, as_of=as_of), "customer": customer, "as_of": as_of},
     )
 
 

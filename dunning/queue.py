@@ -1,0 +1,272 @@
+"""The collector's queue, kept as one row per chased customer (QueueEntry).
+
+Every dunning run writes the rows of the customers it plans, from the facts and plans it
+has loaded anyway; every collector action rewrites the row of the customer it touched
+(queue_refresh), so the queue shows the change at once. The priority, documented on the
+queue page:
+
+  0 act now   a promise was broken and nobody has called since, or a phone task is due
+  1 chase     overdue money not in dispute, and nothing pauses chasing
+  2 waiting   overdue, but paused: a promise, a plan, a hold, a dispute, legal, no contact
+  3 not due   open invoices, none overdue (kept for the customer page, not queued)
+
+Within a class, the overdue balance weighted by days late (sum of balance x days late)
+ranks high-value old debt first."""
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Exists, Max, Min, OuterRef, Q
+from django.utils import timezone
+
+from invoices.models import Invoice
+
+from .engine import plan_customer
+from .facts import CustomerPlan
+from .models import (
+    Chase,
+    ChaseStatus,
+    HoldStatus,
+    Priority,
+    PromiseToPay,
+    QueueEntry,
+    Task,
+    TaskKind,
+    TaskStatus,
+)
+from .selectors import OPEN_STATUSES, Loaded, Steps, calendar_for, customers_to_chase, facts_load
+
+ZERO = Decimal("0.00")
+
+# Written in this order; customer_id first, as the conflict target.
+_COLUMNS = (
+    "customer_id",
+    "collector_id",
+    "currency",
+    "priority",
+    "weight",
+    "open_total",
+    "overdue_total",
+    "overdue_count",
+    "disputed_total",
+    "oldest_due",
+    "last_touch_at",
+    "last_touch",
+    "next_step",
+    "next_channel",
+    "next_at",
+    "next_reason",
+    "paused_by",
+    "paused_until",
+    "call_due_at",
+    "broken_promise",
+    "promise",
+    "plan",
+    "on_hold",
+    "disputed",
+    "in_legal",
+    "no_contact",
+    "planned_at",
+)
+
+
+def _calls(ids: Sequence[int]) -> dict[int, tuple]:
+    """customer id -> (earliest open phone task, last call logged)."""
+    rows = (
+        Task.objects.filter(customer_id__in=ids, kind=TaskKind.CALL)
+        .order_by()
+        .values_list("customer_id")
+        .annotate(
+            due=Min("due_at", filter=Q(status=TaskStatus.OPEN)),
+            logged=Max("completed_at", filter=Q(status=TaskStatus.DONE)),
+        )
+    )
+    return {cid: (due, logged) for cid, due, logged in rows}
+
+
+def _broken_on(ids: Sequence[int]) -> dict[int, dt.date]:
+    """customer id -> the day their latest broken promise was found broken."""
+    return dict(
+        PromiseToPay.objects.filter(customer_id__in=ids, status=HoldStatus.BROKEN)
+        .order_by()
+        .values_list("customer_id")
+        .annotate(on=Max("resolved_on"))
+    )
+
+
+def entry_row(
+    item: Loaded,
+    plan: CustomerPlan,
+    *,
+    as_of: dt.datetime,
+    calls: tuple = (None, None),
+    broken_on: dt.date | None = None,
+) -> tuple:
+    """One customer's queue row, as values in _COLUMNS order."""
+    facts = item.facts
+    today = timezone.localdate(as_of)
+    weight = overdue = disputed = open_total = ZERO
+    count = 0
+    oldest = None
+    promised = None
+    for invoice in facts.invoices:
+        open_total += invoice.balance
+        if invoice.promised_until and (promised is None or invoice.promised_until > promised):
+            promised = invoice.promised_until
+        if invoice.due_date >= today:
+            continue
+        if invoice.disputed:
+            disputed += invoice.balance
+            continue
+        overdue += invoice.balance
+        count += 1
+        weight += invoice.balance * (today - invoice.due_date).days
+        if oldest is None or invoice.due_date < oldest:
+            oldest = invoice.due_date
+    if facts.account_promise_until and (promised is None or facts.account_promise_until > promised):
+        promised = facts.account_promise_until
+    call_due_at, last_call_at = calls
+    on_hold = facts.on_hold and (facts.hold_until is None or facts.hold_until >= today)
+    in_legal = facts.in_legal_since is not None
+    no_contact = facts.do_not_contact or facts.insolvent
+    broken = facts.broken_promise and (
+        last_call_at is None or broken_on is None or timezone.localdate(last_call_at) < broken_on
+    )
+    paused_until = max(
+        (d for d in (promised, facts.hold_until if on_hold else None) if d), default=None
+    )
+
+    if broken or (call_due_at is not None and call_due_at <= as_of):
+        priority = Priority.ACT_NOW
+    elif overdue and not (plan.paused_by or in_legal or no_contact):
+        priority = Priority.CHASE
+    elif overdue or disputed:
+        priority = Priority.WAITING
+    else:
+        priority = Priority.NOT_DUE
+
+    last_touch_at, last_touch = facts.last_automated_at, "Message"
+    if last_call_at and (last_touch_at is None or last_call_at > last_touch_at):
+        last_touch_at, last_touch = last_call_at, "Call"
+    if last_touch_at is None:
+        last_touch = ""
+
+    action = plan.action
+    return (
+        facts.customer_id,
+        item.customer.collector_id,
+        facts.currency,
+        int(priority),
+        weight,
+        open_total,
+        overdue,
+        count,
+        disputed,
+        oldest,
+        last_touch_at,
+        last_touch,
+        action.step.name if action else "",
+        action.step.channel if action else "",
+        action.due_at if action else None,
+        action.reason if action else plan.explanation,
+        "; ".join(plan.paused_by),
+        paused_until,
+        call_due_at,
+        broken,
+        promised is not None,
+        facts.plan_active,
+        on_hold,
+        disputed > 0,
+        in_legal,
+        no_contact,
+        as_of,
+    )
+
+
+def entries_write(plans: Sequence[tuple[Loaded, CustomerPlan]], *, as_of: dt.datetime) -> None:
+    """Upsert the queue rows of these planned customers. Rows that did not change are not
+    rewritten (PostgreSQL), so a run at 10:15 after one at 10:00 touches few rows."""
+    if not plans:
+        return
+    ids = [item.customer.id for item, _ in plans]
+    calls = _calls(ids)
+    broken = _broken_on(ids)
+    rows = [
+        entry_row(
+            item,
+            plan,
+            as_of=as_of,
+            calls=calls.get(item.customer.id, (None, None)),
+            broken_on=broken.get(item.customer.id),
+        )
+        for item, plan in plans
+    ]
+    _upsert(rows)
+
+
+def _upsert(rows: list[tuple]) -> None:
+    quote = connection.ops.quote_name
+    table = quote(QueueEntry._meta.db_table)
+    listed = ", ".join(quote(c) for c in _COLUMNS)
+    changing = [quote(c) for c in _COLUMNS[1:] if c != "planned_at"]
+    assign = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*changing, quote("planned_at")])
+    conflict = f"ON CONFLICT ({quote('customer_id')}) DO UPDATE SET {assign}"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            mine = ", ".join(f"{table}.{c}" for c in changing)
+            theirs = ", ".join(f"EXCLUDED.{c}" for c in changing)
+            temp = quote("new_dunning_queueentry")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {temp} ON COMMIT DROP AS "
+                f"SELECT {listed} FROM {table} WITH NO DATA"
+            )
+            cursor.execute(f"TRUNCATE {temp}")
+            with cursor.cursor.copy(f"COPY {temp} ({listed}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {temp} "
+                f"{conflict} WHERE ({mine}) IS DISTINCT FROM ({theirs})"
+            )
+            return
+        fields = {f.column: f for f in QueueEntry._meta.concrete_fields}
+        prepare = [fields[c] for c in _COLUMNS]
+        placeholders = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+        for start in range(0, len(rows), 300):
+            batch = rows[start : start + 300]
+            params = [
+                f.get_db_prep_save(value, connection)
+                for row in batch
+                for f, value in zip(prepare, row, strict=True)
+            ]
+            values = ", ".join([placeholders] * len(batch))
+            cursor.execute(f"INSERT INTO {table} ({listed}) VALUES {values} {conflict}", params)
+
+
+def entries_prune(customer_ids: Iterable[int] | None = None) -> int:
+    """Delete the rows of customers no longer chased: nothing open, no active chase."""
+    entries = QueueEntry.objects.filter(
+        ~Exists(Invoice.objects.filter(customer=OuterRef("customer"), status__in=OPEN_STATUSES)),
+        ~Exists(Chase.objects.filter(customer=OuterRef("customer"), status=ChaseStatus.ACTIVE)),
+    )
+    if customer_ids is not None:
+        entries = entries.filter(customer_id__in=list(customer_ids))
+    return entries.delete()[0]
+
+
+@transaction.atomic
+def queue_refresh(*, customer_ids: Sequence[int], as_of: dt.datetime | None = None) -> None:
+    """Re-plan these customers and rewrite their queue rows: called after anything a
+    collector does, so the queue reflects it at once. Records nothing else."""
+    as_of = as_of or timezone.now()
+    ids = customers_to_chase(customer_ids)
+    steps = Steps()
+    calendar = calendar_for(as_of)
+    plans = [
+        (item, plan_customer(item.facts, steps.facts_of(item.customer.version_id), calendar, as_of))
+        for item in facts_load(ids, as_of=as_of, steps=steps, calendar=calendar)
+    ]
+    entries_write(plans, as_of=as_of)
+    entries_prune(customer_ids)
