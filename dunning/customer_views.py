@@ -1,22 +1,434 @@
 """The customer page: where a collector works one customer (the ledger's figures, the
-engine's next step, the timeline) and every action on them, in place."""
+engine's next step, the timeline) and every action on them, in place.
 
-from django.shortcuts import get_object_or_404, render
+Each action is one URL. Asked by htmx, its GET answers with the form alone, for the page's
+action area, and its POST answers with the form and its errors, or on success with
+HX-Redirect to the page, so the header, the timeline and the queue all show the change.
+Without JavaScript the same URLs answer with the whole page, the form open in the action
+area, and a successful POST redirects (POST-redirect-GET)."""
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.roles import COLLECTOR, role_required
+from accounts.roles import ADMIN, COLLECTOR, has_role, role_required
+from invoices.exceptions import LedgerError
 from invoices.models import Customer
-from invoices.selectors import customer_page
+from invoices.services import customer_note_add, dispute_open, dispute_resolve
+from invoices.views import wants_partial
+
+from . import services
+from .calls import call_log
+from .customer_selectors import customer_timeline, customer_workspace, workspace_customers
+from .exceptions import DunningError
+from .forms import (
+    CallOutcomeForm,
+    CustomerPolicyForm,
+    DisputeOpenForm,
+    DisputeResolveForm,
+    HoldForm,
+    NoteForm,
+    PlanForm,
+    PromiseForm,
+)
+from .models import HoldStatus, PromiseToPay, Task, TaskKind, TaskStatus, TouchStatus
+from .queue import queue_refresh
+from .sending import next_step_preview, next_step_send_now
+
+# Keyboard shortcuts (static/js/customer.js reads them from data-shortcut attributes).
+ACTIONS = [
+    ("c", "customer_call", "Log a call"),
+    ("p", "customer_promise", "Promise"),
+    ("d", "customer_dispute", "Dispute"),
+    ("l", "customer_plan", "Payment plan"),
+    ("n", "customer_note", "Note"),
+    ("h", "customer_hold", "Hold"),
+    ("s", "customer_send", "Send next step"),
+]
+
+
+def _posted(request):
+    # An empty POST is still a submission: bind it so its missing fields are reported.
+    return request.POST if request.method == "POST" else None
+
+
+def _customer(pk: int) -> Customer:
+    return get_object_or_404(workspace_customers(), pk=pk)
+
+
+def _page(request, customer: Customer, *, action: str = "", extra=None):
+    now = timezone.now()
+    today = timezone.localdate()
+    chosen = getattr(customer, "dunning", None)
+    context = {
+        "customer": customer,
+        "view": customer_workspace(
+            customer,
+            today=today,
+            now=now,
+            kind=request.GET.get("kind"),
+            before=request.GET.get("before"),
+        ),
+        "as_of": today,
+        "now": now,
+        "actions": ACTIONS,
+        "action_template": action,
+        "policy_form": CustomerPolicyForm(initial={"policy": chosen.policy if chosen else None})
+        if has_role(request.user, ADMIN)
+        else None,
+        **(extra or {}),
+    }
+    return render(request, "dunning/customer.html", context)
+
+
+def _action(request, customer: Customer, template: str, context: dict):
+    """The action's form: alone for htmx, else inside the whole page."""
+    context = {"action_url": request.path, **context}
+    if wants_partial(request):
+        response = render(request, template, {"customer": customer, **context})
+    else:
+        response = _page(request, customer, action=template, extra=context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _done(request, customer: Customer, text: str, level: int = messages.SUCCESS):
+    messages.add_message(request, level, text)
+    url = reverse("customer_detail", args=[customer.pk])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 @role_required(COLLECTOR)
 @require_GET
 def customer_detail(request, pk: int):
-    customer = get_object_or_404(Customer.objects.select_related("collector"), pk=pk)
-    as_of = timezone.localdate()
+    customer = _customer(pk)
+    if wants_partial(request):
+        # The timeline's filter and "older" links swap the timeline alone.
+        response = render(
+            request,
+            "dunning/_customer_timeline.html",
+            {
+                "customer": customer,
+                "timeline": customer_timeline(
+                    customer.pk, kind=request.GET.get("kind"), before=request.GET.get("before")
+                ),
+            },
+        )
+    else:
+        response = _page(request, customer)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- calls ----------------------------------------------------------------------------------
+
+
+def _open_call(customer: Customer) -> Task | None:
+    return (
+        Task.objects.filter(customer=customer, kind=TaskKind.CALL, status=TaskStatus.OPEN)
+        .order_by("due_at", "id")
+        .first()
+    )
+
+
+@role_required(COLLECTOR)
+@require_http_methods(["GET", "POST"])
+def customer_call(request, pk: int):
+    """Log a call; the outcome's follow-up (promise, dispute, retry...) comes with it. The
+    customer's earliest open call task, if any, is the call being logged."""
+    customer = _customer(pk)
+    task = _open_call(customer)
+    form = CallOutcomeForm(_posted(request), customer=customer)
+    if form.is_valid():
+        try:
+            logged = call_log(
+                actor=request.user,
+                customer=customer,
+                at=timezone.now(),
+                task=task,
+                **form.call_log_values(),
+            )
+        except DunningError as error:
+            form.add_error(None, str(error))
+        else:
+            follow_ups = "; ".join(logged.follow_ups)
+            return _done(
+                request,
+                customer,
+                f"Call logged: {logged.task.get_outcome_display()}"
+                + (f"; {follow_ups}." if follow_ups else "."),
+            )
+    return _action(request, customer, "dunning/_action_call.html", {"form": form, "task": task})
+
+
+# --- promises -------------------------------------------------------------------------------
+
+
+@role_required(COLLECTOR)
+@require_http_methods(["GET", "POST"])
+def customer_promise(request, pk: int):
+    customer = _customer(pk)
+    today = timezone.localdate()
+    form = PromiseForm(_posted(request), customer=customer, today=today)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            promise = services.promise_record(
+                actor=request.user,
+                customer=customer,
+                amount=data["amount"],
+                promised_for=data["promised_for"],
+                invoices=list(data["invoices"]),
+                note=data["note"],
+                made_on=today,
+            )
+        except DunningError as error:
+            form.add_error(None, str(error))
+        else:
+            return _done(
+                request,
+                customer,
+                f"Promise recorded: chasing pauses until {promise.holds_until:%d %b %Y}.",
+            )
+    return _action(request, customer, "dunning/_action_promise.html", {"form": form})
+
+
+@role_required(COLLECTOR)
+@require_POST
+def customer_promise_cancel(request, pk: int):
+    customer = _customer(pk)
+    promise = PromiseToPay.objects.filter(
+        customer=customer, status=HoldStatus.OPEN, pk=request.POST.get("promise") or 0
+    ).first()
+    if promise is None:
+        return _done(request, customer, "That promise is no longer open.", messages.INFO)
+    try:
+        services.promise_cancel(actor=request.user, promise=promise, on=timezone.localdate())
+    except DunningError as error:
+        return _done(request, customer, str(error), messages.ERROR)
+    return _done(request, customer, "Promise cancelled: chasing resumes.")
+
+
+# --- disputes -------------------------------------------------------------------------------
+
+
+@role_required(COLLECTOR)
+@require_http_methods(["GET", "POST"])
+def customer_dispute(request, pk: int):
+    customer = _customer(pk)
+    form = DisputeOpenForm(
+        _posted(request), customer=customer, initial={"invoice": request.GET.get("invoice")}
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            # The ledger does not know the queue: its row is refreshed here, in the same
+            # transaction, so the queue shows the dispute at once.
+            with transaction.atomic():
+                dispute = dispute_open(
+                    actor=request.user,
+                    invoice=data["invoice"],
+                    reason=data["reason"],
+                    opened_on=timezone.localdate(),
+                    detail=data["detail"],
+                    amount=data["amount"],
+                    owner=request.user,
+                )
+                queue_refresh(customer_ids=[customer.pk])
+        except LedgerError as error:
+            form.add_error(None, str(error))
+        else:
+            return _done(
+                request,
+                customer,
+                f"Dispute opened on {dispute.invoice.number}: that invoice is not chased "
+                "until it is resolved.",
+            )
+    return _action(request, customer, "dunning/_action_dispute.html", {"form": form})
+
+
+@role_required(COLLECTOR)
+@require_http_methods(["GET", "POST"])
+def customer_dispute_resolve(request, pk: int):
+    customer = _customer(pk)
+    form = DisputeResolveForm(
+        _posted(request), customer=customer, initial={"dispute": request.GET.get("dispute")}
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                dispute = dispute_resolve(
+                    actor=request.user,
+                    dispute=data["dispute"],
+                    outcome=data["outcome"],
+                    resolved_on=timezone.localdate(),
+                    note=data["note"],
+                    credit_amount=data["credit_amount"],
+                )
+                queue_refresh(customer_ids=[customer.pk])
+        except LedgerError as error:
+            form.add_error(None, str(error))
+        else:
+            return _done(
+                request,
+                customer,
+                f"Dispute on {dispute.invoice.number} {dispute.get_status_display().lower()}.",
+            )
+    return _action(request, customer, "dunning/_action_dispute_resolve.html", {"form": form})
+
+
+# --- payment plans --------------------------------------------------------------------------
+
+
+def _plan_form(request, customer: Customer, data):
+    today = timezone.localdate()
+    entry = getattr(customer, "queue_entry", None)
+    initial = {"first_date": today, "count": 3, "every": "month"}
+    if entry is not None and entry.open_total > entry.disputed_total:
+        initial["amount"] = entry.open_total - entry.disputed_total
+    return PlanForm(data, today=today, initial=initial)
+
+
+@role_required(COLLECTOR)
+@require_http_methods(["GET", "POST"])
+def customer_plan(request, pk: int):
+    """Without JavaScript in two steps: a POST without `confirm` shows the schedule, one
+    with it agrees the plan. With htmx the schedule follows the fields as they change."""
+    customer = _customer(pk)
+    form = _plan_form(request, customer, _posted(request))
+    schedule = None
+    if form.is_valid():
+        schedule = form.schedule()
+        if "confirm" in request.POST:
+            try:
+                services.plan_create(
+                    actor=request.user,
+                    customer=customer,
+                    instalments=schedule,
+                    agreed_on=timezone.localdate(),
+                    note=form.cleaned_data["note"],
+                )
+            except DunningError as error:
+                form.add_error(None, str(error))
+            else:
+                return _done(
+                    request, customer, f"Payment plan of {len(schedule)} instalments set up."
+                )
+    elif not form.is_bound:
+        initial = PlanForm(form.initial, today=form.today)
+        schedule = initial.schedule() if initial.is_valid() else None
+    return _action(
+        request, customer, "dunning/_action_plan.html", {"form": form, "schedule": schedule}
+    )
+
+
+@role_required(COLLECTOR)
+@require_GET
+def customer_plan_preview(request, pk: int):
+    """The schedule the plan form's fields make, for its live preview."""
+    customer = get_object_or_404(Customer, pk=pk)
+    form = PlanForm(request.GET, today=timezone.localdate())
     return render(
         request,
-        "invoices/customer_detail.html",
-        {"view": customer_page(customer, as_of=as_of), "customer": customer, "as_of": as_of},
+        "dunning/_action_plan_schedule.html",
+        {
+            "customer": customer,
+            "form": form,
+            "schedule": form.schedule() if form.is_valid() else None,
+        },
+    )
+
+
+# --- notes and holds ------------------------------------------------------------------------
+
+
+@role_required(COLLECTOR)
+@require_http_methods(["GET", "POST"])
+def customer_note(request, pk: int):
+    customer = _customer(pk)
+    form = NoteForm(_posted(request))
+    if form.is_valid():
+        try:
+            customer_note_add(actor=request.user, customer=customer, text=form.cleaned_data["text"])
+        except LedgerError as error:
+            form.add_error("text", str(error))
+        else:
+            return _done(request, customer, "Note added to the timeline.")
+    return _action(request, customer, "dunning/_action_note.html", {"form": form})
+
+
+@role_required(COLLECTOR)
+@require_http_methods(["GET", "POST"])
+def customer_hold(request, pk: int):
+    customer = _customer(pk)
+    initial = {"reason": customer.hold_reason, "until": customer.hold_until}
+    form = HoldForm(_posted(request), today=timezone.localdate(), initial=initial)
+    if form.is_valid():
+        try:
+            services.hold_set(
+                actor=request.user,
+                customer=customer,
+                reason=form.cleaned_data["reason"],
+                until=form.cleaned_data["until"],
+            )
+        except DunningError as error:
+            form.add_error(None, str(error))
+        else:
+            return _done(request, customer, "Chasing is on hold.")
+    return _action(request, customer, "dunning/_action_hold.html", {"form": form})
+
+
+@role_required(COLLECTOR)
+@require_POST
+def customer_hold_release(request, pk: int):
+    customer = _customer(pk)
+    if services.hold_release(actor=request.user, customer=customer):
+        return _done(request, customer, "Hold released: chasing resumes.")
+    return _done(request, customer, f"{customer.name} was not on hold.", messages.INFO)
+
+
+# --- the next step, now ---------------------------------------------------------------------
+
+
+@role_required(COLLECTOR)
+@require_http_methods(["GET", "POST"])
+def customer_send(request, pk: int):
+    """GET previews the next step as it would go out now; POST (the confirm button) sends."""
+    customer = _customer(pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            touch = next_step_send_now(actor=request.user, customer=customer, as_of=timezone.now())
+        except DunningError as refused:
+            error = str(refused)
+        else:
+            name = touch.step.name if touch.step_id else "The next step"
+            if touch.status in (TouchStatus.SENT, TouchStatus.DELIVERED, TouchStatus.DONE):
+                return _done(request, customer, f"{name} sent.")
+            return _done(
+                request,
+                customer,
+                f"{name} was recorded but not sent ({touch.get_status_display().lower()})"
+                + (f": {touch.last_error}" if touch.last_error else "."),
+                messages.WARNING,
+            )
+    preview = next_step_preview(customer=customer, as_of=timezone.now())
+    return _action(
+        request,
+        customer,
+        "dunning/_action_send.html",
+        {
+            "preview": preview,
+            "error": error,
+            "entry": getattr(customer, "queue_entry", None),
+            "now": timezone.now(),
+        },
     )

@@ -89,6 +89,16 @@ def invoice_lines(facts: CustomerFacts, invoice_ids, *, as_of: dt.datetime) -> l
     return lines
 
 
+def in_contact_hours(customer: Customer, at: dt.datetime, calendar: Calendar) -> bool:
+    """Whether a message sent by hand at this moment may go out: for consumers only inside
+    the calling hours (LEGAL.md: contact hours apply to every channel, and for email the
+    send time counts); anyone else at any time."""
+    if customer.debtor_type != DebtorType.CONSUMER:
+        return True
+    local = at.astimezone(ZoneInfo(customer.timezone)).time()
+    return calendar.phone_start <= local < calendar.phone_end
+
+
 def opt_out_url(customer: Customer) -> str:
     # The portal that honours it comes later; the token already identifies the customer.
     token = signing.dumps({"customer": customer.pk}, salt=OPT_OUT_SALT)

@@ -1,6 +1,7 @@
 """Dunning history for the demo: a few chronic late payers already well up the ladder, so
-that a fresh demo shows final demand letters going out, letters to post and a legal
-referral waiting for a manager. Runs once, on a demo with no chase yet."""
+that a fresh demo shows final demand letters going out, letters to post, phone calls for
+the collectors and a legal referral waiting for a manager. Runs once, on a demo with no
+chase yet."""
 
 import datetime as dt
 from decimal import Decimal
@@ -14,6 +15,7 @@ from .models import Chase, Policy, Touch, TouchStatus
 
 AT_FINAL_DEMAND = 4  # customers whose next step is the final demand
 PAST_DEADLINE = 2  # customers whose final demand's deadline has passed: referral proposed
+AT_PHONE = 4  # customers whose next step is a collector's phone call
 
 
 def _candidates(today: dt.date, count: int) -> list[Customer]:
@@ -51,10 +53,12 @@ def demo_history(*, now: dt.datetime) -> int:
     final = next((s for s in steps if s.channel == "letter"), None)
     if final is None:
         return 0
-    customers = _candidates(now.date(), AT_FINAL_DEMAND + PAST_DEADLINE)
+    phone = next((s for s in steps if s.channel == "phone"), final)
+    customers = _candidates(now.date(), AT_FINAL_DEMAND + PAST_DEADLINE + AT_PHONE)
     for index, customer in enumerate(customers):
         past_deadline = index < PAST_DEADLINE
-        done = [s for s in steps if s.position < final.position or (past_deadline and s == final)]
+        upto = final if index < PAST_DEADLINE + AT_FINAL_DEMAND else phone
+        done = [s for s in steps if s.position < upto.position or (past_deadline and s == final)]
         chase = Chase.objects.create(
             customer=customer,
             cycle=1,

@@ -507,6 +507,7 @@ class QueueEntry(models.Model):
     call_due_at = models.DateTimeField(null=True, blank=True)  # earliest open phone task
     broken_promise = models.BooleanField(default=False)
     promise = models.BooleanField(default=False)
+    promised_for = models.DateField(null=True, blank=True)  # the open promise's date
     plan = models.BooleanField(default=False)
     on_hold = models.BooleanField(default=False)
     disputed = models.BooleanField(default=False)
@@ -520,6 +521,20 @@ class QueueEntry(models.Model):
             models.Index(
                 fields=["collector", "priority", "-weight", "customer"],
                 name="queue_rank_collector",
+            ),
+            # An age bucket is a narrow slice of oldest_due: found here, then sorted.
+            models.Index(fields=["oldest_due"], name="queue_oldest_due"),
+            # The few flagged rows in queue order, so a flag filter never walks the rest.
+            models.Index(
+                fields=["priority", "-weight", "customer"],
+                name="queue_flagged",
+                condition=Q(broken_promise=True)
+                | Q(promise=True)
+                | Q(plan=True)
+                | Q(on_hold=True)
+                | Q(disputed=True)
+                | Q(in_legal=True)
+                | Q(no_contact=True),
             ),
         ]
 

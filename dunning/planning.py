@@ -24,7 +24,7 @@ from audit.services import Event, audit_record, audit_record_many
 from .engine import plan_customer
 from .facts import Calendar, CustomerPlan
 from .models import Channel, Chase, ChaseStatus, Task, TaskKind, Touch, TouchStatus
-from .queue import entries_prune, entries_write
+from .queue import entries_prune, entries_rows, entries_write
 from .selectors import Loaded, StepRow, Steps, calendar_for, chunks, customers_to_chase, facts_load
 
 
@@ -67,12 +67,12 @@ def dunning_run(
     3. Per chunk, in one transaction: start chases, insert touches under their unique key
        (a touch planned before is left alone), create tasks for phone, legal and internal
        steps, close chases with nothing left open, and audit each.
-    4. Write every planned customer's queue row (dunning.queue); after a full run, drop
-       the rows of customers no longer chased.
+    4. Write every planned customer's queue row (dunning.queue), on the reading thread;
+       after a full run, drop the rows of customers no longer chased.
     A dry run stops after step 2 and returns the same results. With explain, customers
     with nothing due are listed too, with the engine's explanation. timings, if given,
     collects seconds per phase: facts and plan (on the reading thread, overlapping the
-    rest), waiting (for it), record, audit and queue."""
+    rest), queue (there too), waiting (for it), record and audit."""
     calendar = calendar_for(as_of)
     steps = Steps()
     results: list[RunResult] = []
@@ -92,6 +92,12 @@ def dunning_run(
             for item in loaded
         ]
         reading.lap("plan")
+        if not dry_run:
+            # Built from the plans, not from what this chunk records, so the rows can be
+            # written here, on the reading thread, while the writer records the chunk before.
+            with transaction.atomic():
+                entries_write(entries_rows(plans, as_of=as_of))
+            reading.lap("queue")
         return plans
 
     clock = _Clock(timings)
@@ -106,15 +112,10 @@ def dunning_run(
                     results.append(_waiting(item, plan))
             if dry_run:
                 results.extend(_would_do(item, plan, as_of) for item, plan in due)
-            else:
-                if due:
-                    results.extend(
-                        _record(due, as_of=as_of, steps=steps, calendar=calendar, clock=clock)
-                    )
-                # After the record: the queue rows see the phone tasks this chunk created.
-                with transaction.atomic():
-                    entries_write(plans, as_of=as_of)
-                clock.lap("queue")
+            elif due:
+                results.extend(
+                    _record(due, as_of=as_of, steps=steps, calendar=calendar, clock=clock)
+                )
         if not dry_run:
             entries_prune(customer_ids)
     return results
@@ -429,6 +430,13 @@ def _record(
     audit_record_many(events=events)
     clock.lap("audit")
     return results
+
+
+def plans_record(due, *, as_of: dt.datetime, steps: Steps, calendar: Calendar) -> list[RunResult]:
+    """Record these (item, plan) pairs exactly as a run does (chase, touch under its unique
+    key, task, audit event), for an action a collector brings forward (dunning.sending):
+    the run that comes later finds it already planned."""
+    return _record(due, as_of=as_of, steps=steps, calendar=calendar, clock=_Clock(None))
 
 
 def _task_for(item: Loaded, step: StepRow, action, touch_id: int, calendar: Calendar):

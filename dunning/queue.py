@@ -26,6 +26,7 @@ from invoices.models import Invoice
 from .engine import plan_customer
 from .facts import CustomerPlan
 from .models import (
+    Channel,
     Chase,
     ChaseStatus,
     HoldStatus,
@@ -36,7 +37,16 @@ from .models import (
     TaskKind,
     TaskStatus,
 )
-from .selectors import OPEN_STATUSES, Loaded, Steps, calendar_for, customers_to_chase, facts_load
+from .selectors import (
+    OPEN_STATUSES,
+    Loaded,
+    Steps,
+    _of_customers,
+    calendar_for,
+    chunks,
+    customers_to_chase,
+    facts_load,
+)
 
 ZERO = Decimal("0.00")
 
@@ -63,6 +73,7 @@ _COLUMNS = (
     "call_due_at",
     "broken_promise",
     "promise",
+    "promised_for",
     "plan",
     "on_hold",
     "disputed",
@@ -75,7 +86,7 @@ _COLUMNS = (
 def _calls(ids: Sequence[int]) -> dict[int, tuple]:
     """customer id -> (earliest open phone task, last call logged)."""
     rows = (
-        Task.objects.filter(customer_id__in=ids, kind=TaskKind.CALL)
+        Task.objects.filter(**_of_customers(ids), kind=TaskKind.CALL)
         .order_by()
         .values_list("customer_id")
         .annotate(
@@ -86,14 +97,20 @@ def _calls(ids: Sequence[int]) -> dict[int, tuple]:
     return {cid: (due, logged) for cid, due, logged in rows}
 
 
-def _broken_on(ids: Sequence[int]) -> dict[int, dt.date]:
-    """customer id -> the day their latest broken promise was found broken."""
-    return dict(
-        PromiseToPay.objects.filter(customer_id__in=ids, status=HoldStatus.BROKEN)
+def _promises(ids: Sequence[int]) -> dict[int, tuple]:
+    """customer id -> (earliest date an open promise names, day the latest broken promise
+    was found broken)."""
+    rows = (
+        PromiseToPay.objects.filter(**_of_customers(ids))
+        .filter(status__in=(HoldStatus.OPEN, HoldStatus.BROKEN))
         .order_by()
         .values_list("customer_id")
-        .annotate(on=Max("resolved_on"))
+        .annotate(
+            promised_for=Min("promised_for", filter=Q(status=HoldStatus.OPEN)),
+            broken_on=Max("resolved_on", filter=Q(status=HoldStatus.BROKEN)),
+        )
     )
+    return {cid: (promised_for, broken_on) for cid, promised_for, broken_on in rows}
 
 
 def entry_row(
@@ -101,12 +118,12 @@ def entry_row(
     plan: CustomerPlan,
     *,
     as_of: dt.datetime,
+    today: dt.date,
     calls: tuple = (None, None),
-    broken_on: dt.date | None = None,
+    promises: tuple = (None, None),
 ) -> tuple:
-    """One customer's queue row, as values in _COLUMNS order."""
+    """One customer's queue row, as values in _COLUMNS order. today: as_of's local date."""
     facts = item.facts
-    today = timezone.localdate(as_of)
     weight = overdue = disputed = open_total = ZERO
     count = 0
     oldest = None
@@ -128,6 +145,11 @@ def entry_row(
     if facts.account_promise_until and (promised is None or facts.account_promise_until > promised):
         promised = facts.account_promise_until
     call_due_at, last_call_at = calls
+    promised_for, broken_on = promises
+    action = plan.action
+    if action and action.step.channel == Channel.PHONE and action.due_at <= as_of:
+        # The run records this phone task after the row is built.
+        call_due_at = min(call_due_at or action.due_at, action.due_at)
     on_hold = facts.on_hold and (facts.hold_until is None or facts.hold_until >= today)
     in_legal = facts.in_legal_since is not None
     no_contact = facts.do_not_contact or facts.insolvent
@@ -153,7 +175,6 @@ def entry_row(
     if last_touch_at is None:
         last_touch = ""
 
-    action = plan.action
     return (
         facts.customer_id,
         item.customer.collector_id,
@@ -176,6 +197,7 @@ def entry_row(
         call_due_at,
         broken,
         promised is not None,
+        promised_for if promised is not None else None,
         facts.plan_active,
         on_hold,
         disputed > 0,
@@ -185,28 +207,31 @@ def entry_row(
     )
 
 
-def entries_write(plans: Sequence[tuple[Loaded, CustomerPlan]], *, as_of: dt.datetime) -> None:
-    """Upsert the queue rows of these planned customers. Rows that did not change are not
-    rewritten (PostgreSQL), so a run at 10:15 after one at 10:00 touches few rows."""
+def entries_rows(plans: Sequence[tuple[Loaded, CustomerPlan]], *, as_of: dt.datetime) -> list:
+    """The queue rows of these planned customers (two small queries besides the facts)."""
     if not plans:
-        return
-    ids = [item.customer.id for item, _ in plans]
-    calls = _calls(ids)
-    broken = _broken_on(ids)
-    rows = [
+        return []
+    calls = _calls([item.customer.id for item, _ in plans])
+    promises = _promises([item.customer.id for item, _ in plans])
+    today = timezone.localdate(as_of)
+    return [
         entry_row(
             item,
             plan,
             as_of=as_of,
+            today=today,
             calls=calls.get(item.customer.id, (None, None)),
-            broken_on=broken.get(item.customer.id),
+            promises=promises.get(item.customer.id, (None, None)),
         )
         for item, plan in plans
     ]
-    _upsert(rows)
 
 
-def _upsert(rows: list[tuple]) -> None:
+def entries_write(rows: list[tuple]) -> None:
+    """Upsert queue rows. Rows that did not change are not rewritten (PostgreSQL), so a run
+    at 10:15 after one at 10:00 touches few rows."""
+    if not rows:
+        return
     quote = connection.ops.quote_name
     table = quote(QueueEntry._meta.db_table)
     listed = ", ".join(quote(c) for c in _COLUMNS)
@@ -256,6 +281,14 @@ def entries_prune(customer_ids: Iterable[int] | None = None) -> int:
     return entries.delete()[0]
 
 
+def _rows(ids, *, as_of: dt.datetime, steps: Steps, calendar) -> list[tuple]:
+    plans = [
+        (item, plan_customer(item.facts, steps.facts_of(item.customer.version_id), calendar, as_of))
+        for item in facts_load(ids, as_of=as_of, steps=steps, calendar=calendar)
+    ]
+    return entries_rows(plans, as_of=as_of)
+
+
 @transaction.atomic
 def queue_refresh(*, customer_ids: Sequence[int], as_of: dt.datetime | None = None) -> None:
     """Re-plan these customers and rewrite their queue rows: called after anything a
@@ -264,9 +297,20 @@ def queue_refresh(*, customer_ids: Sequence[int], as_of: dt.datetime | None = No
     ids = customers_to_chase(customer_ids)
     steps = Steps()
     calendar = calendar_for(as_of)
-    plans = [
-        (item, plan_customer(item.facts, steps.facts_of(item.customer.version_id), calendar, as_of))
-        for item in facts_load(ids, as_of=as_of, steps=steps, calendar=calendar)
-    ]
-    entries_write(plans, as_of=as_of)
+    entries_write(_rows(ids, as_of=as_of, steps=steps, calendar=calendar))
     entries_prune(customer_ids)
+
+
+def queue_rebuild(*, as_of: dt.datetime) -> int:
+    """Plan every chased customer and write their queue rows, recording nothing else: fills
+    the queue at once after an upgrade or a restore, without waiting for the next run.
+    Returns how many customers were planned."""
+    ids = customers_to_chase()
+    steps = Steps()
+    calendar = calendar_for(as_of)
+    for chunk in chunks(ids):
+        rows = _rows(chunk, as_of=as_of, steps=steps, calendar=calendar)
+        with transaction.atomic():
+            entries_write(rows)
+    entries_prune()
+    return len(ids)

@@ -138,11 +138,23 @@ def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunRe
     action = plan.action
     if action is None or action.skip or action.step.id != touch.step_id:
         return _cancel(touch, plan.explanation)
-    if not plan.due(as_of):
+    # A step a collector sent ahead of time (dunning.sending) goes now, not at the engine's
+    # time; a consumer's only inside their contact hours.
+    brought_forward = not touch.automated and delivery.in_contact_hours(
+        touch.customer, as_of, calendar
+    )
+    if not plan.due(as_of) and not brought_forward:
         Touch.objects.filter(pk=touch.pk).update(
             status=TouchStatus.PENDING, scheduled_for=action.due_at
         )
         return _touch_result(touch, "rescheduled", plan.explanation)
+    invoice_ids, total = action.invoice_ids, action.total
+    if not touch.automated:
+        # What it was recorded for, less what has since been paid, disputed or paused.
+        eligible = set(plan.eligible_invoice_ids)
+        invoice_ids = tuple(line["id"] for line in touch.invoices if line["id"] in eligible)
+        if not invoice_ids:
+            return _cancel(touch, "every invoice it was for is paid, disputed or paused")
 
     step = steps.by_id[touch.step_id]
     contact = delivery.contact_choose(touch.customer, escalation=step.use_escalation_contact)
@@ -152,13 +164,15 @@ def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunRe
     if posted_only:
         # A letter still goes by post: to the postal address on file.
         contact = delivery.postal_contact(touch.customer, escalation=step.use_escalation_contact)
-    invoices = delivery.invoice_lines(item.facts, action.invoice_ids, as_of=as_of)
+    invoices = delivery.invoice_lines(item.facts, invoice_ids, as_of=as_of)
+    if not touch.automated:
+        total = sum((line["balance"] for line in invoices), Decimal("0"))
     message = delivery.message_build(
         customer=touch.customer,
         contact=contact,
         step=step,
         invoices=invoices,
-        total=action.total,
+        total=total,
         as_of=as_of,
         calendar=calendar,
     )
@@ -193,7 +207,7 @@ def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunRe
             invoices=[
                 {k: str(v) for k, v in line.items() if k != "days_overdue"} for line in invoices
             ],
-            total=action.total,
+            total=total,
             attempts=F("attempts") + 1,
             last_error="",
         )
@@ -206,7 +220,7 @@ def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunRe
                 "to": message.to,
                 "subject": message.subject,
                 "invoices": [line["number"] for line in invoices],
-                "total": str(action.total),
+                "total": str(total),
                 "esp_message_id": esp_id,
                 "template_version": message.template_version.pk,
                 "documents": {d.filename: d.sha256 for d in documents},
@@ -614,8 +628,16 @@ def hold_release(*, actor, customer: Customer) -> dict:
 def task_complete(
     *, actor, task: Task, at: dt.datetime, outcome: str = "", notes: str = ""
 ) -> Task:
-    """Close a task; for calls, log the outcome (a conversation starts the consumer's
-    seven quiet days)."""
+    """Close a task. A call is logged by dunning.calls.call_log, which also creates the
+    follow-up its outcome calls for (a conversation starts the consumer's seven quiet
+    days)."""
+    if task.kind == TaskKind.CALL:
+        # Imported here: dunning.calls builds on this module.
+        from .calls import call_log
+
+        return call_log(
+            actor=actor, customer=task.customer, at=at, outcome=outcome, notes=notes, task=task
+        ).task
     task = Task.objects.select_for_update().get(pk=task.pk)
     if task.status != TaskStatus.OPEN:
         raise DunningError("This task is already closed.")

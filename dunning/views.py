@@ -1,25 +1,26 @@
-"""The dunning screens: policies and settings (admins), the customer page's "next step" panel
-and its hold forms, the collector's calls, and the managers' dry-run preview. Views bind a
-form, call one service and redirect; domain errors come back as form errors."""
+"""The dunning screens: policies and settings (admins), a customer's policy (admins), the
+collector's calls, and the managers' dry-run preview. Views bind a form, call one service
+and redirect; domain errors come back as form errors. The customer page and its actions
+live in customer_views."""
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, DecimalField, Max, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import ADMIN, COLLECTOR, MANAGER, has_role, role_required
-from invoices.models import Customer, Invoice, InvoiceStatus
+from invoices.models import Customer, Invoice
 
 from . import services
 from .calendar import zone
+from .calls import call_log, calls_complete, calls_later, calls_today
 from .engine import plan_customer
 from .exceptions import DunningError
 from .facts import CustomerPlan
@@ -28,29 +29,17 @@ from .forms import (
     CallOutcomeForm,
     CustomerPolicyForm,
     DunningSettingsForm,
-    HoldForm,
-    PlanForm,
     PolicyCopyForm,
     PolicyInterestForm,
     PolicyVersionNoteForm,
     PreviewFilterForm,
-    PromiseForm,
     StepFormSet,
 )
 from .models import (
-    Chase,
-    ChaseStatus,
-    CustomerPolicy,
     DunningSettings,
-    HoldStatus,
-    PaymentPlan,
-    PlanStatus,
     Policy,
-    PromiseToPay,
     Task,
     TaskKind,
-    TaskStatus,
-    Touch,
 )
 from .policy_services import (
     PolicyError,
@@ -253,161 +242,7 @@ def _back_to_customer(customer: Customer):
     return redirect(reverse("customer_detail", args=[customer.pk]) + "#next-step")
 
 
-# --- the customer page's panel (collectors) ------------------------------------------------
-
-
-@role_required(COLLECTOR)
-@require_GET
-def customer_panel(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
-    now = timezone.now()
-    today = timezone.localdate()
-    [planned] = plans_for([customer.pk], as_of=now) or [None]
-    invoices = {}
-    if planned and planned.plan.action:
-        invoices = Invoice.objects.in_bulk(planned.plan.action.invoice_ids)
-    chosen = CustomerPolicy.objects.select_related("policy").filter(customer=customer).first()
-    chase = (
-        Chase.objects.select_related("policy_version__policy")
-        .filter(customer=customer, status=ChaseStatus.ACTIVE)
-        .first()
-    )
-    context = {
-        "customer": customer,
-        "planned": planned,
-        "action_invoices": [invoices[i] for i in planned.plan.action.invoice_ids]
-        if invoices
-        else [],
-        "now": now,
-        "policy": chosen.policy if chosen else Policy.objects.filter(is_default=True).first(),
-        "policy_is_default": chosen is None,
-        "chase": chase,
-        "promises": PromiseToPay.objects.filter(customer=customer, status=HoldStatus.OPEN)
-        .prefetch_related("invoices")
-        .order_by("promised_for"),
-        "plan": PaymentPlan.objects.filter(customer=customer, status=PlanStatus.ACTIVE)
-        .prefetch_related("instalments")
-        .first(),
-        "touches": Touch.objects.filter(customer=customer)
-        .select_related("step")
-        .order_by("-created_at", "-id")[:10],
-        "promise_form": PromiseForm(customer=customer, today=today),
-        "hold_form": HoldForm(today=today),
-        "plan_form": PlanForm(today=today, initial={"first_date": today}),
-        "policy_form": CustomerPolicyForm(initial={"policy": chosen.policy if chosen else None})
-        if has_role(request.user, ADMIN)
-        else None,
-    }
-    return render(request, "dunning/_customer_panel.html", context)
-
-
-def _hold_page(request, customer, *, template: str, form, title: str, extra=None):
-    return render(
-        request,
-        template,
-        {"customer": customer, "form": form, "page_title": title, **(extra or {})},
-    )
-
-
-@role_required(COLLECTOR)
-def promise_new(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
-    today = timezone.localdate()
-    form = PromiseForm(_posted(request), customer=customer, today=today)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            promise = services.promise_record(
-                actor=request.user,
-                customer=customer,
-                amount=data["amount"],
-                promised_for=data["promised_for"],
-                invoices=list(data["invoices"]),
-                note=data["note"],
-                made_on=today,
-            )
-        except DunningError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request,
-                f"Promise recorded: chasing pauses until {promise.holds_until:%d %b %Y}.",
-            )
-            return _back_to_customer(customer)
-    return _hold_page(
-        request,
-        customer,
-        template="dunning/promise_form.html",
-        form=form,
-        title="Record a promise to pay",
-    )
-
-
-@role_required(COLLECTOR)
-def hold_set(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
-    form = HoldForm(_posted(request), today=timezone.localdate())
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.hold_set(
-                actor=request.user,
-                customer=customer,
-                reason=form.cleaned_data["reason"],
-                until=form.cleaned_data["until"],
-            )
-        except DunningError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, "Chasing is on hold.")
-            return _back_to_customer(customer)
-    return _hold_page(
-        request, customer, template="dunning/hold_form.html", form=form, title="Put on hold"
-    )
-
-
-@role_required(COLLECTOR)
-@require_POST
-def hold_release(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
-    if services.hold_release(actor=request.user, customer=customer):
-        messages.success(request, "Hold released: chasing resumes.")
-    else:
-        messages.info(request, f"{customer.name} was not on hold.")
-    return _back_to_customer(customer)
-
-
-@role_required(COLLECTOR)
-def plan_new(request, pk: int):
-    """Two steps: the first POST shows the schedule, the second (confirm) saves it."""
-    customer = get_object_or_404(Customer, pk=pk)
-    today = timezone.localdate()
-    form = PlanForm(_posted(request), today=today, initial={"first_date": today})
-    schedule = None
-    if request.method == "POST" and form.is_valid():
-        schedule = form.schedule()
-        if "confirm" in request.POST:
-            try:
-                services.plan_create(
-                    actor=request.user,
-                    customer=customer,
-                    instalments=schedule,
-                    agreed_on=today,
-                    note=form.cleaned_data["note"],
-                )
-            except DunningError as error:
-                form.add_error(None, str(error))
-                schedule = None
-            else:
-                messages.success(request, f"Payment plan of {len(schedule)} instalments set up.")
-                return _back_to_customer(customer)
-    return _hold_page(
-        request,
-        customer,
-        template="dunning/plan_form.html",
-        form=form,
-        title="Set up a payment plan",
-        extra={"schedule": schedule},
-    )
+# --- the customer's policy (admins) ------------------------------------------------------
 
 
 @role_required(ADMIN)
@@ -426,68 +261,85 @@ def customer_policy(request, pk: int):
 
 # --- calls (collectors) --------------------------------------------------------------------
 
-
-def _open_balance():
-    return Coalesce(
-        Subquery(
-            Invoice.objects.filter(
-                customer=OuterRef("customer"),
-                status__in=[InvoiceStatus.OPEN, InvoiceStatus.IN_DISPUTE],
-            )
-            .values("customer")
-            .annotate(total=Sum("open_balance"))
-            .values("total")
-        ),
-        Decimal("0"),
-        output_field=DecimalField(max_digits=14, decimal_places=2),
-    )
+CALLS_PAGE = 50
 
 
 @role_required(COLLECTOR)
 @require_GET
 def calls(request):
+    """Today's calls of a collector (managers may pick one), in the customers' local time
+    order, each with the customer's situation, a script and the outcome form."""
     form = None
     assignee = request.user
     if has_role(request.user, MANAGER):
         form = CallFilterForm(request.GET)
         if form.is_valid() and form.cleaned_data["collector"]:
             assignee = int(form.cleaned_data["collector"])
-    tasks = (
-        Task.objects.filter(kind=TaskKind.CALL, status=TaskStatus.OPEN, assigned_to=assignee)
-        .select_related("customer", "touch")
-        .annotate(balance=_open_balance())
-        .order_by("due_at", "id")
-    )
-    page = Paginator(tasks, 50).get_page(request.GET.get("page"))
     now = timezone.now()
+    page = Paginator(calls_today(assignee=assignee, now=now), CALLS_PAGE).get_page(
+        request.GET.get("page")
+    )
+    calls_complete(page.object_list)
     for task in page.object_list:
-        task.local_due = task.due_at.astimezone(zone(task.customer.timezone))
-        task.overdue = (task.window_end or task.due_at) < now
-        task.form = CallOutcomeForm(auto_id=f"id_task{task.pk}_%s")
-    return render(request, "dunning/calls.html", {"page": page, "form": form, "now": now})
+        task.form = CallOutcomeForm(
+            customer=task.customer,
+            contacts=task.contacts,
+            invoices=task.invoices,
+            auto_id=f"id_task{task.pk}_%s",
+        )
+    later = None if page.object_list else calls_later(assignee=assignee, now=now)
+    return render(
+        request, "dunning/calls.html", {"page": page, "form": form, "now": now, "later": later}
+    )
 
 
 @role_required(COLLECTOR)
 @require_POST
 def task_complete(request, pk: int):
     task = get_object_or_404(Task.objects.select_related("customer"), pk=pk)
-    form = CallOutcomeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose the outcome of the call.")
-    else:
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("dunning:calls")
+    if task.kind != TaskKind.CALL:
         try:
             services.task_complete(
                 actor=request.user,
                 task=task,
                 at=timezone.now(),
-                outcome=form.cleaned_data["outcome"],
-                notes=form.cleaned_data["notes"],
+                notes=request.POST.get("notes", ""),
             )
         except DunningError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, f"Call to {task.customer.name} logged.")
-    return redirect(request.POST.get("next") or reverse("dunning:calls"))
+            messages.success(request, f"Done: {task.title}.")
+        return redirect(back)
+    form = CallOutcomeForm(request.POST, customer=task.customer)
+    if not form.is_valid():
+        problems = [
+            f"{form.fields[name].label or name.capitalize()}: {' '.join(errors)}"
+            if name != "__all__"
+            else " ".join(errors)
+            for name, errors in form.errors.items()
+        ]
+        messages.error(request, f"Call to {task.customer.name} not logged. " + " ".join(problems))
+        return redirect(back)
+    try:
+        logged = call_log(
+            actor=request.user,
+            customer=task.customer,
+            at=timezone.now(),
+            task=task,
+            **form.call_log_values(),
+        )
+    except DunningError as error:
+        messages.error(request, f"Call to {task.customer.name} not logged: {error}")
+    else:
+        done = "; ".join(logged.follow_ups)
+        messages.success(
+            request,
+            f"Call to {task.customer.name} logged" + (f": {done}." if done else "."),
+        )
+    return redirect(back)
 
 
 # --- preview (managers) --------------------------------------------------------------------

@@ -7,5 +7,33 @@ from . import customer_views, queue_views
 
 urlpatterns = [
     path("queue/", queue_views.queue, name="queue"),
+    path("queue/bulk/", queue_views.queue_bulk, name="queue_bulk"),
     path("customers/<int:pk>/", customer_views.customer_detail, name="customer_detail"),
+    path("customers/<int:pk>/call/", customer_views.customer_call, name="customer_call"),
+    path("customers/<int:pk>/promise/", customer_views.customer_promise, name="customer_promise"),
+    path(
+        "customers/<int:pk>/promise/cancel/",
+        customer_views.customer_promise_cancel,
+        name="customer_promise_cancel",
+    ),
+    path("customers/<int:pk>/dispute/", customer_views.customer_dispute, name="customer_dispute"),
+    path(
+        "customers/<int:pk>/dispute/resolve/",
+        customer_views.customer_dispute_resolve,
+        name="customer_dispute_resolve",
+    ),
+    path("customers/<int:pk>/plan/", customer_views.customer_plan, name="customer_plan"),
+    path(
+        "customers/<int:pk>/plan/preview/",
+        customer_views.customer_plan_preview,
+        name="customer_plan_preview",
+    ),
+    path("customers/<int:pk>/note/", customer_views.customer_note, name="customer_note"),
+    path("customers/<int:pk>/hold/", customer_views.customer_hold, name="customer_hold"),
+    path(
+        "customers/<int:pk>/hold/release/",
+        customer_views.customer_hold_release,
+        name="customer_hold_release",
+    ),
+    path("customers/<int:pk>/send/", customer_views.customer_send, name="customer_send"),
 ]

@@ -129,16 +129,3 @@ class InvoiceFilterForm(FilterForm):
             "customer_id": data.get("customer"),
             "sort": data.get("sort") or "due",
         }
-
-
-class QueueFilterForm(FilterForm):
-    """Managers and admins may look at any collector's queue."""
-
-    collector = forms.ChoiceField(required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["collector"].choices = staff_choices(empty_label="Everyone")
-
-    def filters(self) -> dict:
-        return self.collector_filter(super().filters().get("collector", ""))

@@ -82,6 +82,8 @@ class Customer(models.Model):
                 name="customer_credit_limit_not_negative",
             ),
         ]
+        # Lets the list filters find the few currencies in use without reading every row.
+        indexes = [models.Index(fields=["currency"], name="customer_currency")]
 
     def __str__(self):
         return self.name

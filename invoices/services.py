@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Sum
 from django.db.models.functions import Coalesce
 
+from audit.models import AuditEvent
 from audit.services import audit_record
 
 from .exceptions import CurrencyMismatch, DisputeError, InvoiceNotOpen, LedgerError, OverAllocation
@@ -141,6 +142,29 @@ def contact_save(*, actor, customer: Customer, contact: Contact | None = None, *
 
 def primary_contact(customer: Customer, role: str = ContactRole.ACCOUNTS_PAYABLE):
     return customer.contacts.filter(role=role, is_primary=True).first()
+
+
+NOTE_MAX_CHARS = 2000
+
+
+@transaction.atomic
+def customer_note_add(*, actor, customer: Customer, text: str) -> AuditEvent:
+    """A note on the customer's timeline. The audit event is the note: it is kept with,
+    and as tamper-evident as, everything else the timeline shows."""
+    text = text.strip()
+    if not text:
+        raise LedgerError("The note is empty: write something first.")
+    if len(text) > NOTE_MAX_CHARS:
+        raise LedgerError(
+            f"A note can be at most {NOTE_MAX_CHARS:,} characters; this one has {len(text):,}."
+        )
+    return audit_record(
+        action="ledger.note.added",
+        actor=actor,
+        customer_id=customer.pk,
+        summary=f"Note: {text}",
+        data={"text": text},
+    )
 
 
 # --- invoices ---------------------------------------------------------------------------

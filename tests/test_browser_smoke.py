@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.roles import COLLECTOR
+from dunning.queue import queue_rebuild
 from invoices.services import dispute_open, invoice_create, payment_record
 from invoices.tests.factories import ContactFactory, CustomerFactory
 
@@ -51,6 +52,7 @@ def test_a_collector_logs_in_filters_customers_and_opens_one(
     )
     collector.groups.add(Group.objects.get(name=COLLECTOR))
     ledger(collector)
+    queue_rebuild(as_of=timezone.now())  # what the worker's next dunning run does
     page = browser_page
 
     page.goto(f"{live_server.url}/")

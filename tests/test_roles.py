@@ -40,8 +40,22 @@ ROUTES = {
     "password_change_done": Route(ANY_USER),
     "home": Route(COLLECTOR, ok=302),
     "queue": Route(COLLECTOR),
+    # No customer ticked: a message and back to the queue.
+    "queue_bulk": Route(COLLECTOR, method="post", data={"action": "hold"}, ok=302),
     "customer_list": Route(COLLECTOR),
     "customer_detail": Route(COLLECTOR),
+    "customer_call": Route(COLLECTOR),
+    "customer_promise": Route(COLLECTOR),
+    # No promise named: a message and back to the customer.
+    "customer_promise_cancel": Route(COLLECTOR, method="post", ok=302),
+    "customer_dispute": Route(COLLECTOR),
+    "customer_dispute_resolve": Route(COLLECTOR),
+    "customer_plan": Route(COLLECTOR),
+    "customer_plan_preview": Route(COLLECTOR),
+    "customer_note": Route(COLLECTOR),
+    "customer_hold": Route(COLLECTOR),
+    "customer_hold_release": Route(COLLECTOR, method="post", ok=302),
+    "customer_send": Route(COLLECTOR),
     "invoice_list": Route(COLLECTOR),
     "invoice_detail": Route(COLLECTOR),
     "reports:dashboard": Route(MANAGER),
@@ -61,11 +75,6 @@ ROUTES = {
     "dunning:policy_default": Route(ADMIN, method="post", ok=302),
     "dunning:policy_interest": Route(ADMIN, method="post", data={"interest_regime": "uk"}, ok=302),
     "dunning:settings": Route(ADMIN),
-    "dunning:customer_panel": Route(COLLECTOR),
-    "dunning:promise_new": Route(COLLECTOR),
-    "dunning:hold_set": Route(COLLECTOR),
-    "dunning:hold_release": Route(COLLECTOR, method="post", ok=302),
-    "dunning:plan_new": Route(COLLECTOR),
     "dunning:customer_policy": Route(ADMIN, method="post", ok=302),
     "dunning:calls": Route(COLLECTOR),
     # No task exists in this test's world: the right role gets past the check to a 404.
@@ -145,10 +154,11 @@ def _kwargs(name, world):
         "user_role": {"pk": world["user"].pk},
         "user_active": {"pk": world["user"].pk},
         **{
-            f"dunning:{name}": {"pk": world["customer"].pk}
-            for name in ("customer_panel", "promise_new", "hold_set", "hold_release")
-            + ("plan_new", "customer_policy")
+            name: {"pk": world["customer"].pk}
+            for name in ROUTES
+            if name.startswith("customer_") and name != "customer_list"
         },
+        "dunning:customer_policy": {"pk": world["customer"].pk},
         "letters:statement": {"pk": world["customer"].pk},
         **{
             f"letters:{name}": {"pk": Template.objects.order_by("pk").first().pk}

@@ -1,8 +1,6 @@
 import datetime as dt
-from decimal import Decimal
 
 import pytest
-from dateutil.relativedelta import relativedelta
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -13,7 +11,6 @@ from dunning.models import (
     Chase,
     CustomerPolicy,
     DunningSettings,
-    PaymentPlan,
     Policy,
     PromiseToPay,
     Task,
@@ -38,135 +35,6 @@ def overdue_customer(days=10, **fields):
     return customer
 
 
-def panel(client, customer):
-    return client.get(reverse("dunning:customer_panel", args=[customer.pk]))
-
-
-def test_the_panel_says_what_comes_next_and_why(collector_client):
-    customer = overdue_customer(days=10)
-
-    response = panel(collector_client, customer)
-
-    planned = response.context["planned"]
-    assert planned.plan.action is not None
-    assert planned.plan.action.reason in response.content.decode()
-
-
-def test_the_panel_shows_a_promise_as_the_pause(collector_client):
-    customer = overdue_customer()
-    collector_client.post(
-        reverse("dunning:promise_new", args=[customer.pk]),
-        {"amount": "50.00", "promised_for": timezone.localdate().isoformat()},
-    )
-
-    response = panel(collector_client, customer)
-
-    assert response.context["planned"].plan.paused_by
-    assert "Paused" in response.content.decode()
-
-
-def test_recording_a_promise_for_some_invoices_names_them(collector_client):
-    customer = overdue_customer()
-    invoice = customer.invoices.get()
-    day = timezone.localdate() + dt.timedelta(days=5)
-
-    response = collector_client.post(
-        reverse("dunning:promise_new", args=[customer.pk]),
-        {"amount": "100.00", "promised_for": day.isoformat(), "invoices": [invoice.pk]},
-    )
-
-    promise = PromiseToPay.objects.get()
-    assert response.url.startswith(reverse("customer_detail", args=[customer.pk]))
-    assert (promise.amount, promise.promised_for) == (Decimal("100.00"), day)
-    assert list(promise.invoices.all()) == [invoice]
-
-
-def test_a_promise_in_the_past_is_a_form_error(collector_client):
-    customer = overdue_customer()
-
-    response = collector_client.post(
-        reverse("dunning:promise_new", args=[customer.pk]),
-        {"amount": "10", "promised_for": "2020-01-01"},
-    )
-
-    assert response.status_code == 200
-    assert "promised_for" in response.context["form"].errors
-    assert not PromiseToPay.objects.exists()
-
-
-def test_a_manual_hold_is_set_and_released(collector_client):
-    customer = overdue_customer()
-    until = timezone.localdate() + dt.timedelta(days=14)
-
-    collector_client.post(
-        reverse("dunning:hold_set", args=[customer.pk]),
-        {"reason": "Restructuring", "until": until.isoformat()},
-    )
-    customer.refresh_from_db()
-    assert (customer.on_hold, customer.hold_reason, customer.hold_until) == (
-        True,
-        "Restructuring",
-        until,
-    )
-
-    collector_client.post(reverse("dunning:hold_release", args=[customer.pk]))
-    customer.refresh_from_db()
-    assert not customer.on_hold
-
-
-def test_a_hold_needs_a_reason(collector_client):
-    customer = overdue_customer()
-
-    response = collector_client.post(reverse("dunning:hold_set", args=[customer.pk]), {})
-
-    assert "reason" in response.context["form"].errors
-
-
-def plan_data():
-    first = timezone.localdate() + dt.timedelta(days=7)
-    return {"count": 3, "amount": "100.00", "first_date": first.isoformat(), "every": "month"}
-
-
-def test_the_plan_schedule_is_shown_before_anything_is_saved(collector_client):
-    customer = overdue_customer()
-
-    response = collector_client.post(reverse("dunning:plan_new", args=[customer.pk]), plan_data())
-
-    assert [amount for _, amount in response.context["schedule"]] == [
-        Decimal("33.33"),
-        Decimal("33.33"),
-        Decimal("33.34"),
-    ]
-    assert not PaymentPlan.objects.exists()
-
-
-def test_confirming_the_plan_creates_its_instalments(collector_client):
-    customer = overdue_customer()
-
-    collector_client.post(
-        reverse("dunning:plan_new", args=[customer.pk]), {**plan_data(), "confirm": "1"}
-    )
-
-    plan = PaymentPlan.objects.get(customer=customer)
-    first = timezone.localdate() + dt.timedelta(days=7)
-    assert list(plan.instalments.values_list("due_date", "amount")) == [
-        (first, Decimal("33.33")),
-        (first + relativedelta(months=1), Decimal("33.33")),
-        (first + relativedelta(months=2), Decimal("33.34")),
-    ]
-
-
-def test_a_second_active_plan_is_a_form_error(collector_client):
-    customer = overdue_customer()
-    url = reverse("dunning:plan_new", args=[customer.pk])
-    collector_client.post(url, {**plan_data(), "confirm": "1"})
-
-    response = collector_client.post(url, {**plan_data(), "confirm": "1"})
-
-    assert "already has an active payment plan" in str(response.context["form"].errors)
-    assert PaymentPlan.objects.count() == 1
-
-
 def test_an_admin_assigns_a_policy_to_a_customer(admin_client_):
     customer = overdue_customer()
     standard = Policy.objects.get(name="Standard")
@@ -186,32 +54,13 @@ def test_a_collector_cannot_assign_a_policy(collector_client):
     assert response.status_code == 403
 
 
-def test_the_panel_costs_the_same_queries_for_5_or_50_touches_and_promises(collector_client):
-    def queries_with(count):
-        customer = overdue_customer()
-        for i in range(count):
-            Touch.objects.create(
-                key=f"{customer.pk}-{i}",
-                customer=customer,
-                channel="email",
-                status="sent",
-                scheduled_for=timezone.now(),
-                currency="GBP",
-            )
-            PromiseToPay.objects.create(
-                customer=customer,
-                amount=Decimal("1"),
-                promised_for=timezone.localdate(),
-                made_on=timezone.localdate(),
-            ).invoices.set(customer.invoices.all())
-        with CaptureQueriesContext(connection) as queries:
-            assert panel(collector_client, customer).status_code == 200
-        return len(queries)
-
-    assert queries_with(5) == queries_with(50)
-
-
 # --- calls ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def mid_morning(time_machine):
+    """A call due in an hour is one of today's calls only before the last hour of the day."""
+    time_machine.move_to(dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC))
 
 
 def call_task(assignee, *, due_in=dt.timedelta(hours=1), customer=None):

@@ -7,7 +7,6 @@ from invoices.models import Customer
 from invoices.selectors import (
     CappedPaginator,
     customer_balances,
-    customers_in_queue,
     customers_search,
     invoices_search,
     page_number,
@@ -27,22 +26,6 @@ def owes(customer, *, days: int, amount: str):
         due_date=due,
         amount=Decimal(amount),
     )
-
-
-def test_the_queue_weight_is_balance_times_days_late_summed_over_invoices():
-    customer = CustomerFactory()
-    owes(customer, days=10, amount="100.00")
-    owes(customer, days=3, amount="40.00")
-
-    [row] = customers_in_queue(as_of=TODAY)
-
-    assert Decimal(row["weight"]) == Decimal("1120")  # 100 × 10 + 40 × 3
-
-
-def test_an_invoice_due_today_is_not_yet_in_the_queue():
-    owes(CustomerFactory(), days=0, amount="100.00")
-
-    assert list(customers_in_queue(as_of=TODAY)) == []
 
 
 def test_balances_for_a_page_count_only_outstanding_money():

@@ -240,6 +240,9 @@ def test_the_list_costs_the_same_queries_for_5_and_50_customers(collector_client
 
 
 # --- one customer -----------------------------------------------------------------------
+# The ledger's figures on the customer page (dunning.customer_views); the page's holds, next
+# step, timeline and actions are tested in dunning/tests/test_customer_page.py and
+# test_customer_actions.py.
 
 
 def test_the_customer_page_shows_balances_after_a_part_payment_and_a_dispute(
@@ -398,4 +401,5 @@ def test_a_customer_with_very_many_open_invoices_is_pointed_to_the_full_list(
     response = collector_client.get(reverse("customer_detail", args=[customer.pk]))
 
     assert len(response.context["view"].open_invoices) == 2
+    assert "Showing the 2 oldest of 3" in response.text
     assert "See every open invoice" in response.text

@@ -2,8 +2,10 @@
 
 Each page is requested through Django's test client (middleware, view, queries, template)
 as a signed-in manager: warmed up, then timed 30 times; median and p95 are printed. The
-customer page is measured for a customer given 200 invoices and 1,000 touches inside the
-run's transaction, which is rolled back at the end, like every row the bench adds."""
+customer page is measured for a customer given 200 invoices and 1,000 sent touches (each
+with its audit event, as the timeline reads them) inside the run's transaction, which is
+rolled back at the end, like every row the bench adds. The queue reads the queue rows the
+dunning runs keep (or `queue_rebuild` fills)."""
 
 import datetime as dt
 import statistics
@@ -19,9 +21,12 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from accounts.roles import COLLECTOR, MANAGER
+from audit.services import Event, audit_record_many
+from invoices.bench import _cpus, _peak_mb
+from invoices.models import Customer, Invoice, InvoiceStatus
 
-from .bench import _cpus, _peak_mb
-from .models import Customer, Invoice, InvoiceStatus
+from .models import QueueEntry, Touch, TouchStatus
+from .queue import queue_refresh
 
 RUNS = 30
 WARM = 3
@@ -46,8 +51,6 @@ def _timed(client: Client, url: str) -> tuple[float, float]:
 
 
 def _big_customer(collector) -> Customer:
-    from dunning.models import Touch, TouchStatus
-
     today = dt.date.today()
     customer = Customer.objects.create(
         external_id="BENCH-PAGES",
@@ -84,6 +87,18 @@ def _big_customer(collector) -> Customer:
         )
         for i in range(1000)
     )
+    audit_record_many(
+        events=(
+            Event(
+                action="dunning.touch.sent",
+                summary=f"Touch {i} sent by email",
+                customer_id=customer.pk,
+                data={"touch": i},
+            )
+            for i in range(1000)
+        )
+    )
+    queue_refresh(customer_ids=[customer.pk])
     return customer
 
 
@@ -92,6 +107,8 @@ def bench_pages(*, rows: int | None = None, say=print) -> dict:
         raise CommandError("bench pages measures PostgreSQL: set DATABASE_URL=postgres://...")
     if Invoice.objects.count() < 100_000:
         say("warning: fewer than 100,000 invoices; load the scale set with seed_scale")
+    if QueueEntry.objects.count() < Customer.objects.count() // 2:
+        say("warning: the queue is not filled; run queue_rebuild (or a dunning run) first")
     figures = {}
     # Plain static storage: the pages render without a collectstatic manifest.
     storages = {
@@ -110,9 +127,10 @@ def bench_pages(*, rows: int | None = None, say=print) -> dict:
             client.force_login(manager)
             pages = {
                 "queue": reverse("queue"),
-                "queue_filtered": f"{reverse('queue')}?collector={collector.pk}",
+                "queue_filtered": f"{reverse('queue')}?collector={collector.pk}&bucket=31_60",
+                "queue_search": f"{reverse('queue')}?q=Ltd&flag=waiting",
                 "customer": reverse("customer_detail", args=[customer.pk]),
-                "customer_panel": reverse("dunning:customer_panel", args=[customer.pk]),
+                "calls": f"{reverse('dunning:calls')}?collector={collector.pk}",
             }
             for name, url in pages.items():
                 median, p95 = _timed(client, url)
