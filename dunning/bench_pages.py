@@ -36,9 +36,9 @@ class _Rollback(Exception):
     pass
 
 
-def _timed(client: Client, url: str) -> tuple[float, float]:
+def timed(client: Client, url: str, runs: int = RUNS) -> tuple[float, float]:
     timings = []
-    for attempt in range(WARM + RUNS):
+    for attempt in range(WARM + runs):
         started = time.perf_counter()
         response = client.get(url)
         elapsed = (time.perf_counter() - started) * 1000
@@ -133,7 +133,7 @@ def bench_pages(*, rows: int | None = None, say=print) -> dict:
                 "calls": f"{reverse('dunning:calls')}?collector={collector.pk}",
             }
             for name, url in pages.items():
-                median, p95 = _timed(client, url)
+                median, p95 = timed(client, url)
                 say(f"{name:15} median {median:6.1f} ms   p95 {p95:6.1f} ms   {url}")
                 figures[f"{name}_median_ms"] = round(median, 1)
                 figures[f"{name}_p95_ms"] = round(p95, 1)

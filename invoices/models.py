@@ -386,3 +386,61 @@ class ColumnMapping(models.Model):
 
     def __str__(self):
         return f"{self.source} ({self.kind})"
+
+
+class WriteOffStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class WriteOffRequest(models.Model):
+    """A collector's proposal to write off an invoice's open balance; a manager approves
+    (the write-off credit note is issued then) or declines it."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="write_offs")
+    amount = models.DecimalField(**MONEY, help_text="The open balance when proposed")
+    currency = currency_field()
+    reason = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=WriteOffStatus.choices, default=WriteOffStatus.PENDING
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposed_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    credit_note = models.ForeignKey(
+        CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        indexes = [
+            # The managers' page and the dashboard read pending requests oldest first.
+            models.Index(fields=["status", "proposed_at"], name="write_off_status_proposed"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="write_off_amount_positive"),
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(status="pending"),
+                name="write_off_one_pending_per_invoice",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Write-off of {self.amount} {self.currency} on {self.invoice_id} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == WriteOffStatus.PENDING

@@ -65,24 +65,28 @@ OVERDUE_RANGES = {
 }
 
 
-class DaysLate(Func):
-    """Whole days from a date column to as_of; negative while the date is still ahead."""
+class DaysBetween(Func):
+    """Whole days from the second date expression to the first."""
 
     output_field = IntegerField()
 
-    def __init__(self, expression, as_of: date):
-        super().__init__(Value(as_of, output_field=DateField()), expression)
-
     def as_sql(self, compiler, connection, **extra_context):
-        (as_of_sql, as_of_params), (col_sql, col_params) = (
+        (later, later_params), (earlier, earlier_params) = (
             compiler.compile(e) for e in self.get_source_expressions()
         )
         if connection.vendor == "sqlite":
-            sql = f"CAST(julianday({as_of_sql}) - julianday({col_sql}) AS INTEGER)"
+            sql = f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
         else:
             # PostgreSQL: date minus date is a whole number of days.
-            sql = f"(CAST({as_of_sql} AS date) - {col_sql})"
-        return sql, (*as_of_params, *col_params)
+            sql = f"(CAST({later} AS date) - {earlier})"
+        return sql, (*later_params, *earlier_params)
+
+
+class DaysLate(DaysBetween):
+    """Whole days from a date column to as_of; negative while the date is still ahead."""
+
+    def __init__(self, expression, as_of: date):
+        super().__init__(Value(as_of, output_field=DateField()), expression)
 
 
 def due_between(as_of: date, fewest: int | None, most: int | None) -> Q:

@@ -2,12 +2,13 @@
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -24,6 +25,8 @@ from .models import (
     Invoice,
     InvoiceStatus,
     Payment,
+    WriteOffRequest,
+    WriteOffStatus,
 )
 from .money import ZERO, quantize
 
@@ -486,6 +489,183 @@ def invoice_write_off(*, actor, invoice: Invoice, reason: str, on: date) -> Cred
         issued_on=on,
         is_write_off=True,
     )
+
+
+# --- write-offs awaiting approval ------------------------------------------------------
+
+WRITE_OFF_REASON_MAX_CHARS = 1000
+
+
+def _write_off_text(text: str, *, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise LedgerError(f"Give a {what}.")
+    if len(text) > WRITE_OFF_REASON_MAX_CHARS:
+        raise LedgerError(
+            f"The {what} can be at most {WRITE_OFF_REASON_MAX_CHARS:,} characters; "
+            f"this one has {len(text):,}."
+        )
+    return text
+
+
+def _pending_write_off(request_id: int) -> WriteOffRequest:
+    """The request, locked, with its invoice locked too: a payment arriving while a
+    manager decides waits for the decision, and the decision sees the balance after it."""
+    request = WriteOffRequest.objects.select_for_update().filter(pk=request_id).first()
+    if request is None:
+        raise LedgerError("There is no such write-off request.")
+    if not request.is_pending:
+        raise LedgerError(
+            f"This write-off request is already {request.get_status_display().lower()}."
+        )
+    request.invoice = Invoice.objects.select_for_update().get(pk=request.invoice_id)
+    return request
+
+
+@transaction.atomic
+def write_off_propose(
+    *, actor, invoice: Invoice, reason: str, at: datetime | None = None
+) -> WriteOffRequest:
+    """Propose writing off an invoice's open balance; a manager decides. The amount is the
+    balance now, so the manager approves a figure that cannot grow behind their back."""
+    reason = _write_off_text(reason, what="reason for the write-off")
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.open_balance <= 0:
+        raise InvoiceNotOpen(
+            f"Invoice {invoice.number} is already {invoice.get_status_display().lower()}; "
+            "there is nothing left to write off."
+        )
+    if invoice.status == InvoiceStatus.IN_DISPUTE:
+        raise LedgerError(
+            f"Invoice {invoice.number} has an open dispute: resolve it first (resolving it for "
+            "the customer issues a credit note)."
+        )
+    if WriteOffRequest.objects.filter(invoice=invoice, status=WriteOffStatus.PENDING).exists():
+        raise LedgerError(f"A write-off of invoice {invoice.number} is already awaiting approval.")
+    request = WriteOffRequest.objects.create(
+        invoice=invoice,
+        amount=invoice.open_balance,
+        currency=invoice.currency,
+        reason=reason,
+        proposed_by=actor,
+        proposed_at=at or timezone.now(),
+    )
+    audit_record(
+        action="ledger.write_off.proposed",
+        actor=actor,
+        customer_id=invoice.customer_id,
+        invoice_id=invoice.pk,
+        summary=f"Write-off of {request.amount} {request.currency} on invoice "
+        f"{invoice.number} proposed: {reason}",
+        data={"request_id": request.pk, "amount": request.amount, "reason": reason},
+    )
+    return request
+
+
+@transaction.atomic
+def write_off_approve(
+    *, actor, request: WriteOffRequest, note: str = "", at: datetime | None = None
+) -> WriteOffRequest:
+    """Approve a pending write-off: the invoice's current balance is written off with the
+    manager as the actor. A balance that fell since the proposal (a part-payment) is written
+    off as it is now; one that was settled or rose, or an invoice now in dispute, is refused
+    and the request stays pending for the manager to decline."""
+    at = at or timezone.now()
+    note = (note or "").strip()
+    request = _pending_write_off(request.pk)
+    invoice = request.invoice
+    if request.proposed_by_id is not None and request.proposed_by_id == getattr(actor, "pk", None):
+        raise LedgerError("A write-off needs a second person: someone else must approve it.")
+    if invoice.open_balance <= 0:
+        raise InvoiceNotOpen(
+            f"Invoice {invoice.number} has been {invoice.get_status_display().lower()} since "
+            "the proposal; there is nothing left to write off. Decline the request."
+        )
+    if invoice.open_balance > request.amount:
+        raise LedgerError(
+            f"The balance of invoice {invoice.number} rose from {request.amount} to "
+            f"{invoice.open_balance} since the proposal. Decline it and propose again."
+        )
+    if invoice.status == InvoiceStatus.IN_DISPUTE:
+        raise LedgerError(
+            f"Invoice {invoice.number} has been disputed since the proposal: resolve the "
+            "dispute first."
+        )
+    amount = invoice.open_balance
+    credit = invoice_write_off(
+        actor=actor, invoice=invoice, reason=request.reason, on=timezone.localdate(at)
+    )
+    request.status = WriteOffStatus.APPROVED
+    request.decided_by = actor
+    request.decided_at = at
+    request.decision_note = note
+    request.credit_note = credit
+    request.save(
+        update_fields=["status", "decided_by", "decided_at", "decision_note", "credit_note"]
+    )
+    changed = amount != request.amount
+    audit_record(
+        action="ledger.write_off.approved",
+        actor=actor,
+        customer_id=invoice.customer_id,
+        invoice_id=invoice.pk,
+        summary=f"Write-off of {amount} {request.currency} on invoice {invoice.number} approved"
+        + (f" (proposed {request.amount}; the balance fell since)" if changed else ""),
+        data={
+            "request_id": request.pk,
+            "proposed": request.amount,
+            "written_off": amount,
+            "credit_note": credit.number,
+            "note": note,
+        },
+    )
+    request.written_off = amount
+    return request
+
+
+@transaction.atomic
+def write_off_decline(
+    *, actor, request: WriteOffRequest, note: str, at: datetime | None = None
+) -> WriteOffRequest:
+    """Decline a pending write-off, saying why; the invoice stays in collection."""
+    note = _write_off_text(note, what="reason for declining")
+    request = _pending_write_off(request.pk)
+    request.status = WriteOffStatus.DECLINED
+    request.decided_by = actor
+    request.decided_at = at or timezone.now()
+    request.decision_note = note
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    audit_record(
+        action="ledger.write_off.declined",
+        actor=actor,
+        customer_id=request.invoice.customer_id,
+        invoice_id=request.invoice_id,
+        summary=f"Write-off of {request.amount} {request.currency} on invoice "
+        f"{request.invoice.number} declined: {note}",
+        data={"request_id": request.pk, "note": note},
+    )
+    return request
+
+
+@transaction.atomic
+def write_off_withdraw(
+    *, actor, request: WriteOffRequest, at: datetime | None = None
+) -> WriteOffRequest:
+    """The proposer takes back a pending write-off (the customer paid after all, say)."""
+    request = _pending_write_off(request.pk)
+    request.status = WriteOffStatus.WITHDRAWN
+    request.decided_by = actor
+    request.decided_at = at or timezone.now()
+    request.save(update_fields=["status", "decided_by", "decided_at"])
+    audit_record(
+        action="ledger.write_off.withdrawn",
+        actor=actor,
+        customer_id=request.invoice.customer_id,
+        invoice_id=request.invoice_id,
+        summary=f"Proposed write-off of invoice {request.invoice.number} withdrawn",
+        data={"request_id": request.pk},
+    )
+    return request
 
 
 # --- disputes ---------------------------------------------------------------------------

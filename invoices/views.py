@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from accounts.roles import COLLECTOR, role_required
 
 from .forms import CustomerFilterForm, InvoiceFilterForm
-from .models import Customer, Invoice
+from .models import Customer, Invoice, InvoiceStatus, WriteOffStatus
 from .selectors import (
     CappedPaginator,
     customer_currencies,
@@ -81,8 +81,19 @@ def invoice_list(request):
 def invoice_detail(request, pk: int):
     invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
     as_of = timezone.localdate()
+    write_offs = list(
+        invoice.write_offs.select_related("proposed_by", "decided_by", "credit_note")[:10]
+    )
+    pending = next((w for w in write_offs if w.status == WriteOffStatus.PENDING), None)
     return render(
         request,
         "invoices/invoice_detail.html",
-        {"view": invoice_page(invoice, as_of=as_of), "invoice": invoice, "as_of": as_of},
+        {
+            "view": invoice_page(invoice, as_of=as_of),
+            "invoice": invoice,
+            "as_of": as_of,
+            "write_off_history": [w for w in write_offs if w is not pending],
+            "write_off_pending": pending,
+            "can_propose_write_off": pending is None and invoice.status == InvoiceStatus.OPEN,
+        },
     )

@@ -54,3 +54,78 @@ def bar_chart(labels, values, *, css_classes=None) -> BarChart:
             )
         )
     return chart
+
+
+@dataclass
+class Series:
+    name: str
+    css_class: str
+    # One polyline per run of known values: a month with no figure breaks the line.
+    lines: list[str] = field(default_factory=list)
+    dots: list[tuple[float, float]] = field(default_factory=list)
+
+
+@dataclass
+class LineChart:
+    """Lines over months: a y axis from zero to a round top, a label under each month."""
+
+    series: list[Series]
+    x_labels: list[tuple[float, str]]
+    y_ticks: list[tuple[float, str]]
+    width: int = 560
+    height: int = 200
+    left: int = 40
+    bottom: int = 24
+    top: int = 8
+
+    @property
+    def plot_bottom(self) -> int:
+        return self.height - self.bottom
+
+
+def _round_top(largest: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten at or above the largest value."""
+    if largest <= 0:
+        return 1.0
+    power = 10 ** (len(str(int(largest))) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        if step * power >= largest:
+            return step * power
+    return 10.0 * power
+
+
+def line_chart(x_labels, series: dict[str, tuple[str, list]], *, ticks: int = 4) -> LineChart:
+    """series: name -> (css class, values with None for no figure), each as long as
+    x_labels. Negative values (ADD can dip below zero) are drawn at zero's line."""
+    chart = LineChart(series=[], x_labels=[], y_ticks=[])
+    known = [float(v) for _css, values in series.values() for v in values if v is not None]
+    top = _round_top(max(known, default=0.0))
+    plot_width = chart.width - chart.left - 20  # room for the last label
+    plot_height = chart.plot_bottom - chart.top
+    count = max(len(x_labels), 1)
+    step = plot_width / max(count - 1, 1)
+
+    def x_at(index: int) -> float:
+        return round(chart.left + index * step, 1)
+
+    def y_at(value: float) -> float:
+        return round(chart.plot_bottom - max(value, 0.0) / top * plot_height, 1)
+
+    chart.x_labels = [(x_at(i), label) for i, label in enumerate(x_labels)]
+    chart.y_ticks = [(y_at(top * i / ticks), f"{top * i / ticks:g}") for i in range(ticks + 1)]
+    for name, (css, values) in series.items():
+        line = Series(name=name, css_class=css)
+        run: list[str] = []
+        for index, value in enumerate(values):
+            if value is None:
+                if run:
+                    line.lines.append(" ".join(run))
+                run = []
+                continue
+            point = (x_at(index), y_at(float(value)))
+            run.append(f"{point[0]},{point[1]}")
+            line.dots.append(point)
+        if run:
+            line.lines.append(" ".join(run))
+        chart.series.append(line)
+    return chart

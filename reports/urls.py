@@ -6,4 +6,6 @@ app_name = "reports"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("aging/", views.aging_drill, name="aging_drill"),
+    path("export/<str:report>.<str:fmt>", views.export, name="export"),
 ]

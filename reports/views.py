@@ -1,27 +1,64 @@
+"""The manager's dashboard, its drill-down from an aging bucket to the invoices in it, and
+its exports. Every view reads the same filter form, so an export holds what the page shows."""
+
+from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.roles import MANAGER, role_required
+from invoices.selectors import customer_currencies, uncounted_page
 
-from .charts import bar_chart
-from .selectors import BUCKETS, aging_by_currency
+from . import exports
+from .aging import aging_invoices
+from .forms import ReportFilterForm
+from .selectors import aging_part
+from .selectors import dashboard as dashboard_read
 
-BUCKET_CLASSES = ("bar-current", "bar-1", "bar-2", "bar-3", "bar-4")
+
+def _form(request) -> tuple[ReportFilterForm, dict]:
+    today = timezone.localdate()
+    form = ReportFilterForm(request.GET or None, currencies=customer_currencies(), today=today)
+    return form, form.filters() if form.is_bound else ReportFilterForm.defaults(today)
 
 
 @role_required(MANAGER)
 @require_GET
 def dashboard(request):
-    as_of = timezone.localdate()
-    labels = [label for _key, label, _days in BUCKETS]
-    rows = aging_by_currency(as_of=as_of)
-    charts = []
-    for row in rows:
-        chart = bar_chart(labels, row.amounts, css_classes=BUCKET_CLASSES)
-        charts.append({"row": row, "geometry": chart, "bars": chart.bars})
+    form, filters = _form(request)
+    board = dashboard_read(filters, today=timezone.localdate())
+    return render(request, "reports/dashboard.html", {"form": form, "board": board})
+
+
+@role_required(MANAGER)
+@require_GET
+def aging_drill(request):
+    """The invoices behind one bucket, as of the chosen date, with their balance then."""
+    form, filters = _form(request)
+    board = aging_part({**filters, "by": "currency"}, today=timezone.localdate())
+    bucket = next((b for b in board.buckets if b.key == request.GET.get("bucket")), None)
+    if bucket is None:
+        raise Http404("No such aging bucket.")
+    invoices = aging_invoices(
+        as_of=board.as_of,
+        today=board.today,
+        bucket=bucket,
+        currency=filters["currency"],
+        collector_id=filters["collector_id"],
+        unassigned=filters["unassigned"],
+    )
+    page = uncounted_page(invoices, request.GET.get("page"))
     return render(
         request,
-        "reports/dashboard.html",
-        {"as_of": as_of, "labels": labels, "charts": charts},
+        "reports/aging_drill.html",
+        {"form": form, "board": board, "bucket": bucket, "page": page},
     )
+
+
+@role_required(MANAGER)
+@require_GET
+def export(request, report: str, fmt: str):
+    if report not in exports.REPORTS or fmt not in ("csv", "pdf"):
+        raise Http404("No such export.")
+    _form_unused, filters = _form(request)
+    return exports.respond(report, fmt, filters, today=timezone.localdate())

@@ -58,7 +58,15 @@ ROUTES = {
     "customer_send": Route(COLLECTOR),
     "invoice_list": Route(COLLECTOR),
     "invoice_detail": Route(COLLECTOR),
+    # No reason given: a message and back to the invoice.
+    "invoice_write_off_propose": Route(COLLECTOR, method="post", ok=302),
+    "write_off_list": Route(MANAGER),
+    # No request exists in this test's world: the right role gets past the check to a 404.
+    "write_off_decide": Route(MANAGER, method="post", ok=404),
+    "write_off_withdraw": Route(COLLECTOR, method="post", ok=404),
     "reports:dashboard": Route(MANAGER),
+    "reports:aging_drill": Route(MANAGER, data={"bucket": "current"}),
+    "reports:export": Route(MANAGER),
     "settings": Route(ADMIN),
     "user_new": Route(ADMIN),
     "user_role": Route(ADMIN, method="post", data={"role": COLLECTOR}, ok=302),
@@ -151,6 +159,8 @@ def _kwargs(name, world):
     known = {
         "customer_detail": {"pk": world["customer"].pk},
         "invoice_detail": {"pk": world["invoice"].pk},
+        "reports:export": {"report": "aging", "fmt": "csv"},
+        "invoice_write_off_propose": {"pk": world["invoice"].pk},
         "user_role": {"pk": world["user"].pk},
         "user_active": {"pk": world["user"].pk},
         **{

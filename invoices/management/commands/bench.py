@@ -10,6 +10,7 @@ BENCHMARKS = {
     "dunning": "dunning.bench.bench_dunning",
     "letters": "letters.bench.bench_letters",
     "pages": "dunning.bench_pages.bench_pages",
+    "reports": "reports.bench.bench_reports",
 }
 
 

@@ -1,0 +1,340 @@
+"""Aging of the open balance as of today or any past date, read from the ledger's own dates.
+
+An invoice is open on a date D when it was issued on or before D and not fully paid or
+credited by the end of D; its balance on D is its amount less the allocations applied on or
+before D. For today (or later) that is the stored open_balance, which invoice_refresh keeps
+equal to the ledger, so one aggregate over the outstanding invoices answers; for a past date
+the allocations are replayed. Both paths share one query shape, so they cannot drift apart.
+Amounts in different currencies are never added together: every row is one currency."""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Case, F, Func, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
+
+from invoices.models import Allocation, Customer, Invoice
+from invoices.money import ZERO, quantize
+from invoices.selectors import MONEY_OUTPUT, OUTSTANDING, DaysLate, due_between
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str  # "current", "1-30", …, "90+"
+    label: str  # for display: "Current", "1–30", …, "90+"
+    low: int | None  # fewest days past due, inclusive; None = no lower bound
+    high: int | None  # most days past due, inclusive; None = open-ended
+
+    def condition(self, as_of: dt.date) -> Q:
+        """The invoices in this bucket on as_of, as a due-date range (index friendly)."""
+        return due_between(as_of, self.low, self.high)
+
+
+DEFAULT_EDGES = (30, 60, 90)
+MAX_EDGES = 6
+# Ten thousand days is over 27 years: far enough for any aging, near enough that subtracting
+# it from a date can never leave the calendar.
+MAX_EDGE_DAYS = 9_999
+AGING_BY = ("currency", "customer", "collector")
+
+
+def buckets_for(edges: Sequence[int] = DEFAULT_EDGES) -> list[Bucket]:
+    """Current (not yet past due), then one bucket up to each edge, then the rest."""
+    edges = tuple(edges)
+    _check_edges(edges)
+    buckets = [Bucket(key="current", label="Current", low=None, high=0)]
+    low = 1
+    for edge in edges:
+        buckets.append(Bucket(key=f"{low}-{edge}", label=f"{low}–{edge}", low=low, high=edge))
+        low = edge + 1
+    buckets.append(Bucket(key=f"{edges[-1]}+", label=f"{edges[-1]}+", low=low, high=None))
+    return buckets
+
+
+EDGES_HELP = (
+    f"Use 1 to {MAX_EDGES} whole numbers of days, each larger than the one before, "
+    "separated by commas, e.g. 30,60,90."
+)
+
+
+def _check_edges(edges: tuple[int, ...]) -> None:
+    if not 1 <= len(edges) <= MAX_EDGES:
+        raise ValueError(f"Give between 1 and {MAX_EDGES} bucket edges. {EDGES_HELP}")
+    if any(edge < 1 for edge in edges):
+        raise ValueError(f"Bucket edges must be more than zero days. {EDGES_HELP}")
+    if any(edge > MAX_EDGE_DAYS for edge in edges):
+        raise ValueError(f"Bucket edges cannot be more than {MAX_EDGE_DAYS:,} days.")
+    if any(later <= earlier for earlier, later in zip(edges, edges[1:], strict=False)):
+        raise ValueError(f"Bucket edges must increase from left to right. {EDGES_HELP}")
+
+
+def parse_edges(text: str) -> tuple[int, ...]:
+    """'30,60,90' -> (30, 60, 90); a ValueError that can be shown to the user otherwise."""
+    parts = [part.strip() for part in (text or "").split(",")]
+    if parts and not parts[-1]:
+        parts.pop()  # a trailing comma is harmless
+    if not parts:
+        raise ValueError(f"Give at least one bucket edge. {EDGES_HELP}")
+    edges = []
+    for part in parts:
+        if not part.isascii() or not part.isdigit():
+            raise ValueError(f"'{part}' is not a whole number of days. {EDGES_HELP}")
+        edges.append(int(part))
+    edges = tuple(edges)
+    _check_edges(edges)
+    return edges
+
+
+@dataclass
+class AgingRow:
+    key: object  # currency code, customer id or collector id (None = unassigned)
+    label: str
+    currency: str
+    counts: list[int]  # invoices per bucket, in bucket order
+    amounts: list[Decimal]  # balance per bucket
+    count: int
+    total: Decimal
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@dataclass
+class _OpenOn:
+    """SQL pieces for the invoices open at the end of a date and their balance on it."""
+
+    balance: str
+    balance_params: list
+    source: str  # FROM ... WHERE ...
+    source_params: list
+
+
+def _open_on(*, as_of: dt.date, today: dt.date, key_sql: str, where: list, params: list):
+    """Today's balances are stored; a past date replays the allocations. closed_on (the
+    day the last allocation closed an invoice) lets the database drop the invoices closed
+    on or before as_of without looking at their allocations.
+
+    Every invoice kept has something left on as_of: closed_on is set exactly when the
+    allocations, all positive, reach the amount, so one not closed by the end of as_of was
+    not paid off by then. That is why no "balance > 0" filter follows, which would make
+    the database look up each invoice's allocations a second time."""
+    invoice, allocation, customer = _table(Invoice), _table(Allocation), _table(Customer)
+    if as_of >= today:
+        balance, balance_params = "i.open_balance", []
+        where = ["i.status IN (%s, %s)", "i.issue_date <= %s", *where]
+        params = [*OUTSTANDING, as_of, *params]
+    else:
+        # A stored balance equal to the amount means no allocation at all, so the balance
+        # was the whole amount on every date: no need to look them up.
+        balance = (
+            "CASE WHEN i.open_balance = i.amount THEN i.amount "
+            f"ELSE i.amount - COALESCE((SELECT SUM(a.amount) FROM {allocation} a "
+            "WHERE a.invoice_id = i.id AND a.applied_on <= %s), 0) END"
+        )
+        balance_params = [as_of]
+        where = ["i.issue_date <= %s", "(i.closed_on IS NULL OR i.closed_on > %s)", *where]
+        params = [as_of, as_of, *params]
+    # The customers table is joined only for the collector, which lives there.
+    join = "c." in key_sql or any("c." in condition for condition in where)
+    source = (
+        f"FROM {invoice} i "
+        + (f"INNER JOIN {customer} c ON c.id = i.customer_id " if join else "")
+        + f"WHERE {' AND '.join(where)}"
+    )
+    return _OpenOn(balance, balance_params, source, params)
+
+
+def _scope(*, currency: str, collector_id, unassigned: bool):
+    where, params = [], []
+    if currency:
+        where.append("i.currency = %s")
+        params.append(currency)
+    if unassigned:
+        where.append("c.collector_id IS NULL")
+    elif collector_id is not None:
+        where.append("c.collector_id = %s")
+        params.append(collector_id)
+    return where, params
+
+
+def _money(value) -> Decimal:
+    # SQLite sums come back as floats or without trailing zeros; str() keeps the cents exact.
+    return ZERO if value is None else quantize(Decimal(str(value)))
+
+
+def _date(value) -> dt.date:
+    # SQLite hands back a column read through a subquery as text.
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+KEYS = {"currency": "i.currency", "customer": "i.customer_id", "collector": "c.collector_id"}
+
+
+def aging(
+    *,
+    as_of: dt.date,
+    today: dt.date,
+    buckets: Sequence[Bucket],
+    by: str = "currency",
+    currency: str = "",
+    collector_id: int | None = None,
+    unassigned: bool = False,
+    limit: int | None = None,
+) -> list[AgingRow]:
+    """Open balance on as_of per bucket, one row per currency (by="currency") or per
+    customer or collector and currency. Rows come by currency, then the largest total
+    first; limit caps the whole list.
+
+    The database sums per key, currency and due date (a few thousand rows for a million
+    invoices) and the buckets are filled here: far cheaper than one conditional sum per
+    bucket over every invoice. By customer with a limit, a first query ranks the customers
+    by total and the second sums only the chosen ones."""
+    if by not in KEYS:
+        raise ValueError(f"Aging is by one of {', '.join(AGING_BY)}, not {by!r}.")
+    buckets = list(buckets)
+    key = KEYS[by]
+    where, params = _scope(currency=currency, collector_id=collector_id, unassigned=unassigned)
+    chosen = None
+    if by == "customer" and limit is not None:
+        open_on = _open_on(as_of=as_of, today=today, key_sql=key, where=where, params=params)
+        chosen = _fetch(
+            f"SELECT {key}, i.currency, SUM({open_on.balance}) AS total {open_on.source} "
+            f"GROUP BY {key}, i.currency ORDER BY i.currency, total DESC, {key} LIMIT %s",
+            [*open_on.balance_params, *open_on.source_params, limit],
+        )
+        chosen = {(key, row_currency) for key, row_currency, _total in chosen}
+        ids = sorted({key for key, _currency in chosen})
+        if not ids:
+            return []
+        where = [*where, f"i.customer_id IN ({', '.join(['%s'] * len(ids))})"]
+        params = [*params, *ids]
+    open_on = _open_on(as_of=as_of, today=today, key_sql=key, where=where, params=params)
+    found = _fetch(
+        f"SELECT {key}, i.currency, i.due_date, COUNT(*), SUM({open_on.balance}) "
+        f"{open_on.source} GROUP BY {key}, i.currency, i.due_date",
+        [*open_on.balance_params, *open_on.source_params],
+    )
+    rows: dict[tuple, AgingRow] = {}
+    for key, row_currency, due_date, count, amount in found:
+        if chosen is not None and (key, row_currency) not in chosen:
+            continue
+        row = rows.get((key, row_currency))
+        if row is None:
+            row = rows[key, row_currency] = AgingRow(
+                key=key,
+                label="",
+                currency=row_currency,
+                counts=[0] * len(buckets),
+                amounts=[ZERO] * len(buckets),
+                count=0,
+                total=ZERO,
+            )
+        index = _bucket_index(buckets, (as_of - _date(due_date)).days)
+        amount = _money(amount)
+        row.counts[index] += count
+        row.amounts[index] += amount
+        row.count += count
+        row.total += amount
+    ordered = sorted(
+        rows.values(),
+        key=lambda row: (
+            (row.currency, -row.total, row.key is None, row.key or 0)
+            if by != "currency"
+            else (row.currency,)
+        ),
+    )
+    if limit is not None:
+        ordered = ordered[:limit]
+    labels = _labels(by, [row.key for row in ordered])
+    for row in ordered:
+        row.label = labels.get(row.key, str(row.key))
+    return ordered
+
+
+def _bucket_index(buckets: list[Bucket], days_late: int) -> int:
+    for index, bucket in enumerate(buckets):
+        if (bucket.low is None or days_late >= bucket.low) and (
+            bucket.high is None or days_late <= bucket.high
+        ):
+            return index
+    raise ValueError(f"No bucket holds {days_late} days past due; buckets must cover them all.")
+
+
+def _labels(by: str, keys: list) -> dict:
+    if by == "customer":
+        return {
+            pk: customer.name
+            for pk, customer in Customer.objects.only("name").in_bulk(keys).items()
+        }
+    if by == "collector":
+        users = get_user_model().objects.in_bulk([key for key in keys if key is not None])
+        labels = {pk: user.get_full_name() or user.get_username() for pk, user in users.items()}
+        labels[None] = "Unassigned"
+        return labels
+    return {key: key for key in keys}
+
+
+def _applied_by(as_of: dt.date):
+    """Allocations applied to the outer invoice on or before as_of, summed; zero if none.
+
+    SUM goes in as a plain function so that Django adds no GROUP BY to the subquery."""
+    applied = (
+        Allocation.objects.filter(invoice=OuterRef("pk"), applied_on__lte=as_of)
+        .order_by()
+        .annotate(total=Func(F("amount"), function="SUM"))
+        .values("total")[:1]
+    )
+    return Coalesce(Subquery(applied, output_field=MONEY_OUTPUT), ZERO, output_field=MONEY_OUTPUT)
+
+
+def aging_invoices(
+    *,
+    as_of: dt.date,
+    today: dt.date,
+    bucket: Bucket,
+    currency: str = "",
+    collector_id: int | None = None,
+    unassigned: bool = False,
+    customer_id: int | None = None,
+) -> QuerySet[Invoice]:
+    """The invoices open on as_of in one bucket, oldest due first, each annotated with
+    balance_on and days_late; customer and collector come in the same query. Slice it or
+    hand it to a Paginator. (On SQLite a computed balance_on may lack trailing zeros:
+    100 rather than 100.00; it is the same Decimal and formats the same.)"""
+    invoices = Invoice.objects.select_related("customer", "customer__collector").filter(
+        issue_date__lte=as_of
+    )
+    if as_of >= today:
+        invoices = invoices.filter(status__in=OUTSTANDING).annotate(balance_on=F("open_balance"))
+    else:
+        invoices = invoices.filter(Q(closed_on__isnull=True) | Q(closed_on__gt=as_of)).annotate(
+            balance_on=Case(
+                When(open_balance=F("amount"), then=F("amount")),
+                default=F("amount") - _applied_by(as_of),
+                output_field=MONEY_OUTPUT,
+            )
+        )
+    # Every invoice kept has something left on as_of (see _open_on).
+    invoices = invoices.filter(bucket.condition(as_of))
+    if currency:
+        invoices = invoices.filter(currency=currency)
+    if unassigned:
+        invoices = invoices.filter(customer__collector__isnull=True)
+    elif collector_id is not None:
+        invoices = invoices.filter(customer__collector_id=collector_id)
+    if customer_id is not None:
+        invoices = invoices.filter(customer_id=customer_id)
+    return invoices.annotate(days_late=DaysLate(F("due_date"), as_of)).order_by(
+        "due_date", "number"
+    )

@@ -1,0 +1,105 @@
+"""bench reports: server time of the manager's dashboard over the scale data set, as of
+today and as of a year back, beside a bare SQL aging query over the same invoices measured
+in the same run (ratio = dashboard today / bare query). Runs as a signed-in manager through
+Django's test client; the user it adds is rolled back."""
+
+import datetime as dt
+import statistics
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import MANAGER
+from dunning.bench_pages import timed
+from invoices.bench import _cpus, _peak_mb
+from invoices.models import Invoice
+
+from .aging import aging, buckets_for
+
+RUNS = 10
+
+# The same figures as the dashboard's aging by currency as of today, written by hand.
+BARE_AGING = """
+SELECT currency,
+       SUM(open_balance) FILTER (WHERE due_date >= %(d)s),
+       SUM(open_balance) FILTER (WHERE due_date < %(d)s AND due_date >= %(d)s - 30),
+       SUM(open_balance) FILTER (WHERE due_date < %(d)s - 30 AND due_date >= %(d)s - 60),
+       SUM(open_balance) FILTER (WHERE due_date < %(d)s - 60 AND due_date >= %(d)s - 90),
+       SUM(open_balance) FILTER (WHERE due_date < %(d)s - 90),
+       COUNT(*)
+FROM invoices_invoice
+WHERE status IN ('open', 'in_dispute') AND issue_date <= %(d)s
+GROUP BY currency
+"""
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _median_ms(run, runs: int = RUNS) -> float:
+    run()
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def _bare(day: dt.date) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(BARE_AGING, {"d": day})
+        cursor.fetchall()
+
+
+def bench_reports(*, rows: int | None = None, say=print) -> dict:
+    if connection.vendor != "postgresql":
+        raise CommandError("bench reports measures PostgreSQL: set DATABASE_URL=postgres://...")
+    if Invoice.objects.count() < 100_000:
+        say("warning: fewer than 100,000 invoices; load the scale set with seed_scale")
+    runs = rows or RUNS
+    today = timezone.localdate()
+    year_back = today - dt.timedelta(days=365)
+    figures = {}
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    try:
+        with override_settings(STORAGES=storages), transaction.atomic():
+            manager = get_user_model().objects.create_user(username="bench-reports-manager")
+            manager.groups.add(Group.objects.get(name=MANAGER))
+            hosts = [h for h in settings.ALLOWED_HOSTS if h and not h.startswith((".", "*"))]
+            client = Client(HTTP_HOST=hosts[0] if hosts else "localhost")
+            client.force_login(manager)
+            bare = _median_ms(lambda: _bare(today), runs)
+            say(f"bare aging query   median {bare:7.1f} ms")
+            pages = {
+                "dashboard": reverse("reports:dashboard"),
+                "dashboard_year_back": f"{reverse('reports:dashboard')}?as_of={year_back}",
+            }
+            for name, url in pages.items():
+                median, p95 = timed(client, url, runs)
+                say(f"{name:19} median {median:7.1f} ms   p95 {p95:7.1f} ms   {url}")
+                figures[f"{name}_median_ms"] = round(median, 1)
+                figures[f"{name}_p95_ms"] = round(p95, 1)
+            buckets = buckets_for()
+            historic = _median_ms(
+                lambda: aging(as_of=year_back, today=today, buckets=buckets), runs
+            )
+            say(f"aging a year back  median {historic:7.1f} ms   (as of {year_back})")
+            figures["aging_year_back_median_ms"] = round(historic, 1)
+            figures["bare_aging_median_ms"] = round(bare, 1)
+            figures["ratio"] = round(figures["dashboard_median_ms"] / bare, 2)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return {**figures, "peak_mb": _peak_mb(), "cpus": _cpus()}

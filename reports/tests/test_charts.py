@@ -1,0 +1,40 @@
+from decimal import Decimal
+
+from reports.charts import bar_chart, line_chart
+
+
+def test_bars_are_scaled_to_the_largest_value():
+    chart = bar_chart(["a", "b"], [Decimal("50"), Decimal("200")])
+
+    assert [bar.length for bar in chart.bars] == [chart.max_length / 4, chart.max_length]
+
+
+def test_all_zero_values_draw_empty_bars():
+    chart = bar_chart(["a", "b"], [Decimal("0"), Decimal("0")])
+
+    assert [bar.length for bar in chart.bars] == [0, 0]
+
+
+def test_a_line_rises_with_its_values_up_to_a_round_top():
+    chart = line_chart(["Jan", "Feb", "Mar"], {"DSO": ("line-1", [10, 20, 37])})
+
+    [series] = chart.series
+    heights = [y for _x, y in series.dots]
+    assert heights[0] > heights[1] > heights[2]  # SVG y grows downwards
+    assert chart.y_ticks[-1][1] == "50"  # 37 rounds up to 50
+
+
+def test_a_month_without_a_figure_breaks_the_line():
+    chart = line_chart(["Jan", "Feb", "Mar", "Apr"], {"CEI": ("line-1", [80, None, 90, 95])})
+
+    [series] = chart.series
+    assert len(series.lines) == 2
+    assert len(series.dots) == 3
+
+
+def test_every_month_gets_its_label_in_order_left_to_right():
+    chart = line_chart(["Jan", "Feb", "Mar"], {"DSO": ("line-1", [1, 2, 3])})
+
+    xs = [x for x, _label in chart.x_labels]
+    assert [label for _x, label in chart.x_labels] == ["Jan", "Feb", "Mar"]
+    assert xs == sorted(xs)
