@@ -172,6 +172,13 @@ class Invoice(models.Model):
             models.Index(fields=["status", "due_date"], name="invoice_status_due"),
             models.Index(fields=["customer", "due_date"], name="invoice_customer_due"),
             models.Index(fields=["due_date", "number"], name="invoice_due_number"),
+            # Aging as of today reads only this: outstanding invoices by currency and due date.
+            models.Index(
+                fields=["currency", "due_date"],
+                include=["issue_date", "open_balance", "customer"],
+                condition=Q(status__in=["open", "in_dispute"]),
+                name="invoice_outstanding_aging",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
