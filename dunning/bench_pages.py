@@ -10,6 +10,7 @@ dunning runs keep (or `queue_rebuild` fills)."""
 import datetime as dt
 import statistics
 import time
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.conf import settings
@@ -30,10 +31,6 @@ from .queue import queue_refresh
 
 RUNS = 30
 WARM = 3
-
-
-class _Rollback(Exception):
-    pass
 
 
 def timed(client: Client, url: str, runs: int = RUNS) -> tuple[float, float]:
@@ -102,6 +99,36 @@ def _big_customer(collector) -> Customer:
     return customer
 
 
+@contextmanager
+def signed_in_manager(username: str):
+    """A test client signed in as a new manager, inside a transaction that is rolled back
+    on the way out, with everything else the caller adds. Pages render with plain static
+    storage, so no collectstatic manifest is needed."""
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=storages), transaction.atomic():
+        manager = get_user_model().objects.create_user(username=username)
+        manager.groups.add(Group.objects.get(name=MANAGER))
+        hosts = [h for h in settings.ALLOWED_HOSTS if h and not h.startswith((".", "*"))]
+        client = Client(HTTP_HOST=hosts[0] if hosts else "localhost")
+        client.force_login(manager)
+        yield client, manager
+        transaction.set_rollback(True)
+
+
+def time_pages(client: Client, pages: dict[str, str], *, say, runs: int = RUNS) -> dict:
+    """Median and p95 of each page, printed and returned as figures."""
+    figures = {}
+    for name, url in pages.items():
+        median, p95 = timed(client, url, runs)
+        say(f"{name:19} median {median:7.1f} ms   p95 {p95:7.1f} ms   {url}")
+        figures[f"{name}_median_ms"] = round(median, 1)
+        figures[f"{name}_p95_ms"] = round(p95, 1)
+    return figures
+
+
 def bench_pages(*, rows: int | None = None, say=print) -> dict:
     if connection.vendor != "postgresql":
         raise CommandError("bench pages measures PostgreSQL: set DATABASE_URL=postgres://...")
@@ -109,35 +136,16 @@ def bench_pages(*, rows: int | None = None, say=print) -> dict:
         say("warning: fewer than 100,000 invoices; load the scale set with seed_scale")
     if QueueEntry.objects.count() < Customer.objects.count() // 2:
         say("warning: the queue is not filled; run queue_rebuild (or a dunning run) first")
-    figures = {}
-    # Plain static storage: the pages render without a collectstatic manifest.
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    try:
-        with override_settings(STORAGES=storages), transaction.atomic():
-            User = get_user_model()
-            manager = User.objects.create_user(username="bench-pages-manager")
-            manager.groups.add(Group.objects.get(name=MANAGER))
-            collector = User.objects.filter(groups__name=COLLECTOR).first() or manager
-            customer = _big_customer(collector)
-            hosts = [h for h in settings.ALLOWED_HOSTS if h and not h.startswith((".", "*"))]
-            client = Client(HTTP_HOST=hosts[0] if hosts else "localhost")
-            client.force_login(manager)
-            pages = {
-                "queue": reverse("queue"),
-                "queue_filtered": f"{reverse('queue')}?collector={collector.pk}&bucket=31_60",
-                "queue_search": f"{reverse('queue')}?q=Ltd&flag=waiting",
-                "customer": reverse("customer_detail", args=[customer.pk]),
-                "calls": f"{reverse('dunning:calls')}?collector={collector.pk}",
-            }
-            for name, url in pages.items():
-                median, p95 = timed(client, url)
-                say(f"{name:15} median {median:6.1f} ms   p95 {p95:6.1f} ms   {url}")
-                figures[f"{name}_median_ms"] = round(median, 1)
-                figures[f"{name}_p95_ms"] = round(p95, 1)
-            raise _Rollback
-    except _Rollback:
-        pass
+    with signed_in_manager("bench-pages-manager") as (client, manager):
+        User = get_user_model()
+        collector = User.objects.filter(groups__name=COLLECTOR).first() or manager
+        customer = _big_customer(collector)
+        pages = {
+            "queue": reverse("queue"),
+            "queue_filtered": f"{reverse('queue')}?collector={collector.pk}&bucket=31_60",
+            "queue_search": f"{reverse('queue')}?q=Ltd&flag=waiting",
+            "customer": reverse("customer_detail", args=[customer.pk]),
+            "calls": f"{reverse('dunning:calls')}?collector={collector.pk}",
+        }
+        figures = time_pages(client, pages, say=say)
     return {**figures, "peak_mb": _peak_mb(), "cpus": _cpus()}

@@ -8,7 +8,6 @@ Without JavaScript the same URLs answer with the whole page, the form open in th
 area, and a successful POST redirects (POST-redirect-GET)."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.roles import ADMIN, COLLECTOR, has_role, role_required
 from invoices.exceptions import LedgerError
 from invoices.models import Customer
-from invoices.services import customer_note_add, dispute_open, dispute_resolve
+from invoices.services import customer_note_add
 from invoices.views import wants_partial
 
 from . import services
@@ -37,7 +36,6 @@ from .forms import (
     PromiseForm,
 )
 from .models import HoldStatus, PromiseToPay, Task, TaskKind, TaskStatus, TouchStatus
-from .queue import queue_refresh
 from .sending import next_step_preview, next_step_send_now
 
 # Keyboard shortcuts (static/js/customer.js reads them from data-shortcut attributes).
@@ -229,19 +227,15 @@ def customer_dispute(request, pk: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            # The ledger does not know the queue: its row is refreshed here, in the same
-            # transaction, so the queue shows the dispute at once.
-            with transaction.atomic():
-                dispute = dispute_open(
-                    actor=request.user,
-                    invoice=data["invoice"],
-                    reason=data["reason"],
-                    opened_on=timezone.localdate(),
-                    detail=data["detail"],
-                    amount=data["amount"],
-                    owner=request.user,
-                )
-                queue_refresh(customer_ids=[customer.pk])
+            dispute = services.dispute_open_queued(
+                actor=request.user,
+                invoice=data["invoice"],
+                reason=data["reason"],
+                opened_on=timezone.localdate(),
+                detail=data["detail"],
+                amount=data["amount"],
+                owner=request.user,
+            )
         except LedgerError as error:
             form.add_error(None, str(error))
         else:
@@ -264,16 +258,14 @@ def customer_dispute_resolve(request, pk: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                dispute = dispute_resolve(
-                    actor=request.user,
-                    dispute=data["dispute"],
-                    outcome=data["outcome"],
-                    resolved_on=timezone.localdate(),
-                    note=data["note"],
-                    credit_amount=data["credit_amount"],
-                )
-                queue_refresh(customer_ids=[customer.pk])
+            dispute = services.dispute_resolve_queued(
+                actor=request.user,
+                dispute=data["dispute"],
+                outcome=data["outcome"],
+                resolved_on=timezone.localdate(),
+                note=data["note"],
+                credit_amount=data["credit_amount"],
+            )
         except LedgerError as error:
             form.add_error(None, str(error))
         else:

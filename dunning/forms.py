@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.roles import ROLES
-from invoices.models import Dispute, DisputeReason, DisputeStatus, Invoice, InvoiceStatus
+from invoices.models import MONEY, Dispute, DisputeReason, DisputeStatus, Invoice, InvoiceStatus
 from letters.models import InterestRegime
 
 from .models import CallOutcome, Channel, DunningSettings, Policy
@@ -25,6 +25,11 @@ WEEKDAYS = [
 ]
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+def amount_field(**kwargs) -> forms.DecimalField:
+    """An amount of money more than zero, with the ledger's precision."""
+    return forms.DecimalField(**MONEY, min_value=Decimal("0.01"), **kwargs)
 
 
 def collector_choices(empty_label: str) -> list[tuple[str, str]]:
@@ -209,7 +214,7 @@ class InvoiceChoiceField(forms.ModelMultipleChoiceField):
 
 
 class PromiseForm(forms.Form):
-    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    amount = amount_field()
     promised_for = forms.DateField(label="Promised for", widget=DATE)
     invoices = InvoiceChoiceField(
         queryset=Invoice.objects.none(),
@@ -254,9 +259,7 @@ class PlanForm(forms.Form):
     EVERY = [("month", "Monthly"), ("week", "Weekly"), ("fortnight", "Every two weeks")]
 
     count = forms.IntegerField(min_value=1, max_value=60, label="Instalments")
-    amount = forms.DecimalField(
-        max_digits=14, decimal_places=2, min_value=Decimal("0.01"), label="Total to pay"
-    )
+    amount = amount_field(label="Total to pay")
     first_date = forms.DateField(label="First instalment on", widget=DATE)
     every = forms.ChoiceField(choices=EVERY, initial="month")
     note = forms.CharField(max_length=500, required=False)
@@ -334,10 +337,7 @@ class CallOutcomeForm(forms.Form):
     notes = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    promise_amount = forms.DecimalField(
-        max_digits=14,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
+    promise_amount = amount_field(
         required=False,
         label="Amount promised",
     )
@@ -348,10 +348,7 @@ class CallOutcomeForm(forms.Form):
     dispute_reason = forms.ChoiceField(
         choices=[("", "Choose a reason"), *DisputeReason.choices], required=False, label="Reason"
     )
-    dispute_amount = forms.DecimalField(
-        max_digits=14,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
+    dispute_amount = amount_field(
         required=False,
         label="Amount in dispute",
         help_text="Empty: the invoice's whole open balance.",
@@ -461,10 +458,7 @@ class DisputeInvoiceField(forms.ModelChoiceField):
 class DisputeOpenForm(forms.Form):
     invoice = DisputeInvoiceField(queryset=Invoice.objects.none(), empty_label="Choose an invoice")
     reason = forms.ChoiceField(choices=[("", "Choose a reason"), *DisputeReason.choices])
-    amount = forms.DecimalField(
-        max_digits=14,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
+    amount = amount_field(
         required=False,
         label="Amount in dispute",
         help_text="Empty: the invoice's whole open balance.",
@@ -511,10 +505,7 @@ class DisputeResolveForm(forms.Form):
 
     dispute = DisputeChoiceField(queryset=Dispute.objects.none(), empty_label="Choose a dispute")
     outcome = forms.ChoiceField(choices=OUTCOMES)
-    credit_amount = forms.DecimalField(
-        max_digits=14,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
+    credit_amount = amount_field(
         required=False,
         label="Credit",
         help_text="For the customer only; empty: the amount in dispute.",

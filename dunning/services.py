@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import F
 
 from audit.services import audit_record
-from invoices.models import Contact, Customer, Invoice
-from invoices.services import customer_update
+from invoices import services as ledger
+from invoices.models import Contact, Customer, Dispute, Invoice
 from letters.documents import promissory_note_pdf
 from letters.models import DocumentKind
 from letters.services import document_store, print_queue_add
@@ -588,7 +588,7 @@ def hold_set(*, actor, customer: Customer, reason: str, until: dt.date | None = 
     if not reason.strip():
         raise DunningError("Say why the customer is on hold.")
     with transaction.atomic():
-        changed = customer_update(
+        changed = ledger.customer_update(
             actor=actor, customer=customer, on_hold=True, hold_reason=reason, hold_until=until
         )
         if changed:
@@ -606,7 +606,7 @@ def hold_set(*, actor, customer: Customer, reason: str, until: dt.date | None = 
 def hold_release(*, actor, customer: Customer) -> dict:
     """Lift a manual hold; dunning resumes on the next run."""
     with transaction.atomic():
-        changed = customer_update(
+        changed = ledger.customer_update(
             actor=actor, customer=customer, on_hold=False, hold_reason="", hold_until=None
         )
         if changed:
@@ -677,3 +677,24 @@ def customer_opt_out(*, customer: Customer) -> int:
         data={"contacts_opted_out": changed},
     )
     return changed
+
+
+# --- disputes, as the workspace opens and resolves them -----------------------------------
+# The ledger does not know the queue: these refresh the customer's row in the same
+# transaction, so the queue shows the dispute (or its end) at once.
+
+
+@transaction.atomic
+def dispute_open_queued(**kwargs) -> Dispute:
+    """invoices.services.dispute_open, then the customer's queue row."""
+    dispute = ledger.dispute_open(**kwargs)
+    queue_refresh(customer_ids=[dispute.invoice.customer_id])
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve_queued(**kwargs) -> Dispute:
+    """invoices.services.dispute_resolve, then the customer's queue row."""
+    dispute = ledger.dispute_resolve(**kwargs)
+    queue_refresh(customer_ids=[dispute.invoice.customer_id])
+    return dispute

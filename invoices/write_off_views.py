@@ -59,7 +59,7 @@ def write_off_list(request):
     pending = list(rows.filter(status=WriteOffStatus.PENDING).order_by("proposed_at", "id"))
     today = timezone.localdate()
     for proposal in pending:
-        proposal.days_late = max(0, (today - proposal.invoice.due_date).days)
+        proposal.days_late = proposal.invoice.days_overdue(today)
     decided = rows.exclude(status=WriteOffStatus.PENDING).order_by("-decided_at", "-id")[
         :DECIDED_ROWS
     ]

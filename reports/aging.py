@@ -4,7 +4,8 @@ An invoice is open on a date D when it was issued on or before D and not fully p
 credited by the end of D; its balance on D is its amount less the allocations applied on or
 before D. For today (or later) that is the stored open_balance, which invoice_refresh keeps
 equal to the ledger, so one aggregate over the outstanding invoices answers; for a past date
-the allocations are replayed. Both paths share one query shape, so they cannot drift apart.
+the allocations are replayed. The totals and the drill-down read the same open_on, so they
+cannot drift apart.
 Amounts in different currencies are never added together: every row is one currency."""
 
 import datetime as dt
@@ -13,8 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.models import Case, F, Func, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, Count, F, Func, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 
 from invoices.models import Allocation, Customer, Invoice
@@ -100,66 +100,43 @@ class AgingRow:
     total: Decimal
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
+def open_on(
+    *,
+    as_of: dt.date,
+    today: dt.date,
+    currency: str = "",
+    collector_id: int | None = None,
+    unassigned: bool = False,
+) -> QuerySet[Invoice]:
+    """The invoices open at the end of as_of, each annotated with balance_on.
 
-
-@dataclass
-class _OpenOn:
-    """SQL pieces for the invoices open at the end of a date and their balance on it."""
-
-    balance: str
-    balance_params: list
-    source: str  # FROM ... WHERE ...
-    source_params: list
-
-
-def _open_on(*, as_of: dt.date, today: dt.date, key_sql: str, where: list, params: list):
-    """Today's balances are stored; a past date replays the allocations. closed_on (the
-    day the last allocation closed an invoice) lets the database drop the invoices closed
-    on or before as_of without looking at their allocations.
-
-    Every invoice kept has something left on as_of: closed_on is set exactly when the
-    allocations, all positive, reach the amount, so one not closed by the end of as_of was
-    not paid off by then. That is why no "balance > 0" filter follows, which would make
-    the database look up each invoice's allocations a second time."""
-    invoice, allocation, customer = _table(Invoice), _table(Allocation), _table(Customer)
+    Today's balances are stored; a past date replays the allocations. closed_on (the day
+    the last allocation closed an invoice) lets the database drop the invoices closed on or
+    before as_of without looking at their allocations. Every invoice kept has something
+    left on as_of: closed_on is set exactly when the allocations, all positive, reach the
+    amount, so one not closed by the end of as_of was not paid off by then. That is why no
+    "balance > 0" filter follows, which would make the database look up each invoice's
+    allocations a second time."""
+    invoices = Invoice.objects.filter(issue_date__lte=as_of)
     if as_of >= today:
-        balance, balance_params = "i.open_balance", []
-        where = ["i.status IN (%s, %s)", "i.issue_date <= %s", *where]
-        params = [*OUTSTANDING, as_of, *params]
+        invoices = invoices.filter(status__in=OUTSTANDING).annotate(balance_on=F("open_balance"))
     else:
-        # A stored balance equal to the amount means no allocation at all, so the balance
-        # was the whole amount on every date: no need to look them up.
-        balance = (
-            "CASE WHEN i.open_balance = i.amount THEN i.amount "
-            f"ELSE i.amount - COALESCE((SELECT SUM(a.amount) FROM {allocation} a "
-            "WHERE a.invoice_id = i.id AND a.applied_on <= %s), 0) END"
+        invoices = invoices.filter(Q(closed_on__isnull=True) | Q(closed_on__gt=as_of)).annotate(
+            # A stored balance equal to the amount means no allocation at all, so the
+            # balance was the whole amount on every date: no need to look them up.
+            balance_on=Case(
+                When(open_balance=F("amount"), then=F("amount")),
+                default=F("amount") - _applied_by(as_of),
+                output_field=MONEY_OUTPUT,
+            )
         )
-        balance_params = [as_of]
-        where = ["i.issue_date <= %s", "(i.closed_on IS NULL OR i.closed_on > %s)", *where]
-        params = [as_of, as_of, *params]
-    # The customers table is joined only for the collector, which lives there.
-    join = "c." in key_sql or any("c." in condition for condition in where)
-    source = (
-        f"FROM {invoice} i "
-        + (f"INNER JOIN {customer} c ON c.id = i.customer_id " if join else "")
-        + f"WHERE {' AND '.join(where)}"
-    )
-    return _OpenOn(balance, balance_params, source, params)
-
-
-def _scope(*, currency: str, collector_id, unassigned: bool):
-    where, params = [], []
     if currency:
-        where.append("i.currency = %s")
-        params.append(currency)
+        invoices = invoices.filter(currency=currency)
     if unassigned:
-        where.append("c.collector_id IS NULL")
+        invoices = invoices.filter(customer__collector__isnull=True)
     elif collector_id is not None:
-        where.append("c.collector_id = %s")
-        params.append(collector_id)
-    return where, params
+        invoices = invoices.filter(customer__collector_id=collector_id)
+    return invoices.order_by()
 
 
 def _money(value) -> Decimal:
@@ -167,18 +144,7 @@ def _money(value) -> Decimal:
     return ZERO if value is None else quantize(Decimal(str(value)))
 
 
-def _date(value) -> dt.date:
-    # SQLite hands back a column read through a subquery as text.
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _fetch(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-KEYS = {"currency": "i.currency", "customer": "i.customer_id", "collector": "c.collector_id"}
+KEYS = {"currency": "currency", "customer": "customer_id", "collector": "customer__collector_id"}
 
 
 def aging(
@@ -204,35 +170,35 @@ def aging(
         raise ValueError(f"Aging is by one of {', '.join(AGING_BY)}, not {by!r}.")
     buckets = list(buckets)
     key = KEYS[by]
-    where, params = _scope(currency=currency, collector_id=collector_id, unassigned=unassigned)
+    invoices = open_on(
+        as_of=as_of,
+        today=today,
+        currency=currency,
+        collector_id=collector_id,
+        unassigned=unassigned,
+    )
     chosen = None
     if by == "customer" and limit is not None:
-        open_on = _open_on(as_of=as_of, today=today, key_sql=key, where=where, params=params)
-        chosen = _fetch(
-            f"SELECT {key}, i.currency, SUM({open_on.balance}) AS total {open_on.source} "
-            f"GROUP BY {key}, i.currency ORDER BY i.currency, total DESC, {key} LIMIT %s",
-            [*open_on.balance_params, *open_on.source_params, limit],
+        ranked = (
+            invoices.values(key, "currency")
+            .annotate(total=Sum("balance_on"))
+            .order_by("currency", "-total", key)[:limit]
         )
-        chosen = {(key, row_currency) for key, row_currency, _total in chosen}
-        ids = sorted({key for key, _currency in chosen})
-        if not ids:
+        chosen = {(row[key], row["currency"]) for row in ranked}
+        if not chosen:
             return []
-        where = [*where, f"i.customer_id IN ({', '.join(['%s'] * len(ids))})"]
-        params = [*params, *ids]
-    open_on = _open_on(as_of=as_of, today=today, key_sql=key, where=where, params=params)
-    found = _fetch(
-        f"SELECT {key}, i.currency, i.due_date, COUNT(*), SUM({open_on.balance}) "
-        f"{open_on.source} GROUP BY {key}, i.currency, i.due_date",
-        [*open_on.balance_params, *open_on.source_params],
+        invoices = invoices.filter(customer_id__in=sorted({k for k, _currency in chosen}))
+    found = invoices.values_list(key, "currency", "due_date").annotate(
+        count=Count("pk"), amount=Sum("balance_on")
     )
     rows: dict[tuple, AgingRow] = {}
-    for key, row_currency, due_date, count, amount in found:
-        if chosen is not None and (key, row_currency) not in chosen:
+    for key_value, row_currency, due_date, count, amount in found:
+        if chosen is not None and (key_value, row_currency) not in chosen:
             continue
-        row = rows.get((key, row_currency))
+        row = rows.get((key_value, row_currency))
         if row is None:
-            row = rows[key, row_currency] = AgingRow(
-                key=key,
+            row = rows[key_value, row_currency] = AgingRow(
+                key=key_value,
                 label="",
                 currency=row_currency,
                 counts=[0] * len(buckets),
@@ -240,7 +206,7 @@ def aging(
                 count=0,
                 total=ZERO,
             )
-        index = _bucket_index(buckets, (as_of - _date(due_date)).days)
+        index = _bucket_index(buckets, (as_of - due_date).days)
         amount = _money(amount)
         row.counts[index] += count
         row.amounts[index] += amount
@@ -312,27 +278,15 @@ def aging_invoices(
     balance_on and days_late; customer and collector come in the same query. Slice it or
     hand it to a Paginator. (On SQLite a computed balance_on may lack trailing zeros:
     100 rather than 100.00; it is the same Decimal and formats the same.)"""
-    invoices = Invoice.objects.select_related("customer", "customer__collector").filter(
-        issue_date__lte=as_of
-    )
-    if as_of >= today:
-        invoices = invoices.filter(status__in=OUTSTANDING).annotate(balance_on=F("open_balance"))
-    else:
-        invoices = invoices.filter(Q(closed_on__isnull=True) | Q(closed_on__gt=as_of)).annotate(
-            balance_on=Case(
-                When(open_balance=F("amount"), then=F("amount")),
-                default=F("amount") - _applied_by(as_of),
-                output_field=MONEY_OUTPUT,
-            )
-        )
-    # Every invoice kept has something left on as_of (see _open_on).
+    invoices = open_on(
+        as_of=as_of,
+        today=today,
+        currency=currency,
+        collector_id=collector_id,
+        unassigned=unassigned,
+    ).select_related("customer", "customer__collector")
+    # Every invoice kept has something left on as_of (see open_on).
     invoices = invoices.filter(bucket.condition(as_of))
-    if currency:
-        invoices = invoices.filter(currency=currency)
-    if unassigned:
-        invoices = invoices.filter(customer__collector__isnull=True)
-    elif collector_id is not None:
-        invoices = invoices.filter(customer__collector_id=collector_id)
     if customer_id is not None:
         invoices = invoices.filter(customer_id=customer_id)
     return invoices.annotate(days_late=DaysLate(F("due_date"), as_of)).order_by(

@@ -7,17 +7,12 @@ import datetime as dt
 import statistics
 import time
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import CommandError
-from django.db import connection, transaction
-from django.test import Client, override_settings
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import MANAGER
-from dunning.bench_pages import timed
+from dunning.bench_pages import signed_in_manager, time_pages
 from invoices.bench import _cpus, _peak_mb
 from invoices.models import Invoice
 
@@ -38,10 +33,6 @@ FROM invoices_invoice
 WHERE status IN ('open', 'in_dispute') AND issue_date <= %(d)s
 GROUP BY currency
 """
-
-
-class _Rollback(Exception):
-    pass
 
 
 def _median_ms(run, runs: int = RUNS) -> float:
@@ -68,38 +59,16 @@ def bench_reports(*, rows: int | None = None, say=print) -> dict:
     runs = rows or RUNS
     today = timezone.localdate()
     year_back = today - dt.timedelta(days=365)
-    figures = {}
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    try:
-        with override_settings(STORAGES=storages), transaction.atomic():
-            manager = get_user_model().objects.create_user(username="bench-reports-manager")
-            manager.groups.add(Group.objects.get(name=MANAGER))
-            hosts = [h for h in settings.ALLOWED_HOSTS if h and not h.startswith((".", "*"))]
-            client = Client(HTTP_HOST=hosts[0] if hosts else "localhost")
-            client.force_login(manager)
-            bare = _median_ms(lambda: _bare(today), runs)
-            say(f"bare aging query   median {bare:7.1f} ms")
-            pages = {
-                "dashboard": reverse("reports:dashboard"),
-                "dashboard_year_back": f"{reverse('reports:dashboard')}?as_of={year_back}",
-            }
-            for name, url in pages.items():
-                median, p95 = timed(client, url, runs)
-                say(f"{name:19} median {median:7.1f} ms   p95 {p95:7.1f} ms   {url}")
-                figures[f"{name}_median_ms"] = round(median, 1)
-                figures[f"{name}_p95_ms"] = round(p95, 1)
-            buckets = buckets_for()
-            historic = _median_ms(
-                lambda: aging(as_of=year_back, today=today, buckets=buckets), runs
-            )
-            say(f"aging a year back  median {historic:7.1f} ms   (as of {year_back})")
-            figures["aging_year_back_median_ms"] = round(historic, 1)
-            figures["bare_aging_median_ms"] = round(bare, 1)
-            figures["ratio"] = round(figures["dashboard_median_ms"] / bare, 2)
-            raise _Rollback
-    except _Rollback:
-        pass
+    with signed_in_manager("bench-reports-manager") as (client, _manager):
+        bare = _median_ms(lambda: _bare(today), runs)
+        say(f"bare aging query    median {bare:7.1f} ms")
+        dashboard = reverse("reports:dashboard")
+        pages = {"dashboard": dashboard, "dashboard_year_back": f"{dashboard}?as_of={year_back}"}
+        figures = time_pages(client, pages, say=say, runs=runs)
+        buckets = buckets_for()
+        historic = _median_ms(lambda: aging(as_of=year_back, today=today, buckets=buckets), runs)
+        say(f"aging a year back   median {historic:7.1f} ms   (as of {year_back})")
+    figures["aging_year_back_median_ms"] = round(historic, 1)
+    figures["bare_aging_median_ms"] = round(bare, 1)
+    figures["ratio"] = round(figures["dashboard_median_ms"] / bare, 2)
     return {**figures, "peak_mb": _peak_mb(), "cpus": _cpus()}

@@ -5,6 +5,7 @@ import datetime as dt
 
 from django import forms
 
+from dunning.forms import DATE
 from invoices.forms import UNASSIGNED, FilterForm, staff_choices
 
 from .aging import DEFAULT_EDGES, parse_edges
@@ -18,7 +19,7 @@ class ReportFilterForm(FilterForm):
     as_of = forms.DateField(
         required=False,
         label="As of",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DATE,
         input_formats=["%Y-%m-%d"],
     )
     currency = forms.ChoiceField(required=False)

@@ -60,5 +60,5 @@ def aging_drill(request):
 def export(request, report: str, fmt: str):
     if report not in exports.REPORTS or fmt not in ("csv", "pdf"):
         raise Http404("No such export.")
-    _form_unused, filters = _form(request)
+    _, filters = _form(request)
     return exports.respond(report, fmt, filters, today=timezone.localdate())

@@ -1,6 +1,6 @@
 // The customer page: one-key shortcuts for the actions (each link or button carries its
-// key in data-shortcut), Esc to close the open form, focus on the form that opens, and
-// only the call outcome's own follow-up fields shown. Keys are ignored while typing.
+// key in data-shortcut), Esc to close the open form and focus on the form that opens.
+// Keys are ignored while typing.
 (function () {
   "use strict";
 
@@ -16,22 +16,6 @@
     var bar = document.querySelector(".action-bar a");
     if (bar) bar.focus();
     return true;
-  }
-
-  function showOutcomeFields(root) {
-    root.querySelectorAll("form[data-call-form]").forEach(function (form) {
-      var outcome = form.elements.outcome;
-      if (!outcome || form.dataset.outcomeBound) return;
-      form.dataset.outcomeBound = "1";
-      function update() {
-        form.querySelectorAll("fieldset[data-outcome]").forEach(function (set) {
-          // A fieldset with errors stays visible whatever the outcome says.
-          set.hidden = set.dataset.outcome !== outcome.value && !set.querySelector(".errors");
-        });
-      }
-      outcome.addEventListener("change", update);
-      update();
-    });
   }
 
   // The first field with an error, else the first field; a panel without fields (the
@@ -72,12 +56,9 @@
   });
 
   document.body.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target === area) {
-      showOutcomeFields(area);
-      focusForm();
-    }
+    // call_outcome.js, loaded first, has already hidden the other outcomes' fields.
+    if (event.detail.target === area) focusForm();
   });
 
-  showOutcomeFields(document);
   if (area && area.firstElementChild) focusForm();
 })();
