@@ -25,6 +25,7 @@ from accounts.roles import COLLECTOR, MANAGER
 from audit.services import Event, audit_record_many
 from invoices.bench import _cpus, _peak_mb
 from invoices.models import Customer, Invoice, InvoiceStatus
+from invoices.signals import ledger_changed
 
 from .models import QueueEntry, Touch, TouchStatus
 from .queue import queue_refresh
@@ -68,6 +69,9 @@ def _big_customer(collector) -> Customer:
             status=InvoiceStatus.OPEN,
         )
         for i in range(200)
+    )
+    ledger_changed.send(
+        sender=_big_customer, currencies={"GBP"}, since=today - dt.timedelta(days=229)
     )
     now = dt.datetime.now(dt.UTC)
     Touch.objects.bulk_create(

@@ -19,6 +19,7 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 from .models import Customer, ImportBatch, Invoice
+from .signals import ledger_changed
 
 CUSTOMERS = 10_000
 PREFIX = "zz-bench-"
@@ -66,6 +67,7 @@ def _cleanup(prefix: str, say) -> float:
         )
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM invoices_invoice WHERE number LIKE %s", [f"{prefix}%"])
+        ledger_changed.send(sender=_cleanup, currencies=None, since=None)
         Customer.objects.filter(external_id__startswith=prefix).delete()
         ImportBatch.objects.filter(pk__in=batch_ids).delete()
     seconds = time.perf_counter() - started

@@ -179,6 +179,12 @@ class Invoice(models.Model):
                 condition=Q(status__in=["open", "in_dispute"]),
                 name="invoice_outstanding_aging",
             ),
+            # Credit sales by currency and period (reports), read from the index alone.
+            models.Index(
+                fields=["currency", "issue_date"],
+                include=["amount"],
+                name="invoice_currency_issued",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -276,7 +282,11 @@ class Allocation(models.Model):
 
     class Meta:
         ordering = ["applied_on", "id"]
-        indexes = [models.Index(fields=["invoice", "applied_on"], name="allocation_invoice_date")]
+        indexes = [
+            models.Index(fields=["invoice", "applied_on"], name="allocation_invoice_date"),
+            # Money collected in a period, across all invoices (reports).
+            models.Index(fields=["applied_on"], name="allocation_applied_on"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
             models.CheckConstraint(

@@ -9,9 +9,11 @@ cannot drift apart.
 Amounts in different currencies are never added together: every row is one currency."""
 
 import datetime as dt
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, F, Func, OuterRef, Q, QuerySet, Subquery, Sum, When
@@ -140,6 +142,8 @@ def open_on(
 
 
 def _money(value) -> Decimal:
+    if isinstance(value, Decimal):  # PostgreSQL: exact already
+        return value
     # SQLite sums come back as floats or without trailing zeros; str() keeps the cents exact.
     return ZERO if value is None else quantize(Decimal(str(value)))
 
@@ -188,10 +192,13 @@ def aging(
         if not chosen:
             return []
         invoices = invoices.filter(customer_id__in=sorted({k for k, _currency in chosen}))
+    # COUNT(*), not COUNT(id): the id is not in the outstanding index, so counting it
+    # would send the database to the table for every invoice.
     found = invoices.values_list(key, "currency", "due_date").annotate(
-        count=Count("pk"), amount=Sum("balance_on")
+        count=Count("*"), amount=Sum("balance_on")
     )
     rows: dict[tuple, AgingRow] = {}
+    bucket_of = _bucket_finder(tuple(buckets))
     for key_value, row_currency, due_date, count, amount in found:
         if chosen is not None and (key_value, row_currency) not in chosen:
             continue
@@ -206,7 +213,7 @@ def aging(
                 count=0,
                 total=ZERO,
             )
-        index = _bucket_index(buckets, (as_of - due_date).days)
+        index = bucket_of((as_of - due_date).days)
         amount = _money(amount)
         row.counts[index] += count
         row.amounts[index] += amount
@@ -228,13 +235,17 @@ def aging(
     return ordered
 
 
-def _bucket_index(buckets: list[Bucket], days_late: int) -> int:
-    for index, bucket in enumerate(buckets):
-        if (bucket.low is None or days_late >= bucket.low) and (
-            bucket.high is None or days_late <= bucket.high
-        ):
-            return index
-    raise ValueError(f"No bucket holds {days_late} days past due; buckets must cover them all.")
+@lru_cache(maxsize=32)
+def _bucket_finder(buckets: tuple[Bucket, ...]):
+    """days late -> bucket index by bisection: aging calls it for every due date."""
+    if (
+        buckets[0].low is not None
+        or buckets[-1].high is not None
+        or any(b.low != a.high + 1 for a, b in zip(buckets, buckets[1:], strict=False))
+    ):
+        raise ValueError("Buckets must run from no lower bound to no upper bound, without gaps.")
+    highs = [bucket.high for bucket in buckets[:-1]]
+    return lambda days_late: bisect_left(highs, days_late)
 
 
 def _labels(by: str, keys: list) -> dict:

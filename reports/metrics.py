@@ -88,12 +88,12 @@ class MonthFigures:
         return self.month_end.day
 
 
-def _month_start(day: dt.date) -> dt.date:
+def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def _previous_month_end(day: dt.date) -> dt.date:
-    return _month_start(day) - dt.timedelta(days=1)
+def previous_month_end(day: dt.date) -> dt.date:
+    return month_start(day) - dt.timedelta(days=1)
 
 
 def _month_length(month_start: dt.date) -> int:
@@ -105,7 +105,7 @@ def month_ends(as_of: dt.date, months: int = 12) -> list[dt.date]:
     as_of (month to date)."""
     ends = [as_of]
     while len(ends) < months:
-        ends.append(_previous_month_end(ends[-1]))
+        ends.append(previous_month_end(ends[-1]))
     return ends[::-1]
 
 
@@ -126,7 +126,7 @@ def countback_dso(
     Unrounded. None when there is no AR and no sales in the month (nothing to measure), or
     when the AR is more than every earlier month's sales (it cannot be, in a consistent
     ledger)."""
-    month = _month_start(month_end)
+    month = month_start(month_end)
     if not ar:
         # No AR is no days of sales, provided there were sales to measure against.
         return Decimal(0) if sales_by_month.get(month) else None
@@ -144,7 +144,7 @@ def countback_dso(
         else:
             days += remaining / sales * month_days
             remaining = ZERO
-        month = _month_start(month - dt.timedelta(days=1))
+        month = month_start(month - dt.timedelta(days=1))
         month_days = _month_length(month)
     return days
 
@@ -176,7 +176,7 @@ def monthly_figures(
     ADD is the rounded DSO less the rounded best possible DSO, so the three shown figures
     always add up."""
     ends = month_ends(as_of, months)
-    opening = _previous_month_end(ends[0])
+    opening = previous_month_end(ends[0])
     days = [opening, *ends]  # AR is needed on each of these; current AR on the ends
     alive = Q(closed_on__isnull=True) | Q(closed_on__gt=opening) | Q(issue_date__gt=opening)
 
@@ -225,16 +225,34 @@ def monthly_figures(
     )
 
     def ar_on(i: int) -> Decimal:
-        month = _month_start(days[i])
+        month = month_start(days[i])
         issued = sum((v for m, v in alive_sales.items() if m <= month), ZERO)
         return issued - (applied[f"by_{i}"] or ZERO)
 
+    closes = [
+        (
+            end,
+            sales.get(month_start(end), ZERO),
+            ar_on(i + 1),
+            invoiced_current[i] - (applied[f"current_{i}"] or ZERO),
+        )
+        for i, end in enumerate(ends)
+    ]
+    return figures_from(closes, currency=currency, ar_open=ar_on(0), sales_by_month=sales)
+
+
+def figures_from(
+    closes: list[tuple[dt.date, Decimal, Decimal, Decimal]],
+    *,
+    currency: str,
+    ar_open: Decimal,
+    sales_by_month: dict[dt.date, Decimal],
+) -> list[MonthFigures]:
+    """The figures of consecutive months from what each ends with: (month end, credit
+    sales, AR, current AR), oldest first; ar_open is the AR the first month opens with and
+    sales_by_month every month's sales so far (for the countback)."""
     figures = []
-    ar_open = ar_on(0)
-    for i, end in enumerate(ends):
-        month_sales = sales.get(_month_start(end), ZERO)
-        ar_close = ar_on(i + 1)
-        ar_current = invoiced_current[i] - (applied[f"current_{i}"] or ZERO)
+    for end, month_sales, ar_close, ar_current in closes:
         dso = _round(_ratio(ar_close, month_sales, end.day))
         best = _round(_ratio(ar_current, month_sales, end.day))
         collectible = ar_open + month_sales
@@ -247,7 +265,7 @@ def monthly_figures(
                 ar_close=ar_close,
                 ar_current=ar_current,
                 dso=dso,
-                countback_dso=_round(countback_dso(ar_close, sales, end)),
+                countback_dso=_round(countback_dso(ar_close, sales_by_month, end)),
                 best_dso=best,
                 add=None if dso is None or best is None else dso - best,
                 cei=_round(_ratio(collectible - ar_close, collectible - ar_current, HUNDRED)),

@@ -5,9 +5,12 @@ needs attention. Each part is read by its own module; this one only puts them to
 import datetime as dt
 from dataclasses import dataclass, field
 
-from . import attention, metrics
+from invoices.money import ZERO
+
+from . import attention, metrics, summary
 from .aging import AgingRow, Bucket, aging, buckets_for
-from .charts import bar_chart, line_chart
+from .cache import cached
+from .charts import bar_chart, line_chart, line_chart_svg
 
 BUCKET_CLASSES = ("bar-current", "bar-1", "bar-2", "bar-3", "bar-4", "bar-5", "bar-6")
 DETAIL_ROWS = 50  # customers or collectors listed under the aging by currency
@@ -26,6 +29,7 @@ class Dashboard:
     trends: list[dict] = field(default_factory=list)  # per currency: months, charts
     activity: dict = field(default_factory=dict)
     attention: dict = field(default_factory=dict)
+    computed_at: dict = field(default_factory=dict)  # part name: when a kept part was computed
 
     @property
     def period_start(self) -> dt.date:
@@ -68,10 +72,20 @@ def trends_part(board: Dashboard) -> None:
     """A year of monthly figures per currency, with their charts."""
     currencies = [board.filters["currency"]] if board.filters["currency"] else []
     currencies = currencies or [row.currency for row in board.aging][:TREND_CURRENCIES]
+    collector_id = board.filters["collector_id"]
+    by_currency = {row.currency: row for row in board.aging}
     for currency in currencies:
-        months = metrics.monthly_figures(
-            as_of=board.as_of, currency=currency, collector_id=board.filters["collector_id"]
-        )
+        if collector_id is None:
+            # Unfiltered, the aging row is the currency's AR and current AR on as_of (no row:
+            # nothing open); filtered to the unassigned, the trend reads its own.
+            row = by_currency.get(currency)
+            ar = (row.total, row.amounts[0]) if row else (ZERO, ZERO)
+            ar = None if board.filters["unassigned"] else ar
+            months = summary.trend(as_of=board.as_of, currency=currency, today=board.today, ar=ar)
+        else:
+            months = metrics.monthly_figures(
+                as_of=board.as_of, currency=currency, collector_id=collector_id
+            )
         labels = [f"{m.month_end:%b}" for m in months]
         days = line_chart(
             labels,
@@ -83,13 +97,26 @@ def trends_part(board: Dashboard) -> None:
             },
         )
         cei = line_chart(labels, {"CEI": ("line-1", [m.cei for m in months])})
-        board.trends.append({"currency": currency, "months": months, "days": days, "cei": cei})
+        board.trends.append(
+            {
+                "currency": currency,
+                "months": months,
+                "days_svg": line_chart_svg(
+                    days, "Line chart of DSO, countback DSO, best possible DSO and ADD by month"
+                ),
+                "cei_svg": line_chart_svg(cei, "Line chart of CEI by month"),
+            }
+        )
 
 
 def activity_part(board: Dashboard) -> None:
-    start, end = board.period_start, board.as_of
-    collector_id = board.filters["collector_id"]
-    board.activity = {
+    board.activity, board.computed_at["activity"] = activity_kept(
+        board.period_start, board.as_of, board.filters["collector_id"]
+    )
+
+
+def _activity(start: dt.date, end: dt.date, collector_id: int | None) -> dict:
+    return {
         "promises": metrics.promise_kept_rate(start=start, end=end, collector_id=collector_id),
         "disputes": metrics.disputes_by_reason(start=start, end=end),
         "steps": metrics.step_effectiveness(start=start, end=end),
@@ -102,9 +129,29 @@ def attention_part(board: Dashboard) -> None:
         "referrals": attention.referrals_pending(),
         "write_offs": attention.write_offs_pending(),
         "broken_promises": attention.broken_promises(board.as_of),
-        "limitation": attention.limitation_ahead(board.as_of),
-        "systemic": attention.systemic_alerts(board.as_of),
     }
+    board.attention["limitation"], board.computed_at["limitation"] = limitation_kept(board.as_of)
+    board.attention["systemic"], board.computed_at["systemic"] = systemic_kept(board.as_of)
+
+
+# Figures over a period and alerts that need no action today are kept a few minutes
+# (reports.cache); what a manager acts on (referrals, write-offs, broken promises) is live.
+
+
+def activity_kept(start: dt.date, end: dt.date, collector_id: int | None, *, fresh=False):
+    return cached(
+        f"activity:{start}:{end}:{collector_id}",
+        lambda: _activity(start, end, collector_id),
+        fresh=fresh,
+    )
+
+
+def limitation_kept(as_of: dt.date, *, fresh: bool = False):
+    return cached(f"limitation:{as_of}", lambda: attention.limitation_ahead(as_of), fresh=fresh)
+
+
+def systemic_kept(as_of: dt.date, *, fresh: bool = False):
+    return cached(f"systemic:{as_of}", lambda: attention.systemic_alerts(as_of), fresh=fresh)
 
 
 def dashboard(filters: dict, *, today: dt.date) -> Dashboard:

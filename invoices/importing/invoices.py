@@ -6,6 +6,7 @@ import hashlib
 from audit.services import Event
 from invoices.models import ImportKind, InvoiceStatus
 from invoices.money import currency_codes
+from invoices.signals import ledger_changed_by
 
 from . import reader
 from .balances import refresh_balances
@@ -220,6 +221,18 @@ class InvoiceImport:
         )
         if changed_any(cursor):
             index_stage(cursor, "invoice_id")
+        # Before the update: a changed invoice counts from its old issue date too.
+        ledger_changed_by(
+            cursor,
+            f"""
+            SELECT s.currency, MIN(CASE WHEN i.issue_date < s.issue_date
+                                        THEN i.issue_date ELSE s.issue_date END)
+            FROM import_stage s LEFT JOIN invoices_invoice i ON i.id = s.invoice_id
+            WHERE s.invoice_id IS NULL OR s.invoice_id IN (SELECT id FROM {CHANGED.name})
+            GROUP BY s.currency
+            """,
+            sender=InvoiceImport,
+        )
         for ids in id_chunks(cursor, CHANGED):
             self._update(cursor, ids, batch_id=batch_id, now=now, audit=audit)
         remember_ids(cursor, TOUCHED, f"SELECT id FROM {CHANGED.name}")

@@ -4,6 +4,7 @@ payments that settle invoices a foreign export marked as paid."""
 from decimal import Decimal
 
 from audit.services import Event
+from invoices.signals import ledger_changed_by
 
 from .reader import from_cents
 from .staging import TOUCHED, TempTable, is_postgres, remember_ids
@@ -82,6 +83,11 @@ def record_payments(cursor, *, batch_id: int, now, audit) -> None:
         cursor.execute(LOCK_INVOICES)
     cursor.execute(INSERT_PAYMENTS, [batch_id, now])
     cursor.execute(INSERT_ALLOCATIONS, [now])
+    ledger_changed_by(
+        cursor,
+        "SELECT currency, MIN(received_on) FROM import_payments GROUP BY currency",
+        sender=record_payments,
+    )
     remember_ids(cursor, TOUCHED, "SELECT invoice_id AS id FROM import_payments")
     last = 0
     while True:

@@ -2,6 +2,7 @@
 {% day value %} and {% moment value %} in pages; `day` and `moment` filters elsewhere."""
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from babel.dates import format_date, format_time, get_datetime_format
 from django import template
@@ -19,6 +20,12 @@ def _day(value, locale: str) -> str:
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     if not isinstance(value, date):
         return str(value)
+    return _medium_date(value, locale)
+
+
+@lru_cache(maxsize=4096)
+def _medium_date(value: date, locale: str) -> str:
+    # Babel is slow for the hundreds of dates a report shows, and the same ones recur.
     return format_date(value, format="medium", locale=locale)
 
 

@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from reports.charts import bar_chart, line_chart
+from reports.charts import bar_chart, line_chart, line_chart_svg
 
 
 def test_bars_are_scaled_to_the_largest_value():
@@ -38,3 +38,14 @@ def test_every_month_gets_its_label_in_order_left_to_right():
     xs = [x for x, _label in chart.x_labels]
     assert [label for _x, label in chart.x_labels] == ["Jan", "Feb", "Mar"]
     assert xs == sorted(xs)
+
+
+def test_a_line_chart_draws_as_svg_with_its_legend_and_escaped_text():
+    chart = line_chart(["Jan", "Feb"], {"<DSO>": ("line-1", [10, 20])})
+
+    svg = line_chart_svg(chart, 'Days "sales"')
+
+    assert svg.count("<circle") == 2 and svg.count("<polyline") == 1
+    assert 'aria-label="Days &quot;sales&quot;;' in svg
+    assert '<span class="key line-1">&lt;DSO&gt;</span>' in svg
+    assert "<DSO>" not in svg

@@ -33,6 +33,7 @@ from invoices.models import (
     InvoiceStatus,
     Payment,
 )
+from invoices.signals import ledger_changed
 
 SCALE_PREFIX = "SCALE-"
 # (currency, country, region, timezone), weighted towards a UK ledger.
@@ -120,6 +121,7 @@ class Command(BaseCommand):
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
             deleted = loader.delete_previous() if present else {}
             counts = loader.load(customers=customers, invoices=invoices)
+            ledger_changed.send(sender=Command, currencies=None, since=None)
             audit_record(
                 action="seed.scale.loaded",
                 summary=f"Scale data loaded: {customers} customers, {invoices} invoices",

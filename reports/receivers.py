@@ -1,0 +1,67 @@
+"""Stored months (reports.summary) are forgotten from the month of every ledger write on.
+
+An allocation counts from its applied date, or its invoice's issue date when later; an
+invoice from its issue date. A changed invoice is forgotten from the earlier of its old and
+new issue dates, in its old and new currencies."""
+
+from django.db.models.signals import post_delete, post_save, pre_save
+
+from invoices.models import Allocation, Invoice
+from invoices.signals import ledger_changed
+
+from . import summary
+
+LEDGER_FIELDS = {"amount", "currency", "issue_date", "due_date"}
+
+
+def _invoice_before(sender, instance, raw=False, update_fields=None, **kwargs):
+    if raw or instance.pk is None:
+        return
+    if update_fields is not None and not LEDGER_FIELDS & set(update_fields):
+        return
+    instance._ledger_was = (
+        Invoice.objects.filter(pk=instance.pk).values_list("currency", "issue_date").first()
+    )
+
+
+def _invoice_saved(sender, instance, raw=False, update_fields=None, **kwargs):
+    if update_fields is not None and not LEDGER_FIELDS & set(update_fields):
+        return
+    currencies, since = {instance.currency}, instance.issue_date
+    was = getattr(instance, "_ledger_was", None)
+    if was:
+        currencies.add(was[0])
+        since = min(since, was[1])
+    summary.forget(currencies, since)
+
+
+def _invoice_deleted(sender, instance, **kwargs):
+    summary.forget({instance.currency}, instance.issue_date)
+
+
+def _allocation_saved(sender, instance, created=False, **kwargs):
+    invoice = instance.invoice
+    # A changed allocation may have moved from any date after the invoice's issue.
+    since = max(instance.applied_on, invoice.issue_date) if created else invoice.issue_date
+    summary.forget({invoice.currency}, since)
+
+
+def _allocation_deleted(sender, instance, **kwargs):
+    invoice = instance.invoice
+    summary.forget({invoice.currency}, max(instance.applied_on, invoice.issue_date))
+
+
+def _ledger_changed(sender, currencies=None, since=None, **kwargs):
+    summary.forget(currencies, since)
+
+
+def connect() -> None:
+    uid = "reports.summary"
+    pre_save.connect(_invoice_before, sender=Invoice, dispatch_uid=f"{uid}.invoice_before")
+    post_save.connect(_invoice_saved, sender=Invoice, dispatch_uid=f"{uid}.invoice_saved")
+    post_delete.connect(_invoice_deleted, sender=Invoice, dispatch_uid=f"{uid}.invoice_deleted")
+    post_save.connect(_allocation_saved, sender=Allocation, dispatch_uid=f"{uid}.allocation")
+    post_delete.connect(
+        _allocation_deleted, sender=Allocation, dispatch_uid=f"{uid}.allocation_deleted"
+    )
+    ledger_changed.connect(_ledger_changed, dispatch_uid=f"{uid}.ledger")
