@@ -27,6 +27,7 @@ from .metrics import MonthFigures, figures_from, month_ends, month_start, monthl
 from .models import MonthSummary
 
 LOCK_TIMEOUT = "3s"
+NOTHING = (ZERO, ZERO, ZERO)  # a month before the currency's first invoice
 
 
 def forget(currencies=None, since: dt.date | None = None) -> None:
@@ -53,34 +54,31 @@ def _month_end(month: dt.date) -> dt.date:
     return (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
 
 
+# A stored month: (credit sales, AR at its end, current AR at its end).
+Month = tuple[Decimal, Decimal, Decimal]
+
+
 def _wanted(currency: str, before: dt.date) -> list[dt.date]:
     first = Invoice.objects.filter(currency=currency).aggregate(first=Min("issue_date"))["first"]
     return [] if first is None else _months(first, before)
 
 
-def _stored(currency: str, months: list[dt.date]) -> dict[dt.date, MonthSummary]:
-    if not months:
-        return {}
-    rows = MonthSummary.objects.filter(currency=currency, month__gte=months[0])
-    return {row.month: row for row in rows.filter(month__lte=months[-1])}
+def _stored(currency: str, before: dt.date) -> dict[dt.date, Month]:
+    rows = MonthSummary.objects.filter(currency=currency, month__lt=month_start(before))
+    fields = ("month", "sales", "ar_close", "ar_current")
+    return {month: tuple(figures) for month, *figures in rows.values_list(*fields)}
 
 
-def _compute(currency: str, months: list[dt.date]) -> dict[dt.date, MonthSummary]:
+def _compute(currency: str, months: list[dt.date]) -> dict[dt.date, Month]:
     """The ledger's figures for consecutive months, oldest first."""
     figures = monthly_figures(as_of=_month_end(months[-1]), currency=currency, months=len(months))
     return {
-        month: MonthSummary(
-            currency=currency,
-            month=month,
-            sales=f.credit_sales,
-            ar_close=f.ar_close,
-            ar_current=f.ar_current,
-        )
+        month: (f.credit_sales, f.ar_close, f.ar_current)
         for month, f in zip(months, figures, strict=True)
     }
 
 
-def _fill(currency: str, before: dt.date) -> dict[dt.date, MonthSummary]:
+def _fill(currency: str, before: dt.date) -> dict[dt.date, Month]:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -89,23 +87,34 @@ def _fill(currency: str, before: dt.date) -> dict[dt.date, MonthSummary]:
                 cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         # SQLite: the transaction is IMMEDIATE (settings), a lock on the whole database.
         wanted = _wanted(currency, before)
-        stored = _stored(currency, wanted)
+        stored = _stored(currency, before)
         missing = [month for month in wanted if month not in stored]
         if missing:
             computed = _compute(currency, wanted[wanted.index(missing[0]) :])
             MonthSummary.objects.bulk_create(
-                [row for month, row in computed.items() if month not in stored],
+                [
+                    MonthSummary(
+                        currency=currency, month=month, sales=s, ar_close=ar, ar_current=current
+                    )
+                    for month, (s, ar, current) in computed.items()
+                    if month not in stored
+                ],
                 ignore_conflicts=True,
             )
             stored.update(computed)
         return stored
 
 
-def closed_months(currency: str, before: dt.date) -> dict[dt.date, MonthSummary]:
+def closed_months(currency: str, before: dt.date) -> dict[dt.date, Month]:
     """Every month of the currency's ledger before `before`'s month, by first day: stored
-    ones read, missing ones computed and stored."""
+    ones read, missing ones computed and stored.
+
+    Months are only ever forgotten from one on (an invoice older than the first forgets
+    them all), so stored months running without a gap up to before's month are complete."""
+    stored = _stored(currency, before)
+    if stored and len(stored) == len(_months(min(stored), before)):
+        return stored
     wanted = _wanted(currency, before)
-    stored = _stored(currency, wanted)
     if len(stored) == len(wanted):
         return stored
     try:
@@ -144,11 +153,10 @@ def trend(
         # Months after today's are open still: the ledger answers for them.
         return monthly_figures(as_of=as_of, currency=currency, months=months)
     stored = closed_months(currency, as_of)
-    sales_by_month = {month: row.sales for month, row in stored.items()}
-    closes = []
-    for end in month_ends(as_of, months)[:-1]:
-        row = stored.get(month_start(end))
-        closes.append((end, *((row.sales, row.ar_close, row.ar_current) if row else (ZERO,) * 3)))
+    sales_by_month = {month: row[0] for month, row in stored.items()}
+    closes = [
+        (end, *stored.get(month_start(end), NOTHING)) for end in month_ends(as_of, months)[:-1]
+    ]
     mtd = month_to_date(as_of=as_of, currency=currency, today=today, ar=ar)
     sales_by_month[month_start(as_of)] = mtd[0]
     closes.append((as_of, *mtd))
@@ -156,6 +164,6 @@ def trend(
     return figures_from(
         closes,
         currency=currency,
-        ar_open=before.ar_close if before else ZERO,
+        ar_open=before[1] if before else ZERO,
         sales_by_month={m: v for m, v in sales_by_month.items() if v},
     )
