@@ -58,11 +58,15 @@ class ReferralRow:
     currency: str
 
 
+def _count(rows: list, queryset) -> int:
+    """A shortlist's total: its length, unless it is full and the database must count."""
+    return len(rows) if len(rows) < SHORTLIST else queryset.count()
+
+
 def referrals_pending() -> Shortlist:
     """Open legal-referral tasks (the engine proposed them; a manager decides), oldest first.
     The amount is the total of the touch that proposed the referral."""
     tasks = Task.objects.filter(kind=TaskKind.REFERRAL, status=TaskStatus.OPEN)
-    count = tasks.count()
     rows = [
         ReferralRow(
             task_id=task.pk,
@@ -74,7 +78,7 @@ def referrals_pending() -> Shortlist:
         )
         for task in tasks.select_related("customer", "touch").order_by("due_at", "id")[:SHORTLIST]
     ]
-    return Shortlist(count=count, rows=rows)
+    return Shortlist(count=_count(rows, tasks), rows=rows)
 
 
 # --- write-offs waiting for approval ----------------------------------------------------
@@ -142,7 +146,6 @@ def broken_promises(as_of: dt.date) -> Shortlist:
         resolved_on__gt=as_of - dt.timedelta(days=BROKEN_WITHIN_DAYS),
         resolved_on__lte=as_of,
     )
-    count = broken.count()
     rows = [
         BrokenPromiseRow(
             promise_id=p.pk,
@@ -155,7 +158,7 @@ def broken_promises(as_of: dt.date) -> Shortlist:
         )
         for p in broken.select_related("customer").order_by("-resolved_on", "-id")[:SHORTLIST]
     ]
-    return Shortlist(count=count, rows=rows)
+    return Shortlist(count=_count(rows, broken), rows=rows)
 
 
 # --- limitation dates coming up ---------------------------------------------------------

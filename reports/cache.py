@@ -18,18 +18,33 @@ MAX_AGE = dt.timedelta(minutes=10)
 log = logging.getLogger(__name__)
 
 
-def cached(key: str, compute: Callable[[], T], *, fresh: bool = False) -> tuple[T, dt.datetime]:
-    """(value, when it was computed): the kept value if younger than MAX_AGE, else (or when
-    fresh) compute() kept under key."""
+def cached_many(
+    parts: dict[str, Callable[[], object]], *, fresh: bool = False
+) -> dict[str, tuple[object, dt.datetime]]:
+    """{key: (value, when it was computed)}: each kept value younger than MAX_AGE, read in
+    one query, else (or when fresh) its compute() kept under its key."""
+    found = {}
     if not fresh:
-        row = CachedPart.objects.filter(key=key, computed_at__gte=timezone.now() - MAX_AGE)
-        row = row.values_list("value", "computed_at").first()
-        if row is not None:
+        rows = CachedPart.objects.filter(
+            key__in=list(parts), computed_at__gte=timezone.now() - MAX_AGE
+        ).values_list("key", "value", "computed_at")
+        for key, value, computed_at in rows:
             try:
-                return pickle.loads(row[0]), row[1]
+                found[key] = (pickle.loads(value), computed_at)
             except Exception:  # kept by an older release: compute it again
                 log.info("Cached part %s could not be read; recomputing.", key)
-    value, now = compute(), timezone.now()
+    for key, compute in parts.items():
+        if key not in found:
+            found[key] = _keep(key, compute())
+    return found
+
+
+def cached(key: str, compute: Callable[[], T], *, fresh: bool = False) -> tuple[T, dt.datetime]:
+    return cached_many({key: compute}, fresh=fresh)[key]
+
+
+def _keep(key: str, value):
+    now = timezone.now()
     try:
         with transaction.atomic():
             CachedPart.objects.update_or_create(

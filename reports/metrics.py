@@ -149,18 +149,34 @@ def countback_dso(
     return days
 
 
-def _ledger_scope(currency: str, collector_id: int | None, prefix: str = "") -> Q:
-    scope = Q(**{f"{prefix}currency": currency})
+def ledger_scope(
+    currency: str, collector_id: int | None = None, unassigned: bool = False, prefix: str = ""
+) -> Q:
+    """Invoices (or, with prefix "invoice__", allocations) in one currency, optionally of
+    one collector's customers or of the customers without one."""
+    return Q(**{f"{prefix}currency": currency}) & collector_scope(collector_id, unassigned, prefix)
+
+
+def collector_scope(collector_id: int | None, unassigned: bool, prefix: str = "") -> Q:
+    """The invoices of one collector's customers, of those without one, or all (Q())."""
+    if unassigned:
+        return Q(**{f"{prefix}customer__collector__isnull": True})
     if collector_id is not None:
-        scope &= Q(**{f"{prefix}customer__collector_id": collector_id})
-    return scope
+        return Q(**{f"{prefix}customer__collector_id": collector_id})
+    return Q()
 
 
 def monthly_figures(
-    *, as_of: dt.date, currency: str, months: int = 12, collector_id: int | None = None
+    *,
+    as_of: dt.date,
+    currency: str,
+    months: int = 12,
+    collector_id: int | None = None,
+    unassigned: bool = False,
 ) -> list[MonthFigures]:
     """DSO, countback DSO, best possible DSO, ADD and CEI for the last `months` months up to
-    as_of in one currency (optionally one collector's customers), oldest first.
+    as_of in one currency (optionally one collector's customers, or those without one),
+    oldest first.
 
     Two queries, whatever the number of months:
     1. invoices grouped by month of issue: credit sales; and, for each month end D, the
@@ -181,7 +197,9 @@ def monthly_figures(
     alive = Q(closed_on__isnull=True) | Q(closed_on__gt=opening) | Q(issue_date__gt=opening)
 
     invoice_rows = (
-        Invoice.objects.filter(_ledger_scope(currency, collector_id), issue_date__lte=as_of)
+        Invoice.objects.filter(
+            ledger_scope(currency, collector_id, unassigned), issue_date__lte=as_of
+        )
         .annotate(month=TruncMonth("issue_date"))
         .order_by()
         .values("month")
@@ -204,7 +222,7 @@ def monthly_figures(
             invoiced_current[i] += row[f"current_{i}"] or ZERO
 
     applied = Allocation.objects.filter(
-        _ledger_scope(currency, collector_id, "invoice__"),
+        ledger_scope(currency, collector_id, unassigned, prefix="invoice__"),
         Q(invoice__closed_on__isnull=True)
         | Q(invoice__closed_on__gt=opening)
         | Q(invoice__issue_date__gt=opening),

@@ -7,11 +7,14 @@ from invoices.models import MONEY
 
 
 class MonthSummary(models.Model):
-    """A closed month's figures in one currency, as the ledger gives them today.
+    """A closed month's figures in one currency (for every customer, or one collector's),
+    as the ledger gives them today.
 
     Deleted, from the month of the change on, whenever an invoice or an allocation dated in
     or before a month is written (reports.receivers), so a stored month is never stale."""
 
+    # "" for every customer, "collector:<id>" for one collector's, "unassigned" (summary.Scope)
+    scope = models.CharField(max_length=40, default="", blank=True)
     currency = models.CharField(max_length=3)
     month = models.DateField()  # its first day
     sales = models.DecimalField(**MONEY)  # invoices issued in the month
@@ -21,11 +24,13 @@ class MonthSummary(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["currency", "month"], name="month_summary_unique")
+            models.UniqueConstraint(
+                fields=["scope", "currency", "month"], name="month_summary_scope_unique"
+            )
         ]
 
     def __str__(self):
-        return f"{self.currency} {self.month:%Y-%m}"
+        return f"{self.scope or 'all'} {self.currency} {self.month:%Y-%m}"
 
 
 class CachedPart(models.Model):

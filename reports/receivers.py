@@ -2,11 +2,12 @@
 
 An allocation counts from its applied date, or its invoice's issue date when later; an
 invoice from its issue date. A changed invoice is forgotten from the earlier of its old and
-new issue dates, in its old and new currencies."""
+new issue dates, in its old and new currencies. A customer moved to another collector (or
+to none) forgets every month of both collectors' scopes."""
 
 from django.db.models.signals import post_delete, post_save, pre_save
 
-from invoices.models import Allocation, Invoice
+from invoices.models import Allocation, Customer, Invoice
 from invoices.signals import ledger_changed
 
 from . import summary
@@ -51,6 +52,27 @@ def _allocation_deleted(sender, instance, **kwargs):
     summary.forget({invoice.currency}, max(instance.applied_on, invoice.issue_date))
 
 
+def _customer_before(sender, instance, raw=False, update_fields=None, **kwargs):
+    if raw or instance.pk is None:
+        return
+    if update_fields is not None and "collector" not in update_fields:
+        return
+    instance._collector_was = (
+        Customer.objects.filter(pk=instance.pk).values_list("collector_id", flat=True).first()
+    )
+
+
+def _customer_saved(sender, instance, created=False, **kwargs):
+    if created or not hasattr(instance, "_collector_was"):
+        return  # a new customer has no invoices yet
+    was, now = instance._collector_was, instance.collector_id
+    del instance._collector_was
+    if was != now:
+        summary.forget_scopes(
+            {summary.scope_key(was, was is None), summary.scope_key(now, now is None)}
+        )
+
+
 def _ledger_changed(sender, currencies=None, since=None, **kwargs):
     summary.forget(currencies, since)
 
@@ -64,4 +86,6 @@ def connect() -> None:
     post_delete.connect(
         _allocation_deleted, sender=Allocation, dispatch_uid=f"{uid}.allocation_deleted"
     )
+    pre_save.connect(_customer_before, sender=Customer, dispatch_uid=f"{uid}.customer_before")
+    post_save.connect(_customer_saved, sender=Customer, dispatch_uid=f"{uid}.customer_saved")
     ledger_changed.connect(_ledger_changed, dispatch_uid=f"{uid}.ledger")

@@ -3,16 +3,18 @@ the chosen date, a year of monthly metrics per currency, activity over a period 
 needs attention. Each part is read by its own module; this one only puts them together."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from invoices.money import ZERO
 
 from . import attention, metrics, summary
 from .aging import AgingRow, Bucket, aging, buckets_for
-from .cache import cached
+from .cache import cached_many
 from .charts import bar_chart, line_chart, line_chart_svg
 
-BUCKET_CLASSES = ("bar-current", "bar-1", "bar-2", "bar-3", "bar-4", "bar-5", "bar-6")
+# Colours from current to oldest; every bucket past the fourth edge takes the last.
+BUCKET_CLASSES = ("bar-current", "bar-1", "bar-2", "bar-3", "bar-4")
 DETAIL_ROWS = 50  # customers or collectors listed under the aging by currency
 TREND_CURRENCIES = 3  # a year of figures for at most this many currencies on one page
 
@@ -52,8 +54,10 @@ def aging_part(filters: dict, *, today: dt.date) -> Dashboard:
         as_of=filters["as_of"], today=today, filters=filters, buckets=buckets, aging=rows
     )
     labels = [bucket.label for bucket in buckets]
+    last = len(BUCKET_CLASSES) - 1
+    classes = [BUCKET_CLASSES[min(index, last)] for index in range(len(buckets))]
     for row in rows:
-        chart = bar_chart(labels, row.amounts, css_classes=BUCKET_CLASSES[: len(buckets)])
+        chart = bar_chart(labels, row.amounts, css_classes=classes)
         cells = list(zip(row.amounts, row.counts, buckets, strict=True))
         board.charts.append({"row": row, "geometry": chart, "bars": chart.bars, "cells": cells})
     if filters["by"] != "currency":
@@ -72,20 +76,26 @@ def trends_part(board: Dashboard) -> None:
     """A year of monthly figures per currency, with their charts."""
     currencies = [board.filters["currency"]] if board.filters["currency"] else []
     currencies = currencies or [row.currency for row in board.aging][:TREND_CURRENCIES]
-    collector_id = board.filters["collector_id"]
+    # The aging rows are for the same collector choice: each currency's AR and current AR
+    # on as_of (no row: nothing open).
     by_currency = {row.currency: row for row in board.aging}
+    ar = {
+        currency: (row.total, row.amounts[0])
+        if (row := by_currency.get(currency))
+        else (ZERO, ZERO)
+        for currency in currencies
+    }
+    scopes = [
+        summary.Scope(
+            currency,
+            collector_id=board.filters["collector_id"],
+            unassigned=board.filters["unassigned"],
+        )
+        for currency in currencies
+    ]
+    found = summary.trends(scopes, as_of=board.as_of, today=board.today, ar=ar) if scopes else {}
     for currency in currencies:
-        if collector_id is None:
-            # Unfiltered, the aging row is the currency's AR and current AR on as_of (no row:
-            # nothing open); filtered to the unassigned, the trend reads its own.
-            row = by_currency.get(currency)
-            ar = (row.total, row.amounts[0]) if row else (ZERO, ZERO)
-            ar = None if board.filters["unassigned"] else ar
-            months = summary.trend(as_of=board.as_of, currency=currency, today=board.today, ar=ar)
-        else:
-            months = metrics.monthly_figures(
-                as_of=board.as_of, currency=currency, collector_id=collector_id
-            )
+        months = found[currency]
         labels = [f"{m.month_end:%b}" for m in months]
         days = line_chart(
             labels,
@@ -109,54 +119,58 @@ def trends_part(board: Dashboard) -> None:
         )
 
 
-def activity_part(board: Dashboard) -> None:
-    board.activity, board.computed_at["activity"] = activity_kept(
-        board.period_start, board.as_of, board.filters["collector_id"]
-    )
-
-
-def _activity(start: dt.date, end: dt.date, collector_id: int | None) -> dict:
-    return {
-        "promises": metrics.promise_kept_rate(start=start, end=end, collector_id=collector_id),
-        "disputes": metrics.disputes_by_reason(start=start, end=end),
-        "steps": metrics.step_effectiveness(start=start, end=end),
-        "collectors": metrics.collector_results(start=start, end=end),
+def activity_part(board: Dashboard, kept: dict) -> None:
+    start, end = board.period_start, board.as_of
+    board.activity = {
+        "promises": metrics.promise_kept_rate(
+            start=start, end=end, collector_id=board.filters["collector_id"]
+        ),
+        **kept["activity"],
     }
 
 
-def attention_part(board: Dashboard) -> None:
+def attention_part(board: Dashboard, kept: dict) -> None:
     board.attention = {
         "referrals": attention.referrals_pending(),
         "write_offs": attention.write_offs_pending(),
         "broken_promises": attention.broken_promises(board.as_of),
+        "limitation": kept["limitation"],
+        "systemic": kept["systemic"],
     }
-    board.attention["limitation"], board.computed_at["limitation"] = limitation_kept(board.as_of)
-    board.attention["systemic"], board.computed_at["systemic"] = systemic_kept(board.as_of)
 
 
 # Figures over a period and alerts that need no action today are kept a few minutes
 # (reports.cache); what a manager acts on (referrals, write-offs, broken promises) is live.
 
 
-def activity_kept(start: dt.date, end: dt.date, collector_id: int | None, *, fresh=False):
-    return cached(
-        f"activity:{start}:{end}:{collector_id}",
-        lambda: _activity(start, end, collector_id),
-        fresh=fresh,
-    )
+def kept_parts(start: dt.date, as_of: dt.date) -> dict[str, Callable[[], object]]:
+    """The kept parts of a dashboard: {cache key: how to compute it}."""
+    return {
+        f"activity:{start}:{as_of}": lambda: {
+            # The same whichever collector is chosen.
+            "disputes": metrics.disputes_by_reason(start=start, end=as_of),
+            "steps": metrics.step_effectiveness(start=start, end=as_of),
+            "collectors": metrics.collector_results(start=start, end=as_of),
+        },
+        f"limitation:{as_of}": lambda: attention.limitation_ahead(as_of),
+        f"systemic:{as_of}": lambda: attention.systemic_alerts(as_of),
+    }
 
 
-def limitation_kept(as_of: dt.date, *, fresh: bool = False):
-    return cached(f"limitation:{as_of}", lambda: attention.limitation_ahead(as_of), fresh=fresh)
-
-
-def systemic_kept(as_of: dt.date, *, fresh: bool = False):
-    return cached(f"systemic:{as_of}", lambda: attention.systemic_alerts(as_of), fresh=fresh)
+def kept_part(board: Dashboard) -> dict:
+    """{"activity" | "limitation" | "systemic": value}, noting when each was computed."""
+    found = cached_many(kept_parts(board.period_start, board.as_of))
+    kept = {}
+    for key, (value, computed_at) in found.items():
+        name = key.split(":")[0]
+        kept[name], board.computed_at[name] = value, computed_at
+    return kept
 
 
 def dashboard(filters: dict, *, today: dt.date) -> Dashboard:
     board = aging_part(filters, today=today)
     trends_part(board)
-    activity_part(board)
-    attention_part(board)
+    kept = kept_part(board)
+    activity_part(board, kept)
+    attention_part(board, kept)
     return board

@@ -7,11 +7,13 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from dunning.schedule import every
+from invoices.models import Customer
 
 from . import summary
+from .cache import cached_many
 from .forms import ReportFilterForm
 from .metrics import currencies_in_use
-from .selectors import activity_kept, limitation_kept, systemic_kept
+from .selectors import kept_parts
 
 NAME = "reports refresh"
 FUNC = "reports.tasks.refresh_dashboard"
@@ -19,18 +21,29 @@ REFRESH_MINUTES = 5
 
 
 def refresh_dashboard() -> int:
-    """Store every currency's closed months and recompute today's slow parts. Returns the
-    number of currencies refreshed."""
+    """Store the closed months of every currency, whole and per collector, and recompute
+    today's slow parts. Returns the number of currencies refreshed."""
     today = timezone.localdate()
     currencies = currencies_in_use()
-    for currency in currencies:
-        summary.closed_months(currency, today)
+    for scope in _scopes(currencies):
+        summary.closed_months(scope, today)
     defaults = ReportFilterForm.defaults(today)
     start = today - dt.timedelta(days=defaults["period"] - 1)
-    activity_kept(start, today, None, fresh=True)
-    systemic_kept(today, fresh=True)
-    limitation_kept(today, fresh=True)
+    cached_many(kept_parts(start, today), fresh=True)
     return len(currencies)
+
+
+def _scopes(currencies: list[str]) -> list[summary.Scope]:
+    """Every currency whole, then for each collector with customers and for the customers
+    without one: the choices of the dashboard's collector filter."""
+    collectors = set(Customer.objects.order_by().values_list("collector_id", flat=True).distinct())
+    scopes = [summary.Scope(currency) for currency in currencies]
+    for collector_id in sorted(collectors, key=lambda pk: (pk is None, pk)):
+        scopes += [
+            summary.Scope(currency, collector_id=collector_id, unassigned=collector_id is None)
+            for currency in currencies
+        ]
+    return scopes
 
 
 def schedule_ensure() -> Schedule:

@@ -267,7 +267,19 @@ def test_all_selectors_together_cost_a_fixed_number_of_queries(usual_history, co
         attention.limitation_ahead(AS_OF)
         attention.systemic_alerts(AS_OF)
 
-    assert len(queries) == 2 + 2 + 2 + 3 + 2
+    # Shortlists not full are counted by their length: referrals and broken promises 1 each.
+    assert len(queries) == 1 + 2 + 1 + 3 + 2
+
+
+def test_a_full_shortlist_still_counts_everything_waiting():
+    for _ in range(attention.SHORTLIST + 2):
+        referral_task(CustomerFactory(), total=Decimal("10.00"))
+        promise(CustomerFactory(), status=HoldStatus.BROKEN, resolved_on=AS_OF)
+
+    referrals, broken = attention.referrals_pending(), attention.broken_promises(AS_OF)
+
+    assert (referrals.count, len(referrals.rows)) == (attention.SHORTLIST + 2, attention.SHORTLIST)
+    assert (broken.count, len(broken.rows)) == (attention.SHORTLIST + 2, attention.SHORTLIST)
 
 
 def test_the_write_off_rows_say_when_they_were_proposed(collector):

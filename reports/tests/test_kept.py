@@ -55,7 +55,9 @@ def test_the_refresh_stores_months_and_keeps_today_s_parts(time_machine):
     }
     keys = set(CachedPart.objects.values_list("key", flat=True))
     assert {"systemic:2026-03-02", "limitation:2026-03-02"} <= keys
-    assert "activity:2026-02-01:2026-03-02:None" in keys
+    assert "activity:2026-02-01:2026-03-02" in keys
+    # The customers have no collector: the "unassigned" choice is stored too.
+    assert set(MonthSummary.objects.values_list("scope", flat=True)) == {"", "unassigned"}
 
 
 def test_the_refresh_is_scheduled_by_migrate():

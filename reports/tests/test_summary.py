@@ -15,7 +15,7 @@ from invoices.tests.data import import_csv, write_csv
 from invoices.tests.factories import CustomerFactory
 from reports.metrics import monthly_figures
 from reports.models import MonthSummary
-from reports.summary import closed_months, trend
+from reports.summary import Scope, closed_months, trend
 
 from .test_metrics import credit, invoice, pay
 
@@ -40,9 +40,9 @@ def ledger():
     return {"acme": acme, "first": first, "second": second, "third": third, "euro": euro}
 
 
-def same_as_ledger(as_of=TODAY, currency="GBP"):
-    stored = trend(as_of=as_of, currency=currency, today=TODAY)
-    assert stored == monthly_figures(as_of=as_of, currency=currency)
+def same_as_ledger(as_of=TODAY, currency="GBP", **scope):
+    stored = trend(Scope(currency, **scope), as_of=as_of, today=TODAY)
+    assert stored == monthly_figures(as_of=as_of, currency=currency, **scope)
     return stored
 
 
@@ -137,9 +137,42 @@ def test_imported_payments_and_invoices_are_counted(ledger, tmp_path):
     same_as_ledger()
 
 
+def test_a_collector_s_months_are_stored_apart(ledger, django_user_model):
+    colin = django_user_model.objects.create_user("colin")
+    ledger["acme"].collector = colin
+    ledger["acme"].save()
+    invoice(dt.date(2026, 2, 1), "500.00")  # another customer, unassigned
+
+    mine = same_as_ledger(collector_id=colin.pk)
+    nobodys = same_as_ledger(unassigned=True)
+    everyone = same_as_ledger()
+
+    assert mine[-2].ar_close + nobodys[-2].ar_close == everyone[-2].ar_close
+    assert set(MonthSummary.objects.values_list("scope", flat=True)) == {
+        "",
+        f"collector:{colin.pk}",
+        "unassigned",
+    }
+
+
+def test_moving_a_customer_to_another_collector_moves_their_history(ledger, django_user_model):
+    colin, cleo = (django_user_model.objects.create_user(name) for name in ("colin", "cleo"))
+    ledger["acme"].collector = colin
+    ledger["acme"].save()
+    same_as_ledger(collector_id=colin.pk)
+    same_as_ledger(collector_id=cleo.pk)
+
+    ledger["acme"].collector = cleo
+    ledger["acme"].save()
+
+    assert same_as_ledger(collector_id=colin.pk)[-2].ar_close == 0
+    assert same_as_ledger(collector_id=cleo.pk)[-2].ar_close > 0
+    same_as_ledger(unassigned=True)
+
+
 def test_a_currency_with_no_invoices_has_no_months():
-    assert closed_months("GBP", TODAY) == {}
-    assert all(f.ar_close == 0 for f in trend(as_of=TODAY, currency="GBP", today=TODAY))
+    assert closed_months(Scope("GBP"), TODAY) == {}
+    assert all(f.ar_close == 0 for f in trend(Scope("GBP"), as_of=TODAY, today=TODAY))
 
 
 @pytest.mark.slow
@@ -163,7 +196,7 @@ def test_filling_waits_for_a_backdated_payment_being_written():
     thread = threading.Thread(target=writer)
     thread.start()
     assert written.wait(10)
-    months = closed_months("GBP", TODAY)
+    months = closed_months(Scope("GBP"), TODAY)
     thread.join()
 
     assert errors == []

@@ -135,3 +135,13 @@ def test_the_metrics_export_is_a_real_pdf(manager_client):
 def test_a_collector_cannot_see_the_dashboard_or_its_exports(collector_client):
     for url in (reverse("reports:dashboard"), reverse("reports:export", args=["aging", "csv"])):
         assert collector_client.get(url).status_code == 403
+
+
+def test_the_most_bucket_edges_allowed_draw_a_bar_for_every_bucket(manager_client):
+    owes(200, "75.00")
+
+    response = manager_client.get(reverse("reports:dashboard"), {"edges": "15,30,45,60,90,180"})
+
+    assert response.status_code == 200
+    assert response.text.count('class="bar-track"') == 8  # current, six edges, and beyond
+    assert "180+" in response.text
