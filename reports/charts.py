@@ -1,10 +1,30 @@
-"""Geometry for small server-rendered SVG bar charts: no JavaScript, no chart library."""
+"""Geometry for small server-rendered SVG charts: no JavaScript, no chart library.
+
+Every shape carries its colour as an SVG attribute as well as its CSS class: the page's
+stylesheet (which wins in a browser) may restyle it, and the PDF renderer, which does not
+apply the document's CSS inside an SVG, still draws it in colour."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+# The same colours as static/css/app.css, for the PDF.
+COLOURS = {
+    "text": "#1b1f24",
+    "grid": "#dde1e6",
+    "bar-track": "#eef0f3",
+    "bar-current": "#4c8c5a",
+    "bar-1": "#c9a227",
+    "bar-2": "#d9822b",
+    "bar-3": "#c8552b",
+    "bar-4": "#a12622",
+    "line-1": "#1f5fbf",
+    "line-2": "#7a4bc2",
+    "line-3": "#3a7d44",
+    "line-4": "#d0542d",
+}
 
 
 @dataclass
@@ -15,6 +35,10 @@ class Bar:
     y: float = 0
     text_y: float = 0
     length: float = 0
+
+    @property
+    def fill(self) -> str:
+        return COLOURS.get(self.css_class, COLOURS["text"])
 
 
 @dataclass
@@ -27,6 +51,9 @@ class BarChart:
     max_length: int = 250
     bar_height: int = 22
     gap: int = 10
+
+    track_fill: str = COLOURS["bar-track"]
+    text_fill: str = COLOURS["text"]
 
     @property
     def value_x(self) -> int:
@@ -138,24 +165,35 @@ def line_chart_svg(chart: LineChart, label: str) -> SafeString:
     """The chart as SVG markup with its legend. Written here rather than in a template: a
     year of four series is hundreds of coordinates, which the template engine renders
     several times slower. Coordinates always use a dot, whatever the locale."""
+    text, grid = COLOURS["text"], COLOURS["grid"]
     parts = [
-        f'<svg class="chart line-chart" viewBox="0 0 {chart.width} {chart.height}" role="img" '
+        f'<svg class="chart line-chart" viewBox="0 0 {chart.width} {chart.height}" '
+        'font-size="12" role="img" '
         f'aria-label="{escape(label)}; the same figures are in the table.">'
     ]
-    for y, text in chart.y_ticks:
+    for y, tick in chart.y_ticks:
         parts.append(
-            f'<line class="grid" x1="{chart.left}" x2="{chart.width}" y1="{y}" y2="{y}"></line>'
-            f'<text x="{chart.left - 6}" y="{y}" text-anchor="end" '
-            f'dominant-baseline="middle">{escape(text)}</text>'
+            f'<line class="grid" stroke="{grid}" '
+            f'x1="{chart.left}" x2="{chart.width}" y1="{y}" y2="{y}"></line>'
+            f'<text fill="{text}" x="{chart.left - 6}" y="{y}" text-anchor="end" '
+            f'dominant-baseline="middle">{escape(tick)}</text>'
         )
-    for x, text in chart.x_labels:
+    for x, month in chart.x_labels:
         parts.append(
-            f'<text x="{x}" y="{chart.height - 6}" text-anchor="middle">{escape(text)}</text>'
+            f'<text fill="{text}" x="{x}" y="{chart.height - 6}" '
+            f'text-anchor="middle">{escape(month)}</text>'
         )
     for series in chart.series:
+        colour = COLOURS.get(series.css_class, text)
         parts.append(f'<g class="{escape(series.css_class)}"><title>{escape(series.name)}</title>')
-        parts.extend(f'<polyline points="{points}"></polyline>' for points in series.lines)
-        parts.extend(f'<circle cx="{x}" cy="{y}" r="3"></circle>' for x, y in series.dots)
+        parts.extend(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" points="{points}">'
+            "</polyline>"
+            for points in series.lines
+        )
+        parts.extend(
+            f'<circle fill="{colour}" cx="{x}" cy="{y}" r="3"></circle>' for x, y in series.dots
+        )
         parts.append("</g>")
     parts.append('</svg><p class="legend">')
     parts.extend(

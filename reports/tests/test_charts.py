@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from reports.charts import bar_chart, line_chart, line_chart_svg
+from reports.charts import COLOURS, bar_chart, line_chart, line_chart_svg
 
 
 def test_bars_are_scaled_to_the_largest_value():
@@ -49,3 +49,12 @@ def test_a_line_chart_draws_as_svg_with_its_legend_and_escaped_text():
     assert 'aria-label="Days &quot;sales&quot;;' in svg
     assert '<span class="key line-1">&lt;DSO&gt;</span>' in svg
     assert "<DSO>" not in svg
+
+
+def test_line_colours_are_on_the_shapes_for_the_pdf_renderer():
+    chart = line_chart(["Jan", "Feb"], {"DSO": ("line-1", [10, 20]), "ADD": ("line-4", [1, 2])})
+
+    svg = line_chart_svg(chart, "DSO")
+
+    assert f'<polyline fill="none" stroke="{COLOURS["line-1"]}"' in svg
+    assert f'<circle fill="{COLOURS["line-4"]}"' in svg

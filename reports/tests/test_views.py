@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from invoices.tests.factories import CustomerFactory, InvoiceFactory
 from reports.cache import forget_all
+from reports.charts import COLOURS
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +45,8 @@ def test_the_dashboard_draws_a_chart_per_currency(manager_client):
     response = manager_client.get(reverse("reports:dashboard"))
 
     assert response.text.count('<svg class="chart"') == 2
+    # Each bar carries its colour, which the PDF renderer needs (it ignores the page's CSS).
+    assert f'class="bar-1" fill="{COLOURS["bar-1"]}"' in response.text
 
 
 def test_the_dashboard_says_so_when_nothing_is_open(manager_client):
