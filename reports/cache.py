@@ -57,3 +57,9 @@ def _keep(key: str, value):
 
 def forget_all() -> None:
     CachedPart.objects.all().delete()
+
+
+def forget_expired() -> int:
+    """Drop the parts too old to be used again (other dates and periods managers looked
+    at); returns how many."""
+    return CachedPart.objects.filter(computed_at__lt=timezone.now() - MAX_AGE).delete()[0]

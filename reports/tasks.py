@@ -10,7 +10,7 @@ from dunning.schedule import every
 from invoices.models import Customer
 
 from . import summary
-from .cache import cached_many
+from .cache import cached_many, forget_expired
 from .forms import ReportFilterForm
 from .metrics import currencies_in_use
 from .selectors import kept_parts
@@ -21,8 +21,8 @@ REFRESH_MINUTES = 5
 
 
 def refresh_dashboard() -> int:
-    """Store the closed months of every currency, whole and per collector, and recompute
-    today's slow parts. Returns the number of currencies refreshed."""
+    """Store the closed months of every currency, whole and per collector, recompute
+    today's slow parts and drop expired ones. Returns the number of currencies refreshed."""
     today = timezone.localdate()
     currencies = currencies_in_use()
     for scope in _scopes(currencies):
@@ -30,6 +30,7 @@ def refresh_dashboard() -> int:
     defaults = ReportFilterForm.defaults(today)
     start = today - dt.timedelta(days=defaults["period"] - 1)
     cached_many(kept_parts(start, today), fresh=True)
+    forget_expired()
     return len(currencies)
 
 

@@ -60,6 +60,17 @@ def test_the_refresh_stores_months_and_keeps_today_s_parts(time_machine):
     assert set(MonthSummary.objects.values_list("scope", flat=True)) == {"", "unassigned"}
 
 
+def test_the_refresh_drops_parts_too_old_to_be_used(time_machine):
+    time_machine.move_to(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False)
+    cached("systemic:2025-06-30", lambda: [])  # a date a manager looked at once
+    time_machine.move_to(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC) + MAX_AGE * 2, tick=False)
+
+    refresh_dashboard()
+
+    assert not CachedPart.objects.filter(key="systemic:2025-06-30").exists()
+    assert CachedPart.objects.filter(key="systemic:2026-03-02").exists()
+
+
 def test_the_refresh_is_scheduled_by_migrate():
     call_command("migrate", verbosity=0)
 
