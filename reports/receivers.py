@@ -3,9 +3,12 @@
 An allocation counts from its applied date, or its invoice's issue date when later; an
 invoice from its issue date. A changed invoice is forgotten from the earlier of its old and
 new issue dates, in its old and new currencies. A customer moved to another collector (or
-to none) forgets every month of both collectors' scopes."""
+to none) forgets every month of both collectors' scopes. Whatever was forgotten, the worker
+is asked to store again once the write commits, so managers do not wait for it."""
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
+from django_q.tasks import async_task
 
 from invoices.models import Allocation, Customer, Invoice
 from invoices.signals import ledger_changed
@@ -13,6 +16,13 @@ from invoices.signals import ledger_changed
 from . import summary
 
 LEDGER_FIELDS = {"amount", "currency", "issue_date", "due_date"}
+REFILL = "reports.tasks.refill_months"
+
+
+def _refill_soon(forgotten: int) -> None:
+    if forgotten:
+        # robust: a broker that is down must not fail a write that has committed.
+        transaction.on_commit(lambda: async_task(REFILL, task_name="reports refill"), robust=True)
 
 
 def _invoice_before(sender, instance, raw=False, update_fields=None, **kwargs):
@@ -33,23 +43,23 @@ def _invoice_saved(sender, instance, raw=False, update_fields=None, **kwargs):
     if was:
         currencies.add(was[0])
         since = min(since, was[1])
-    summary.forget(currencies, since)
+    _refill_soon(summary.forget(currencies, since))
 
 
 def _invoice_deleted(sender, instance, **kwargs):
-    summary.forget({instance.currency}, instance.issue_date)
+    _refill_soon(summary.forget({instance.currency}, instance.issue_date))
 
 
 def _allocation_saved(sender, instance, created=False, **kwargs):
     invoice = instance.invoice
     # A changed allocation may have moved from any date after the invoice's issue.
     since = max(instance.applied_on, invoice.issue_date) if created else invoice.issue_date
-    summary.forget({invoice.currency}, since)
+    _refill_soon(summary.forget({invoice.currency}, since))
 
 
 def _allocation_deleted(sender, instance, **kwargs):
     invoice = instance.invoice
-    summary.forget({invoice.currency}, max(instance.applied_on, invoice.issue_date))
+    _refill_soon(summary.forget({invoice.currency}, max(instance.applied_on, invoice.issue_date)))
 
 
 def _customer_before(sender, instance, raw=False, update_fields=None, **kwargs):
@@ -68,13 +78,12 @@ def _customer_saved(sender, instance, created=False, **kwargs):
     was, now = instance._collector_was, instance.collector_id
     del instance._collector_was
     if was != now:
-        summary.forget_scopes(
-            {summary.scope_key(was, was is None), summary.scope_key(now, now is None)}
-        )
+        keys = {summary.scope_key(was, was is None), summary.scope_key(now, now is None)}
+        _refill_soon(summary.forget_scopes(keys))
 
 
 def _ledger_changed(sender, currencies=None, since=None, **kwargs):
-    summary.forget(currencies, since)
+    _refill_soon(summary.forget(currencies, since))
 
 
 def connect() -> None:

@@ -71,20 +71,21 @@ def scope_key(collector_id: int | None, unassigned: bool = False) -> str:
     return "" if collector_id is None else f"collector:{collector_id}"
 
 
-def forget(currencies=None, since: dt.date | None = None) -> None:
+def forget(currencies=None, since: dt.date | None = None) -> int:
     """Drop the stored months of these currencies (None: all), in every scope, from since's
-    month on (None: all months). Runs inside the writer's transaction, after its write."""
+    month on (None: all months); returns how many. Runs inside the writer's transaction,
+    after its write."""
     rows = MonthSummary.objects.all()
     if currencies is not None:
         rows = rows.filter(currency__in=list(currencies))
     if since is not None:
         rows = rows.filter(month__gte=month_start(since))
-    rows.delete()
+    return rows.delete()[0]
 
 
-def forget_scopes(keys) -> None:
+def forget_scopes(keys) -> int:
     """Drop every stored month of these scopes (customers moved between collectors)."""
-    MonthSummary.objects.filter(scope__in=list(keys)).delete()
+    return MonthSummary.objects.filter(scope__in=list(keys)).delete()[0]
 
 
 def _months(first: dt.date, before: dt.date) -> list[dt.date]:

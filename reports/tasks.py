@@ -24,14 +24,22 @@ def refresh_dashboard() -> int:
     """Store the closed months of every currency, whole and per collector, recompute
     today's slow parts and drop expired ones. Returns the number of currencies refreshed."""
     today = timezone.localdate()
-    currencies = currencies_in_use()
-    for scope in _scopes(currencies):
-        summary.closed_months(scope, today)
+    currencies = refill_months()
     defaults = ReportFilterForm.defaults(today)
     start = today - dt.timedelta(days=defaults["period"] - 1)
     cached_many(kept_parts(start, today), fresh=True)
     forget_expired()
     return len(currencies)
+
+
+def refill_months() -> list[str]:
+    """Store whatever closed months are missing, for every currency whole and per
+    collector (queued after writes that forgot some); returns the currencies."""
+    today = timezone.localdate()
+    currencies = currencies_in_use()
+    for scope in _scopes(currencies):
+        summary.closed_months(scope, today)
+    return currencies
 
 
 def _scopes(currencies: list[str]) -> list[summary.Scope]:

@@ -202,3 +202,18 @@ def test_filling_waits_for_a_backdated_payment_being_written():
     assert errors == []
     assert months[dt.date(2026, 2, 1)][1] == D("60.00")  # AR at the end of February
     assert MonthSummary.objects.get(month=dt.date(2026, 2, 1)).ar_close == D("60.00")
+
+
+def test_a_backdated_payment_has_the_worker_store_the_months_again(
+    ledger, django_capture_on_commit_callbacks
+):
+    same_as_ledger()
+    march = {"currency": "GBP", "scope": "", "month": dt.date(2026, 3, 1)}
+
+    with django_capture_on_commit_callbacks(execute=True):  # the tests run tasks at once
+        pay(ledger["third"], "10.00", dt.date(2026, 3, 20))
+
+    assert (
+        MonthSummary.objects.get(**march).ar_close
+        == monthly_figures(as_of=dt.date(2026, 3, 31), currency="GBP", months=1)[0].ar_close
+    )
