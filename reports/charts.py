@@ -201,3 +201,25 @@ def line_chart_svg(chart: LineChart, label: str) -> SafeString:
     )
     parts.append("</p>")
     return mark_safe("".join(parts))  # every text above is escaped
+
+
+def bar_chart_svg(chart: BarChart, label: str, value_text) -> SafeString:
+    """The bars as SVG markup; value_text(value) writes each bar's amount (in the reader's
+    locale). Coordinates always use a dot, whatever the locale."""
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {chart.width} {chart.height}" font-size="13" '
+        f'role="img" aria-label="{escape(label)}; the same figures are in the table.">'
+    ]
+    for bar in chart.bars:
+        size = f'y="{bar.y}" height="{chart.bar_height}" rx="3"'
+        parts.append(
+            f'<text fill="{chart.text_fill}" x="0" y="{bar.text_y}">{escape(bar.label)}</text>'
+            f'<rect class="bar-track" fill="{chart.track_fill}" x="{chart.bar_x}" '
+            f'width="{chart.max_length}" {size}></rect>'
+            f'<rect class="{escape(bar.css_class)}" fill="{bar.fill}" x="{chart.bar_x}" '
+            f'width="{bar.length}" {size}></rect>'
+            f'<text fill="{chart.text_fill}" x="{chart.value_x}" y="{bar.text_y}" '
+            f'text-anchor="end">{escape(value_text(bar.value))}</text>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # every text above is escaped
