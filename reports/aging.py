@@ -135,11 +135,17 @@ def open_on(
         )
     if currency:
         invoices = invoices.filter(currency=currency)
+    return invoices.filter(collector_scope(collector_id, unassigned)).order_by()
+
+
+def collector_scope(collector_id: int | None, unassigned: bool, prefix: str = "") -> Q:
+    """The invoices (or, with prefix "invoice__", allocations) of one collector's
+    customers, of the customers without one, or all (Q())."""
     if unassigned:
-        invoices = invoices.filter(customer__collector__isnull=True)
-    elif collector_id is not None:
-        invoices = invoices.filter(customer__collector_id=collector_id)
-    return invoices.order_by()
+        return Q(**{f"{prefix}customer__collector__isnull": True})
+    if collector_id is not None:
+        return Q(**{f"{prefix}customer__collector_id": collector_id})
+    return Q()
 
 
 def _money(value) -> Decimal:

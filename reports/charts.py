@@ -36,10 +36,6 @@ class Bar:
     text_y: float = 0
     length: float = 0
 
-    @property
-    def fill(self) -> str:
-        return COLOURS.get(self.css_class, COLOURS["text"])
-
 
 @dataclass
 class BarChart:
@@ -51,9 +47,6 @@ class BarChart:
     max_length: int = 250
     bar_height: int = 22
     gap: int = 10
-
-    track_fill: str = COLOURS["bar-track"]
-    text_fill: str = COLOURS["text"]
 
     @property
     def value_x(self) -> int:
@@ -161,16 +154,19 @@ def line_chart(x_labels, series: dict[str, tuple[str, list]], *, ticks: int = 4)
     return chart
 
 
+def _svg_open(css_class: str, width: int, height: int, font_size: int, label: str) -> str:
+    return (
+        f'<svg class="{css_class}" viewBox="0 0 {width} {height}" font-size="{font_size}" '
+        f'role="img" aria-label="{escape(label)}; the same figures are in the table.">'
+    )
+
+
 def line_chart_svg(chart: LineChart, label: str) -> SafeString:
     """The chart as SVG markup with its legend. Written here rather than in a template: a
     year of four series is hundreds of coordinates, which the template engine renders
     several times slower. Coordinates always use a dot, whatever the locale."""
     text, grid = COLOURS["text"], COLOURS["grid"]
-    parts = [
-        f'<svg class="chart line-chart" viewBox="0 0 {chart.width} {chart.height}" '
-        'font-size="12" role="img" '
-        f'aria-label="{escape(label)}; the same figures are in the table.">'
-    ]
+    parts = [_svg_open("chart line-chart", chart.width, chart.height, 12, label)]
     for y, tick in chart.y_ticks:
         parts.append(
             f'<line class="grid" stroke="{grid}" '
@@ -206,19 +202,18 @@ def line_chart_svg(chart: LineChart, label: str) -> SafeString:
 def bar_chart_svg(chart: BarChart, label: str, value_text) -> SafeString:
     """The bars as SVG markup; value_text(value) writes each bar's amount (in the reader's
     locale). Coordinates always use a dot, whatever the locale."""
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {chart.width} {chart.height}" font-size="13" '
-        f'role="img" aria-label="{escape(label)}; the same figures are in the table.">'
-    ]
+    text, track = COLOURS["text"], COLOURS["bar-track"]
+    parts = [_svg_open("chart", chart.width, chart.height, 13, label)]
     for bar in chart.bars:
         size = f'y="{bar.y}" height="{chart.bar_height}" rx="3"'
         parts.append(
-            f'<text fill="{chart.text_fill}" x="0" y="{bar.text_y}">{escape(bar.label)}</text>'
-            f'<rect class="bar-track" fill="{chart.track_fill}" x="{chart.bar_x}" '
+            f'<text fill="{text}" x="0" y="{bar.text_y}">{escape(bar.label)}</text>'
+            f'<rect class="bar-track" fill="{track}" x="{chart.bar_x}" '
             f'width="{chart.max_length}" {size}></rect>'
-            f'<rect class="{escape(bar.css_class)}" fill="{bar.fill}" x="{chart.bar_x}" '
+            f'<rect class="{escape(bar.css_class)}" fill="{COLOURS.get(bar.css_class, text)}" '
+            f'x="{chart.bar_x}" '
             f'width="{bar.length}" {size}></rect>'
-            f'<text fill="{chart.text_fill}" x="{chart.value_x}" y="{bar.text_y}" '
+            f'<text fill="{text}" x="{chart.value_x}" y="{bar.text_y}" '
             f'text-anchor="end">{escape(value_text(bar.value))}</text>'
         )
     parts.append("</svg>")

@@ -36,6 +36,8 @@ from dunning.models import Task as DunningTask
 from invoices.models import Allocation, Customer, Dispute, DisputeReason, Invoice, InvoiceStatus
 from invoices.money import ZERO
 
+from .aging import collector_scope
+
 ONE_PLACE = Decimal("0.1")
 HUNDRED = Decimal(100)
 
@@ -94,6 +96,10 @@ def month_start(day: dt.date) -> dt.date:
 
 def previous_month_end(day: dt.date) -> dt.date:
     return month_start(day) - dt.timedelta(days=1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    return day.replace(day=_month_length(day))
 
 
 def _month_length(month_start: dt.date) -> int:
@@ -155,15 +161,6 @@ def ledger_scope(
     """Invoices (or, with prefix "invoice__", allocations) in one currency, optionally of
     one collector's customers or of the customers without one."""
     return Q(**{f"{prefix}currency": currency}) & collector_scope(collector_id, unassigned, prefix)
-
-
-def collector_scope(collector_id: int | None, unassigned: bool, prefix: str = "") -> Q:
-    """The invoices of one collector's customers, of those without one, or all (Q())."""
-    if unassigned:
-        return Q(**{f"{prefix}customer__collector__isnull": True})
-    if collector_id is not None:
-        return Q(**{f"{prefix}customer__collector_id": collector_id})
-    return Q()
 
 
 def monthly_figures(

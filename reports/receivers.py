@@ -78,7 +78,7 @@ def _customer_saved(sender, instance, created=False, **kwargs):
     was, now = instance._collector_was, instance.collector_id
     del instance._collector_was
     if was != now:
-        keys = {summary.scope_key(was, was is None), summary.scope_key(now, now is None)}
+        keys = {summary.scope_key(**summary.customers_of(pk)) for pk in (was, now)}
         _refill_soon(summary.forget_scopes(keys))
 
 

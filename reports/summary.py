@@ -24,12 +24,12 @@ from django.db.models import Min, QuerySet, Sum
 from invoices.models import Invoice
 from invoices.money import ZERO
 
-from .aging import aging, buckets_for
+from .aging import aging, buckets_for, collector_scope
 from .metrics import (
     MonthFigures,
-    collector_scope,
     figures_from,
     ledger_scope,
+    month_end,
     month_ends,
     month_start,
     monthly_figures,
@@ -64,6 +64,11 @@ class Scope:
         return Invoice.objects.filter(ledger_scope(self.currency, **self.filters))
 
 
+def customers_of(collector_id: int | None) -> dict:
+    """The Scope filters of a collector's customers; None: those without one."""
+    return {"collector_id": collector_id, "unassigned": collector_id is None}
+
+
 def scope_key(collector_id: int | None, unassigned: bool = False) -> str:
     """ "" for every customer, "collector:<id>", or "unassigned"."""
     if unassigned:
@@ -93,12 +98,8 @@ def _months(first: dt.date, before: dt.date) -> list[dt.date]:
     months, month, stop = [], month_start(first), month_start(before)
     while month < stop:
         months.append(month)
-        month = (month + dt.timedelta(days=32)).replace(day=1)
+        month = month_end(month) + dt.timedelta(days=1)
     return months
-
-
-def _month_end(month: dt.date) -> dt.date:
-    return (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
 
 
 def _wanted(scope: Scope, before: dt.date) -> list[dt.date]:
@@ -133,7 +134,7 @@ def _complete(stored: dict[dt.date, Month], before: dt.date) -> bool:
 def _compute(scope: Scope, months: list[dt.date]) -> dict[dt.date, Month]:
     """The ledger's figures for consecutive months, oldest first."""
     figures = monthly_figures(
-        as_of=_month_end(months[-1]), currency=scope.currency, months=len(months), **scope.filters
+        as_of=month_end(months[-1]), currency=scope.currency, months=len(months), **scope.filters
     )
     return {
         month: (f.credit_sales, f.ar_close, f.ar_current)

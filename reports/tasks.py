@@ -49,8 +49,7 @@ def _scopes(currencies: list[str]) -> list[summary.Scope]:
     scopes = [summary.Scope(currency) for currency in currencies]
     for collector_id in sorted(collectors, key=lambda pk: (pk is None, pk)):
         scopes += [
-            summary.Scope(currency, collector_id=collector_id, unassigned=collector_id is None)
-            for currency in currencies
+            summary.Scope(currency, **summary.customers_of(collector_id)) for currency in currencies
         ]
     return scopes
 
