@@ -24,3 +24,10 @@ class AccountsConfig(AppConfig):
             sender=self.apps.get_app_config("auth"),
             dispatch_uid="accounts.ensure_role_groups",
         )
+        from axes.signals import user_locked_out
+        from django.contrib.auth.signals import user_login_failed
+
+        from .receivers import on_locked_out, on_login_failed
+
+        user_login_failed.connect(on_login_failed, dispatch_uid="accounts.login_failed")
+        user_locked_out.connect(on_locked_out, dispatch_uid="accounts.locked_out")

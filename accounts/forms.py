@@ -94,3 +94,15 @@ class UserActiveForm(forms.Form):
     active = forms.TypedChoiceField(
         choices=[("1", "Active"), ("0", "Inactive")], coerce=lambda value: value == "1"
     )
+
+
+class LoginUnlockForm(forms.Form):
+    # Exactly as typed at the login: usernames are stored unstripped by the throttle.
+    username = forms.CharField(max_length=255, required=False, strip=False)
+    ip_address = forms.GenericIPAddressField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("username")) == bool(data.get("ip_address")):
+            raise forms.ValidationError("Choose one account or one address to unlock.")
+        return data

@@ -1,11 +1,17 @@
+import ipaddress
+from datetime import datetime
+
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Sum
 
 from audit.services import audit_record
 from invoices.models import Organisation
 
 from .roles import ROLES
+from .selectors import ACCOUNT, login_locks_for
 
 
 @transaction.atomic
@@ -114,3 +120,106 @@ def organisation_update(*, actor, **values) -> dict:
         data={"changes": changes},
     )
     return changes
+
+
+# --- failed logins and lockouts ---------------------------------------------------------------
+
+# Who fails to log in is not logged in: the trail names them by what they typed.
+VISITOR = "visitor"
+
+
+def _typed(username: str | None) -> str:
+    # The username field is free text; keep the record as long as a real username can be.
+    return (username or "")[:150]
+
+
+@transaction.atomic
+def login_failure_record(*, username: str | None, ip_address: str | None) -> None:
+    """Record one failed login: the username typed and the address, never the password."""
+    typed = _typed(username)
+    where = ip_address or "an unknown address"
+    audit_record(
+        action="accounts.login.failed",
+        label=VISITOR,
+        summary=f"Failed login to {typed or 'no username'} from {where}",
+        data={"username": typed, "ip_address": ip_address},
+    )
+
+
+@transaction.atomic
+def login_lock_record(*, username: str | None, ip_address: str | None, as_of: datetime):
+    """Record the lockout that the failed login just made (of the account, the address or
+    both); returns the event, or None when no lock holds."""
+    locks = login_locks_for(username=username, ip_address=ip_address, as_of=as_of)
+    if not locks:
+        return None
+    parts = [
+        f"{'Logins to' if lock.kind == ACCOUNT else 'Logins from'} {lock.value} locked for "
+        f"{lock.minutes_left(as_of)} minutes after {lock.failures} failed attempts"
+        for lock in locks
+    ]
+    return audit_record(
+        action="accounts.login.locked",
+        label=VISITOR,
+        summary="; ".join(parts),
+        data={
+            "username": _typed(username),
+            "ip_address": ip_address,
+            "locks": [
+                {
+                    "kind": lock.kind,
+                    "value": lock.value,
+                    "failures": lock.failures,
+                    "until": lock.until.isoformat(),
+                }
+                for lock in locks
+            ],
+        },
+    )
+
+
+def _unlock_scope(username: str | None, ip_address: str | None) -> str:
+    if username and ip_address:
+        return f"{username} from {ip_address}"
+    return username or ip_address or "every account and address"
+
+
+@transaction.atomic
+def login_unlock(
+    *,
+    actor,
+    username: str | None = None,
+    ip_address: str | None = None,
+    label: str | None = None,
+) -> int:
+    """Forget the failed logins that lock an account (username), an address (ip_address),
+    one account from one address (both), or everything (neither); returns how many attempt
+    records went. Nothing to forget records nothing."""
+    if ip_address:
+        try:
+            ip_address = str(ipaddress.ip_address(ip_address.strip()))
+        except ValueError:
+            raise ValueError(f"{ip_address!r} is not an IP address.") from None
+    attempts = AccessAttempt.objects.all()
+    if username:
+        attempts = attempts.filter(username=username)
+    if ip_address:
+        attempts = attempts.filter(ip_address=ip_address)
+    failures = attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+    _total, per_model = attempts.delete()
+    cleared = per_model.get(AccessAttempt._meta.label, 0)
+    if cleared:
+        scope = _unlock_scope(username, ip_address)
+        audit_record(
+            action="accounts.login.unlocked",
+            actor=actor,
+            label=label,
+            summary=f"Logins unlocked for {scope}",
+            data={
+                "username": username or None,
+                "ip_address": ip_address or None,
+                "attempt_records": cleared,
+                "failures_forgiven": failures,
+            },
+        )
+    return cleared

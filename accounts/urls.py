@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import lockout_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,4 +21,6 @@ urlpatterns = [
     path("settings/users/new/", views.user_new, name="user_new"),
     path("settings/users/<int:pk>/role/", views.user_role, name="user_role"),
     path("settings/users/<int:pk>/active/", views.user_active, name="user_active"),
+    path("settings/lockouts/", lockout_views.lockout_list, name="lockout_list"),
+    path("settings/lockouts/unlock/", lockout_views.lockout_unlock, name="lockout_unlock"),
 ]

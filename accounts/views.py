@@ -1,16 +1,17 @@
-"""Home, and the admin's settings screen: the organisation and its users."""
+"""Home, the refusal page, and the admin's settings screen: the organisation and its users."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from invoices.models import Organisation
 
 from .forms import OrganisationForm, UserActiveForm, UserCreateForm, UserRoleForm
-from .roles import ADMIN, COLLECTOR, ROLES, role_of, role_required
+from .roles import ADMIN, COLLECTOR, ROLES, NotYours, role_of, role_required
 from .services import (
     organisation_update,
     user_create,
@@ -24,6 +25,22 @@ from .services import (
 @require_GET
 def home(request):
     return redirect("queue")
+
+
+def permission_denied(request, exception=None):
+    """The 403 page, with the reason. An htmx request would not show an error answer, so it
+    gets the reason as a message and reloads the page the user is on (still a 403)."""
+    reason = str(exception or "")
+    htmx = getattr(request, "htmx", None)
+    back = htmx.current_url_abs_path if htmx else None
+    if back and not htmx.history_restore_request:
+        if reason:
+            messages.error(request, reason)
+        response = HttpResponse(status=403)
+        response["HX-Redirect"] = back
+        return response
+    customer = exception.customer if isinstance(exception, NotYours) else None
+    return render(request, "403.html", {"exception": reason, "customer": customer}, status=403)
 
 
 def _users():

@@ -1,8 +1,11 @@
 """Dunmore settings, read from the environment (see .env.example)."""
 
+import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -10,9 +13,19 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# The fallback key only ever serves a local demo; settings_production refuses it.
+# The fallback key only ever serves a local demo with DEBUG on. Both keys below are public
+# (this file and .env.example), and anything signed with them (opt-out links, sessions,
+# password resets) could be forged, so with DEBUG off every settings module refuses them.
 INSECURE_KEY = "insecure-dev-key-change-me"
+EXAMPLE_KEY = "replace-me-with-the-output-of-the-command-above"
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_KEY)
+if not DEBUG and SECRET_KEY.strip() in {"", INSECURE_KEY, EXAMPLE_KEY}:
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a long random value: with DEBUG off Dunmore will not "
+        "start on the built-in development key or the example key. Make one with "
+        "python3 -c 'import secrets; print(secrets.token_urlsafe(64))' "
+        "(or set DEBUG=true, for local development only)."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The address customers reach the app at: links in outgoing messages are built on it.
@@ -30,6 +43,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "anymail",
+    "axes",
     "audit",
     "invoices",
     "accounts",
@@ -49,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a refused login into our lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "collections_app.urls"
@@ -104,6 +120,43 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login throttling with django-axes (accounts/throttle.py). LOGIN_FAILURE_LIMIT failed logins
+# to one account, or LOGIN_ADDRESS_FAILURE_LIMIT from one address, each within
+# LOGIN_LOCKOUT_MINUTES of the one before, lock that account or address until
+# LOGIN_LOCKOUT_MINUTES after the last of them; an admin can unlock sooner under Settings.
+# An address gets a higher limit than an account: one office shares one address.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# Reverse proxies in front that append the client's address to X-Forwarded-For; with 0 the
+# address is the connection's own (REMOTE_ADDR). settings_production assumes one.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+if min(LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES) < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be "
+        "whole numbers of at least 1."
+    )
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured("PROXY_COUNT must be 0 or more.")
+AUTHENTICATION_BACKENDS = [
+    "accounts.throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "accounts.throttle.LoginThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+# Attempts refused during a lockout neither count nor extend it, so "locked for N minutes"
+# holds even while someone keeps trying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout_views.login_locked"
+# Lockouts are seen and lifted on our own Settings screen, where unlocking is audited.
+AXES_ENABLE_ADMIN = False
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en-gb")
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -124,8 +177,25 @@ if DEBUG:
 # Email: console by default; EMAIL_URL=smtp://user:pass@host:587 for SMTP, or an anymail ESP.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Django's SMTP backend, plus what exactly-once sending needs: whether the message body
+# reached the server when a failure comes, and a deadline for the whole conversation.
+if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+    EMAIL_BACKEND = "dunning.smtp.EmailBackend"
+# Seconds to wait for any one answer from the mail server or ESP, and for a whole hand-off:
+# a server that accepts connections and never answers cannot hold up a run.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+EMAIL_HANDOFF_SECONDS = env.int("EMAIL_HANDOFF_SECONDS", default=90)
+if EMAIL_TIMEOUT < 1 or EMAIL_HANDOFF_SECONDS < EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        "EMAIL_TIMEOUT must be at least 1 second and EMAIL_HANDOFF_SECONDS at least as long."
+    )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="collections@localhost")
-ESP = env.str("ESP", default="")  # e.g. "mailgun", "postmark", "sendgrid", "amazon_ses"
+ESP = env.str("ESP", default="")
+ESPS = ("mailgun", "postmark", "sendgrid", "amazon_ses")
+if ESP and ESP not in ESPS:
+    raise ImproperlyConfigured(
+        f"ESP must be one of {', '.join(ESPS)}, or empty to send through EMAIL_URL (not {ESP!r})."
+    )
 if ESP:
     EMAIL_BACKEND = f"anymail.backends.{ESP}.EmailBackend"
 ANYMAIL = {
@@ -133,12 +203,37 @@ ANYMAIL = {
     for key, value in {
         "MAILGUN_API_KEY": env.str("MAILGUN_API_KEY", default=""),
         "MAILGUN_SENDER_DOMAIN": env.str("MAILGUN_SENDER_DOMAIN", default=""),
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
         "POSTMARK_SERVER_TOKEN": env.str("POSTMARK_SERVER_TOKEN", default=""),
         "SENDGRID_API_KEY": env.str("SENDGRID_API_KEY", default=""),
+        "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": env.str(
+            "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY", default=""
+        ),
         "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default=""),
     }.items()
     if value
 }
+if ":" not in ANYMAIL.get("WEBHOOK_SECRET", ":"):
+    raise ImproperlyConfigured(
+        "ANYMAIL_WEBHOOK_SECRET must be user:password, the basic auth the ESP sends."
+    )
+# Delivery webhooks must prove they come from the ESP, or anyone can post forged bounces
+# and complaints: the ESP's own signature where it signs, basic auth for every ESP.
+ESP_SIGNING_KEYS = {
+    "mailgun": "MAILGUN_WEBHOOK_SIGNING_KEY",
+    "sendgrid": "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY",
+}
+ESP_WEBHOOKS_VERIFIED = not ESP or bool(
+    ANYMAIL.get("WEBHOOK_SECRET") or ANYMAIL.get(ESP_SIGNING_KEYS.get(ESP, ""))
+)
+if DEBUG and not ESP_WEBHOOKS_VERIFIED:
+    warnings.warn(
+        f"The {ESP} delivery webhook accepts unverified posts: set ANYMAIL_WEBHOOK_SECRET"
+        + (f" or {ESP_SIGNING_KEYS[ESP]}" if ESP in ESP_SIGNING_KEYS else "")
+        + " (production refuses to start without).",
+        stacklevel=1,
+    )
+ANYMAIL["REQUESTS_TIMEOUT"] = EMAIL_TIMEOUT  # an ESP's API answers within it, or else
 
 # django-q2: ORM broker by default, Redis when REDIS_URL is set.
 Q_CLUSTER = {
@@ -155,6 +250,16 @@ if REDIS_URL:
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = REDIS_URL
 
+# The budget of one part of an admin-edited template (subject, text, HTML, letter) at each
+# preview, save and send (letters/budget.py): a render past it is stopped and reported, so a
+# template that loops too much cannot stall a dunning run. Output counted in characters.
+TEMPLATE_RENDER_SECONDS = env.float("TEMPLATE_RENDER_SECONDS", default=2.0)
+TEMPLATE_RENDER_MAX_BYTES = env.int("TEMPLATE_RENDER_MAX_BYTES", default=1_000_000)
+if not (TEMPLATE_RENDER_SECONDS > 0 and TEMPLATE_RENDER_MAX_BYTES > 0):
+    raise ImproperlyConfigured(
+        "TEMPLATE_RENDER_SECONDS and TEMPLATE_RENDER_MAX_BYTES must be more than 0."
+    )
+
 SESSION_COOKIE_AGE = 60 * 60 * 12
 X_FRAME_OPTIONS = "DENY"
 
@@ -164,5 +269,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint reports each rendering step and every CSS property it skips: noise.
-    "loggers": {"weasyprint": {"level": "ERROR"}},
+    # django-axes logs every step of every login at INFO; its warnings (failures, lockouts) stay.
+    "loggers": {"weasyprint": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
 }

@@ -3,7 +3,15 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .settings import *  # noqa: F403
-from .settings import INSECURE_KEY, SECRET_KEY, env
+from .settings import (
+    ANYMAIL,
+    ESP,
+    ESP_SIGNING_KEYS,
+    ESP_WEBHOOKS_VERIFIED,
+    INSECURE_KEY,
+    SECRET_KEY,
+    env,
+)
 
 if DEBUG:  # noqa: F405
     raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set DEBUG=false).")
@@ -12,8 +20,27 @@ if SECRET_KEY == INSECURE_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 
         "SECRET_KEY must be set to a long random value in production "
         "(python -c 'import secrets; print(secrets.token_urlsafe(64))')."
     )
+if not ESP_WEBHOOKS_VERIFIED:
+    own_key = (
+        f"{ESP_SIGNING_KEYS[ESP]} (the ESP's signature) or " if ESP in ESP_SIGNING_KEYS else ""
+    )
+    raise ImproperlyConfigured(
+        f"ESP={ESP} needs its delivery webhook verified in production, or anyone could post "
+        f"forged bounces and complaints: set {own_key}ANYMAIL_WEBHOOK_SECRET (user:password, "
+        "also written into the webhook URL given to the ESP)."
+    )
+if "WEBHOOK_SECRET" in ANYMAIL and len(ANYMAIL["WEBHOOK_SECRET"].partition(":")[2]) < 16:
+    raise ImproperlyConfigured(
+        "The password in ANYMAIL_WEBHOOK_SECRET must be at least 16 characters long "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(24))')."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The same proxy appends the client's address to X-Forwarded-For; login throttling counts
+# failures per address from it (REMOTE_ADDR is only the proxy).
+PROXY_COUNT = env.int("PROXY_COUNT", default=1)
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured("PROXY_COUNT must be 0 or more.")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,5 +1,8 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+
+from dunning.webhooks import tracking_urlpatterns
 
 urlpatterns = [
     path("", include("accounts.urls")),
@@ -9,6 +12,9 @@ urlpatterns = [
     path("letters/", include("letters.urls")),
     path("", include("dunning.urls")),
     path("", include("dunning.workspace_urls")),
-    path("anymail/", include("anymail.urls")),
+    # Only the configured ESP's delivery webhook exists, at anymail's own path.
+    path("anymail/", include((tracking_urlpatterns(settings.ESP), "anymail"))),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "accounts.views.permission_denied"

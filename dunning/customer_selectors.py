@@ -23,7 +23,11 @@ from .models import (
     Policy,
     PromiseToPay,
     QueueEntry,
+    Task,
+    TaskKind,
+    TaskStatus,
 )
+from .outcomes import CHOICES
 
 ZERO = Decimal("0.00")
 TIMELINE_PAGE = 50
@@ -261,6 +265,7 @@ class Workspace:
     plan: ActivePlan | None
     flags: list[Flag]
     timeline: Timeline
+    checks: list["MessageCheck"] = field(default_factory=list)
 
     @property
     def totals(self):
@@ -339,6 +344,34 @@ def _invoice_holds(invoices, *, promises: list[OpenPromise], plan: ActivePlan | 
         invoice.in_plan = plan is not None and not invoice.in_dispute
 
 
+@dataclass(frozen=True)
+class MessageCheck:
+    """A message a collector must settle before chasing goes on (dunning.outcomes)."""
+
+    task_id: int
+    title: str
+    detail: str
+    choices: tuple[tuple[str, str], ...]
+
+
+def message_checks(customer: Customer) -> list[MessageCheck]:
+    """The customer's open check tasks, oldest first: one query."""
+    tasks = (
+        Task.objects.filter(customer=customer, kind=TaskKind.CHECK_SEND, status=TaskStatus.OPEN)
+        .select_related("touch")
+        .order_by("due_at", "pk")
+    )
+    return [
+        MessageCheck(
+            task_id=task.pk,
+            title=task.title,
+            detail=task.detail,
+            choices=CHOICES.get(task.touch.status, ()) if task.touch_id else (),
+        )
+        for task in tasks
+    ]
+
+
 def customer_workspace(
     customer: Customer,
     *,
@@ -355,6 +388,17 @@ def customer_workspace(
     plan = active_plan(customer)
     _invoice_holds(ledger.open_invoices, promises=promises, plan=plan)
     chosen = getattr(customer, "dunning", None)
+    checks = message_checks(customer)
+    flags = _flags(
+        customer,
+        entry,
+        promises=promises,
+        plan=plan,
+        disputed=ledger.totals.disputed,
+        today=today,
+    )
+    if checks:
+        flags.insert(0, Flag("Message to check", "chasing waits for your decision", "danger"))
     return Workspace(
         customer=customer,
         ledger=ledger,
@@ -364,13 +408,7 @@ def customer_workspace(
         policy_is_default=chosen is None,
         promises=promises,
         plan=plan,
-        flags=_flags(
-            customer,
-            entry,
-            promises=promises,
-            plan=plan,
-            disputed=ledger.totals.disputed,
-            today=today,
-        ),
+        flags=flags,
         timeline=customer_timeline(customer.pk, kind=kind, before=before),
+        checks=checks,
     )

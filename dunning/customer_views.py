@@ -5,7 +5,10 @@ Each action is one URL. Asked by htmx, its GET answers with the form alone, for 
 action area, and its POST answers with the form and its errors, or on success with
 HX-Redirect to the page, so the header, the timeline and the queue all show the change.
 Without JavaScript the same URLs answer with the whole page, the form open in the action
-area, and a successful POST redirects (POST-redirect-GET)."""
+area, and a successful POST redirects (POST-redirect-GET).
+
+Anyone with a role reads any customer's page; the actions, their forms included, are for
+those who may change the customer (accounts.roles), and refused (403) to the others."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +18,14 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.roles import ADMIN, COLLECTOR, has_role, role_required
+from accounts.roles import (
+    ADMIN,
+    COLLECTOR,
+    has_role,
+    read_only_notice,
+    require_change,
+    role_required,
+)
 from invoices.exceptions import LedgerError
 from invoices.models import Customer
 from invoices.services import customer_note_add
@@ -59,6 +69,12 @@ def _customer(pk: int) -> Customer:
     return get_object_or_404(workspace_customers(), pk=pk)
 
 
+def _customer_to_change(request, pk: int) -> Customer:
+    customer = _customer(pk)
+    require_change(request.user, customer)
+    return customer
+
+
 def _page(request, customer: Customer, *, action: str = "", extra=None):
     now = timezone.now()
     today = timezone.localdate()
@@ -76,6 +92,7 @@ def _page(request, customer: Customer, *, action: str = "", extra=None):
         "now": now,
         "actions": ACTIONS,
         "action_template": action,
+        "read_only": read_only_notice(request.user, customer),
         "policy_form": CustomerPolicyForm(initial={"policy": chosen.policy if chosen else None})
         if has_role(request.user, ADMIN)
         else None,
@@ -141,7 +158,7 @@ def _open_call(customer: Customer) -> Task | None:
 def customer_call(request, pk: int):
     """Log a call; the outcome's follow-up (promise, dispute, retry...) comes with it. The
     customer's earliest open call task, if any, is the call being logged."""
-    customer = _customer(pk)
+    customer = _customer_to_change(request, pk)
     task = _open_call(customer)
     form = CallOutcomeForm(_posted(request), customer=customer)
     if form.is_valid():
@@ -172,7 +189,7 @@ def customer_call(request, pk: int):
 @role_required(COLLECTOR)
 @require_http_methods(["GET", "POST"])
 def customer_promise(request, pk: int):
-    customer = _customer(pk)
+    customer = _customer_to_change(request, pk)
     today = timezone.localdate()
     form = PromiseForm(_posted(request), customer=customer, today=today)
     if form.is_valid():
@@ -201,7 +218,7 @@ def customer_promise(request, pk: int):
 @role_required(COLLECTOR)
 @require_POST
 def customer_promise_cancel(request, pk: int):
-    customer = _customer(pk)
+    customer = _customer_to_change(request, pk)
     promise = PromiseToPay.objects.filter(
         customer=customer, status=HoldStatus.OPEN, pk=request.POST.get("promise") or 0
     ).first()
@@ -220,7 +237,7 @@ def customer_promise_cancel(request, pk: int):
 @role_required(COLLECTOR)
 @require_http_methods(["GET", "POST"])
 def customer_dispute(request, pk: int):
-    customer = _customer(pk)
+    customer = _customer_to_change(request, pk)
     form = DisputeOpenForm(
         _posted(request), customer=customer, initial={"invoice": request.GET.get("invoice")}
     )
@@ -251,7 +268,7 @@ def customer_dispute(request, pk: int):
 @role_required(COLLECTOR)
 @require_http_methods(["GET", "POST"])
 def customer_dispute_resolve(request, pk: int):
-    customer = _customer(pk)
+    customer = _customer_to_change(request, pk)
     form = DisputeResolveForm(
         _posted(request), customer=customer, initial={"dispute": request.GET.get("dispute")}
     )
@@ -294,7 +311,7 @@ def _plan_form(request, customer: Customer, data):
 def customer_plan(request, pk: int):
     """Without JavaScript in two steps: a POST without `confirm` shows the schedule, one
     with it agrees the plan. With htmx the schedule follows the fields as they change."""
-    customer = _customer(pk)
+    customer = _customer_to_change(request, pk)
     form = _plan_form(request, customer, _posted(request))
     schedule = None
     if form.is_valid():
@@ -326,7 +343,7 @@ def customer_plan(request, pk: int):
 @require_GET
 def customer_plan_preview(request, pk: int):
     """The schedule the plan form's fields make, for its live preview."""
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = _customer_to_change(request, pk)
     form = PlanForm(request.GET, today=timezone.localdate())
     return render(
         request,
@@ -345,7 +362,7 @@ def customer_plan_preview(request, pk: int):
 @role_required(COLLECTOR)
 @require_http_methods(["GET", "POST"])
 def customer_note(request, pk: int):
-    customer = _customer(pk)
+    customer = _customer_to_change(request, pk)
     form = NoteForm(_posted(request))
     if form.is_valid():
         try:
@@ -360,7 +377,7 @@ def customer_note(request, pk: int):
 @role_required(COLLECTOR)
 @require_http_methods(["GET", "POST"])
 def customer_hold(request, pk: int):
-    customer = _customer(pk)
+    customer = _customer_to_change(request, pk)
     initial = {"reason": customer.hold_reason, "until": customer.hold_until}
     form = HoldForm(_posted(request), today=timezone.localdate(), initial=initial)
     if form.is_valid():
@@ -381,7 +398,7 @@ def customer_hold(request, pk: int):
 @role_required(COLLECTOR)
 @require_POST
 def customer_hold_release(request, pk: int):
-    customer = _customer(pk)
+    customer = _customer_to_change(request, pk)
     if services.hold_release(actor=request.user, customer=customer):
         return _done(request, customer, "Hold released: chasing resumes.")
     return _done(request, customer, f"{customer.name} was not on hold.", messages.INFO)
@@ -394,7 +411,7 @@ def customer_hold_release(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def customer_send(request, pk: int):
     """GET previews the next step as it would go out now; POST (the confirm button) sends."""
-    customer = _customer(pk)
+    customer = _customer_to_change(request, pk)
     error = ""
     if request.method == "POST":
         try:

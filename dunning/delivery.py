@@ -5,6 +5,7 @@ plain context of letters.render.context_build, so a preview shows exactly what i
 letter step also renders the template's letter as a PDF, attached to the email."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from letters.selectors import language_of, template_version_current
 
 from .calendar import business_days_after
 from .facts import Calendar, CustomerFacts
+from .handoff import handoff
 from .models import Channel
 from .selectors import StepRow
 
@@ -178,22 +180,24 @@ def message_build(
     )
 
 
-def message_send(message: Message, *, touch_id: int) -> str:
-    """Hand the message to the mail backend; returns the ESP's message id (blank for
-    backends without one). Raises when the backend refuses it."""
+def message_send(message: Message, *, touch, commit: Callable[[], bool]) -> str:
+    """Hand the message to the mail backend with the touch's one Message-ID; returns the
+    ESP's message id (blank for backends without one). `commit` runs once connected,
+    just before the message goes (dunning.handoff). Raises dunning.handoff's
+    HandoffFailed (certainly not sent), HandoffUnclear (perhaps sent) or
+    HandoffWithdrawn (not sent: `commit` said no)."""
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.text,
         to=[message.to],
         reply_to=[message.reply_to],
+        headers={"Message-ID": touch.message_id},
     )
     email.attach_alternative(message.html, "text/html")
     for _kind, filename, content in message.attachments:
         email.attach(filename, content, "application/pdf")
-    # anymail passes these to the ESP; tracking webhooks bring them back.
-    email.metadata = {"touch_id": str(touch_id)}
+    # anymail passes these to the ESP; tracking webhooks bring them back. The ref, not the
+    # touch's number: nobody can guess it to forge an event.
+    email.metadata = {"dunmore_ref": touch.ref}
     email.tags = ["dunning"]
-    email.send()
-    status = getattr(email, "anymail_status", None)
-    message_id = getattr(status, "message_id", None) if status else None
-    return "" if message_id is None else str(message_id)
+    return handoff(email, commit=commit)

@@ -1,7 +1,8 @@
 """The pure planning core of the dunning engine: facts in, a plan out. No ORM, no I/O.
 
 Rules (PRODUCT.md "Rules the engine always keeps", LEGAL.md):
-- Whole-account pauses: do-not-contact, insolvent, an approved legal referral, a manual
+- Whole-account pauses: do-not-contact, insolvent, an approved legal referral, a message
+  a person must settle first (its outcome unknown, or it could not be sent), a manual
   hold (until hold_until, or open-ended), an active payment plan being met, an open
   whole-account promise (until its date + grace). Each pause names itself in paused_by
   and in the explanation.
@@ -249,6 +250,9 @@ def _account_pauses(facts: CustomerFacts, today: dt.date) -> tuple[list[str], dt
         open_ended = True
     if facts.in_legal_since is not None:
         pauses.append(f"referred to legal on {_date(facts.in_legal_since, today)}")
+        open_ended = True
+    if facts.unsettled:
+        pauses.append(facts.unsettled)
         open_ended = True
     if facts.on_hold and (facts.hold_until is None or facts.hold_until >= today):
         reason = f": {facts.hold_reason}" if facts.hold_reason else ""

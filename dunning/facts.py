@@ -64,6 +64,9 @@ class CustomerFacts(NamedTuple):
     last_conversation_at: dt.datetime | None = None  # last call where we spoke with them, UTC
     demand_deadline: dt.date | None = None  # the final demand's deadline in the active chase
     in_legal_since: dt.date | None = None  # an approved legal referral: no automated contact
+    # A message a person must settle (outcome unknown, or every retry failed), in words:
+    # chasing waits for them (dunning.outcomes).
+    unsettled: str = ""
 
 
 @dataclass(frozen=True)

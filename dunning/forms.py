@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.roles import ROLES
+from invoices.forms import AmountField
 from invoices.models import MONEY, Dispute, DisputeReason, DisputeStatus, Invoice, InvoiceStatus
 from letters.models import InterestRegime
 
@@ -27,9 +28,9 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
-def amount_field(**kwargs) -> forms.DecimalField:
+def amount_field(**kwargs) -> AmountField:
     """An amount of money more than zero, with the ledger's precision."""
-    return forms.DecimalField(**MONEY, min_value=Decimal("0.01"), **kwargs)
+    return AmountField(**MONEY, min_value=Decimal("0.01"), **kwargs)
 
 
 def collector_choices(empty_label: str) -> list[tuple[str, str]]:
@@ -61,9 +62,8 @@ class StepForm(forms.Form):
     template = forms.SlugField(
         max_length=100, label="Template key", widget=forms.TextInput(attrs={"size": 16})
     )
-    min_balance = forms.DecimalField(
-        max_digits=14,
-        decimal_places=2,
+    min_balance = AmountField(
+        **MONEY,
         min_value=0,
         initial=Decimal("0"),
         label="Min balance",

@@ -1,4 +1,5 @@
 import datetime as dt
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -174,6 +175,9 @@ class Chase(models.Model):
 class TouchStatus(models.TextChoices):
     PENDING = "pending", "Pending"  # planned, waiting for delivery
     SENDING = "sending", "Sending"  # claimed by a worker
+    # The hand-off began but its result never came back (a crash, a lost reply): it may
+    # or may not have gone. Chasing waits until a person or a delivery event settles it.
+    UNKNOWN = "unknown", "Outcome unknown"
     SENT = "sent", "Sent"  # the backend accepted it
     DELIVERED = "delivered", "Delivered"
     BOUNCED = "bounced", "Bounced"
@@ -184,11 +188,18 @@ class TouchStatus(models.TextChoices):
     DONE = "done", "Done"  # tasks created (phone, referral, internal)
 
 
+def touch_ref() -> str:
+    return secrets.token_hex(16)
+
+
 class Touch(models.Model):
     """One contact attempt or collection action. `key` makes planning idempotent:
     one touch per customer, chase cycle and step."""
 
     key = models.CharField(max_length=100)
+    # Unguessable: the Message-ID of every attempt and what ESP metadata carries, so a
+    # forged delivery event cannot name a touch by counting.
+    ref = models.CharField(max_length=32, default=touch_ref, editable=False)
     # Indexed by touch_customer_created, whose first column it is.
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="touches", db_index=False
@@ -228,6 +239,10 @@ class Touch(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claims = models.PositiveIntegerField(default=0)  # a worker's claim is its number
+    # Set (and committed) just before the message goes to the mail server, cleared when an
+    # attempt is put back: a claim that dies with it set may have been sent.
+    handoff_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -241,15 +256,25 @@ class Touch(models.Model):
             # LIKE-only index on PostgreSQL that every insert pays for and nothing uses.
             models.Index(fields=["esp_message_id"], name="touch_esp_message"),
         ]
-        constraints = [models.UniqueConstraint(fields=["key"], name="touch_key_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], name="touch_key_unique"),
+            models.UniqueConstraint(fields=["ref"], name="touch_ref_unique"),
+        ]
 
     def __str__(self):
         return f"{self.get_channel_display()} to {self.customer_id} ({self.status})"
+
+    @property
+    def message_id(self) -> str:
+        """The Message-ID header of every attempt at this touch."""
+        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("<> ") or "dunmore"
+        return f"<{self.ref}@{domain}>"
 
 
 class TaskKind(models.TextChoices):
     CALL = "call", "Phone call"
     FIX_CONTACT = "fix_contact", "Fix a contact"
+    CHECK_SEND = "check_send", "Check whether a message went"
     REFERRAL = "referral", "Legal referral to approve"
     INTERNAL = "internal", "Internal task"
 

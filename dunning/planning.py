@@ -23,7 +23,7 @@ from audit.services import Event, audit_record, audit_record_many
 
 from .engine import plan_customer
 from .facts import Calendar, CustomerPlan
-from .models import Channel, Chase, ChaseStatus, Task, TaskKind, Touch, TouchStatus
+from .models import Channel, Chase, ChaseStatus, Task, TaskKind, Touch, TouchStatus, touch_ref
 from .queue import entries_prune, entries_rows, entries_write
 from .selectors import Loaded, StepRow, Steps, calendar_for, chunks, customers_to_chase, facts_load
 
@@ -42,6 +42,22 @@ class RunResult:
     reason: str = ""
     due_at: dt.datetime | None = None
     touch_id: int | None = None
+
+    @classmethod
+    def of_touch(cls, touch, status: str, reason: str) -> "RunResult":
+        """What happened to a touch (with its customer and step loaded)."""
+        return cls(
+            customer_id=touch.customer_id,
+            customer=touch.customer.external_id,
+            name=touch.customer.name,
+            step=touch.step.name if touch.step_id else "",
+            channel=touch.channel,
+            invoices=[inv["number"] for inv in touch.invoices],
+            status=status,
+            reason=reason,
+            due_at=touch.scheduled_for,
+            touch_id=touch.pk,
+        )
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -313,6 +329,7 @@ _TOUCH_COLUMNS = (
     "invoices",
     "total",
     "currency",
+    "ref",  # one each: a default would be one value for the whole insert
 )
 _TASK_COLUMNS = (
     "kind",
@@ -381,6 +398,7 @@ def _record(
                 invoices,
                 action.total,
                 item.facts.currency,
+                touch_ref(),
             )
         )
     made = _insert_new(Touch, _TOUCH_COLUMNS, touches, returning="key")

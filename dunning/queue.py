@@ -160,7 +160,7 @@ def entry_row(
         (d for d in (promised, facts.hold_until if on_hold else None) if d), default=None
     )
 
-    if broken or (call_due_at is not None and call_due_at <= as_of):
+    if broken or facts.unsettled or (call_due_at is not None and call_due_at <= as_of):
         priority = Priority.ACT_NOW
     elif overdue and not (plan.paused_by or in_legal or no_contact):
         priority = Priority.CHASE

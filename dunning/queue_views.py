@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.roles import COLLECTOR, MANAGER, has_role, role_required
+from accounts.roles import COLLECTOR, MANAGER, changeable, has_role, refusal, role_required
 from invoices.models import Customer
 from invoices.selectors import customer_currencies
 from invoices.views import render_list
@@ -53,11 +53,12 @@ def queue_bulk(request):
     managing = has_role(request.user, MANAGER)
     form = BulkForm(request.POST, today=timezone.localdate(), managing=managing)
     chosen = [int(v) for v in request.POST.getlist("customer") if v.isdigit()]
-    customers = Customer.objects.filter(pk__in=chosen).order_by("name")
-    if not managing:
-        # Collectors act on their own customers only.
-        customers = customers.filter(collector=request.user)
-    customers = list(customers)
+    ticked = Customer.objects.filter(pk__in=chosen).order_by("name")
+    customers = list(changeable(request.user, ticked))
+    # Someone else's customer (reassigned since the queue was shown, or a forged id) is left
+    # out with the reason, the same reason the customer page gives.
+    for other in ticked.exclude(pk__in=[c.pk for c in customers]).select_related("collector"):
+        messages.warning(request, refusal(request.user, other))
     if not customers:
         messages.error(request, "Tick at least one of your customers first.")
         return _back(request)

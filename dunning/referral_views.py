@@ -3,9 +3,9 @@ approve (building the pack) or decline with a reason."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from accounts.roles import MANAGER, role_required
+from accounts.roles import MANAGER, require_change, role_required
 
 from .exceptions import DunningError
 from .models import Referral, Task, TaskKind, TaskStatus
@@ -22,6 +22,7 @@ def referral_list(request):
 
 
 @role_required(MANAGER)
+@require_GET
 def referral_detail(request, pk: int):
     task = get_object_or_404(
         Task.objects.select_related("customer", "touch"), pk=pk, kind=TaskKind.REFERRAL
@@ -37,6 +38,9 @@ def referral_detail(request, pk: int):
 @role_required(MANAGER)
 @require_POST
 def referral_decide(request, pk: int):
+    task = Task.objects.filter(pk=pk).select_related("customer").first()
+    if task is not None:
+        require_change(request.user, task.customer)
     reason = request.POST.get("reason", "")
     try:
         if request.POST.get("decision") == "approve":

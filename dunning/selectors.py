@@ -44,10 +44,12 @@ from .models import (
 CHUNK = 5_000
 OPEN_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.IN_DISPUTE)
 MESSAGE_CHANNELS = (Channel.EMAIL, Channel.LETTER)
-# A message counts against the minimum interval from the moment it is planned.
+# A message counts against the minimum interval from the moment it is planned; one whose
+# outcome is unknown from its hand-off (it may have reached the customer).
 MESSAGE_STATUSES = (
     TouchStatus.PENDING,
     TouchStatus.SENDING,
+    TouchStatus.UNKNOWN,
     TouchStatus.SENT,
     TouchStatus.DELIVERED,
 )
@@ -378,9 +380,10 @@ def facts_load(
     last_message = dict(
         touches.filter(automated=True, channel__in=MESSAGE_CHANNELS, status__in=MESSAGE_STATUSES)
         .values("customer_id")
-        .annotate(last=Max(Coalesce("sent_at", "scheduled_for")))
+        .annotate(last=Max(Coalesce("sent_at", "handoff_at", "scheduled_for")))
         .values_list("customer_id", "last")
     )
+    unsettled = _unsettled(of, touches)
 
     calls = defaultdict(list)
     for cid, due_at in (
@@ -446,6 +449,7 @@ def facts_load(
             last_conversation_at=conversations.get(cid),
             demand_deadline=_deadline(demand.get(cid), tz, calendar) if chase else None,
             in_legal_since=in_legal[cid].astimezone(zone(tz)).date() if cid in in_legal else None,
+            unsettled=unsettled.get(cid, ""),
         )
         loaded.append(
             Loaded(
@@ -463,6 +467,23 @@ def facts_load(
             )
         )
     return loaded
+
+
+def _unsettled(of: dict, touches) -> dict[int, str]:
+    """customer id -> the message a person must settle before chasing goes on, in words:
+    one whose outcome is unknown, or one with an open check task (every retry failed)."""
+    found: dict[int, str] = {}
+    for cid, step in touches.filter(status=TouchStatus.UNKNOWN).values_list(
+        "customer_id", "step__name"
+    ):
+        found[cid] = (
+            f"whether the {step or 'message'} went out is unknown: a collector checks first"
+        )
+    for cid, step in Task.objects.filter(
+        **of, kind=TaskKind.CHECK_SEND, status=TaskStatus.OPEN, touch__status=TouchStatus.FAILED
+    ).values_list("customer_id", "touch__step__name"):
+        found.setdefault(cid, f"the {step or 'message'} could not be sent: a collector decides")
+    return found
 
 
 def _with_promises(invoices: list[InvoiceFact], promised: dict[int, dt.date]):

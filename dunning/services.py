@@ -1,5 +1,6 @@
-"""The dunning engine's writes besides planning (dunning.planning): delivering touches,
-holds (promises, plans, manual holds) and tasks, and the whole cycle. Each writes its
+"""The dunning engine's writes besides planning (dunning.planning) and delivery
+(dunning.outbox): bounces, holds (promises, plans, manual holds) and tasks, and the whole
+cycle. Each writes its
 audit events in the same transaction as the change."""
 
 import datetime as dt
@@ -7,22 +8,17 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 
 from audit.services import audit_record
 from invoices import services as ledger
 from invoices.models import Contact, Customer, Dispute, Invoice
 from letters.documents import promissory_note_pdf
 from letters.models import DocumentKind
-from letters.services import document_store, print_queue_add
+from letters.services import document_store
 
 from . import delivery
-from .engine import plan_customer
 from .exceptions import DunningError
-from .facts import Calendar
 from .models import (
-    Channel,
-    ChaseStatus,
     HoldStatus,
     Instalment,
     PaymentPlan,
@@ -34,281 +30,15 @@ from .models import (
     Touch,
     TouchStatus,
 )
+from .outbox import fix_contact_task, touches_deliver
 from .planning import RunResult, dunning_run
 from .queue import queue_refresh
 from .selectors import (
-    Steps,
-    calendar_for,
-    facts_load,
     plan_met,
     plan_paid,
     promise_paid,
     settings_load,
-    touches_due,
 )
-
-MAX_ATTEMPTS = 5
-# A touch claimed longer ago than this died mid-send: whether it went out is unknown.
-STALE_SENDING = dt.timedelta(minutes=15)
-RETRY_BASE = dt.timedelta(minutes=15)
-
-
-# --- delivery ---------------------------------------------------------------------------
-
-
-def touches_deliver(
-    *, as_of: dt.datetime, customer_ids: Sequence[int] | None = None
-) -> list[RunResult]:
-    """Send the pending messages that are due, each at most once.
-
-    1. Touches left in "sending" for over 15 minutes died mid-send: failed, never resent.
-    2. Claim each due touch by compare-and-set, so two workers never both take one.
-    3. Re-plan the customer with fresh facts: cancelled if the step is no longer due
-       (paid, disputed, paused), put back if it is not due yet.
-    4. Send to the right contact; "sent" only once the backend accepted it. A failure is
-       retried later, up to five attempts."""
-    results = [_fail_stale(touch_id, as_of) for touch_id in _stale(as_of, customer_ids)]
-    calendar = calendar_for(as_of)
-    steps = Steps()
-    for touch_id in touches_due(as_of=as_of, customer_ids=customer_ids):
-        claimed = Touch.objects.filter(pk=touch_id, status=TouchStatus.PENDING).update(
-            status=TouchStatus.SENDING, claimed_at=as_of
-        )
-        if claimed != 1:
-            continue  # another worker has it
-        try:
-            results.append(_deliver(touch_id, as_of=as_of, steps=steps, calendar=calendar))
-        except Exception as exc:  # one failing customer never stalls the run
-            results.append(_send_failed(touch_id, as_of=as_of, error=exc))
-    return [r for r in results if r is not None]
-
-
-def _stale(as_of: dt.datetime, customer_ids) -> list[int]:
-    qs = Touch.objects.filter(status=TouchStatus.SENDING, claimed_at__lt=as_of - STALE_SENDING)
-    if customer_ids is not None:
-        qs = qs.filter(customer_id__in=customer_ids)
-    return list(qs.values_list("id", flat=True))
-
-
-def _touch_result(touch: Touch, status: str, reason: str) -> RunResult:
-    return RunResult(
-        customer_id=touch.customer_id,
-        customer=touch.customer.external_id,
-        name=touch.customer.name,
-        step=touch.step.name if touch.step_id else "",
-        channel=touch.channel,
-        invoices=[inv["number"] for inv in touch.invoices],
-        status=status,
-        reason=reason,
-        due_at=touch.scheduled_for,
-        touch_id=touch.pk,
-    )
-
-
-@transaction.atomic
-def _fail_stale(touch_id: int, as_of: dt.datetime) -> RunResult | None:
-    reason = "outcome unknown: check before resending"
-    if not Touch.objects.filter(pk=touch_id, status=TouchStatus.SENDING).update(
-        status=TouchStatus.FAILED, last_error=reason
-    ):
-        return None
-    touch = Touch.objects.select_related("customer", "step").get(pk=touch_id)
-    audit_record(
-        action="dunning.touch.outcome_unknown",
-        customer_id=touch.customer_id,
-        summary=f"{touch.step.name if touch.step_id else touch.channel}: {reason}",
-        data={"touch_id": touch_id, "claimed_at": touch.claimed_at.isoformat()},
-    )
-    return _touch_result(touch, TouchStatus.FAILED, reason)
-
-
-def _deliver(touch_id: int, *, as_of, steps: Steps, calendar: Calendar) -> RunResult:
-    touch = Touch.objects.select_related("customer", "customer__collector", "step", "chase").get(
-        pk=touch_id
-    )
-    if touch.chase_id and touch.chase.status != ChaseStatus.ACTIVE:
-        return _cancel(touch, "the chase has closed")
-    item = facts_load(
-        [touch.customer_id], as_of=as_of, steps=steps, calendar=calendar, recheck=touch
-    )
-    if not item:
-        return _cancel(touch, "the customer is gone")
-    item = item[0]
-    plan = plan_customer(item.facts, steps.facts_of(item.customer.version_id), calendar, as_of)
-    action = plan.action
-    if action is None or action.skip or action.step.id != touch.step_id:
-        return _cancel(touch, plan.explanation)
-    # A step a collector sent ahead of time (dunning.sending) goes now, not at the engine's
-    # time; a consumer's only inside their contact hours.
-    brought_forward = not touch.automated and delivery.in_contact_hours(
-        touch.customer, as_of, calendar
-    )
-    if not plan.due(as_of) and not brought_forward:
-        Touch.objects.filter(pk=touch.pk).update(
-            status=TouchStatus.PENDING, scheduled_for=action.due_at
-        )
-        return _touch_result(touch, "rescheduled", plan.explanation)
-    invoice_ids, total = action.invoice_ids, action.total
-    if not touch.automated:
-        # What it was recorded for, less what has since been paid, disputed or paused.
-        eligible = set(plan.eligible_invoice_ids)
-        invoice_ids = tuple(line["id"] for line in touch.invoices if line["id"] in eligible)
-        if not invoice_ids:
-            return _cancel(touch, "every invoice it was for is paid, disputed or paused")
-
-    step = steps.by_id[touch.step_id]
-    contact = delivery.contact_choose(touch.customer, escalation=step.use_escalation_contact)
-    posted_only = contact is None and step.fact.channel == Channel.LETTER
-    if contact is None and not posted_only:
-        return _no_contact(touch, as_of=as_of, escalation=step.use_escalation_contact)
-    if posted_only:
-        # A letter still goes by post: to the postal address on file.
-        contact = delivery.postal_contact(touch.customer, escalation=step.use_escalation_contact)
-    invoices = delivery.invoice_lines(item.facts, invoice_ids, as_of=as_of)
-    if not touch.automated:
-        total = sum((line["balance"] for line in invoices), Decimal("0"))
-    message = delivery.message_build(
-        customer=touch.customer,
-        contact=contact,
-        step=step,
-        invoices=invoices,
-        total=total,
-        as_of=as_of,
-        calendar=calendar,
-    )
-    esp_id = "" if posted_only else delivery.message_send(message, touch_id=touch.pk)
-    with transaction.atomic():
-        # The very bytes that were attached: stored once; letters are queued for posting.
-        documents = [
-            document_store(
-                kind=kind,
-                customer_id=touch.customer_id,
-                filename=filename,
-                content=content,
-                template_version=message.template_version if kind == DocumentKind.LETTER else None,
-            )
-            for kind, filename, content in message.attachments
-        ]
-        for stored in documents:
-            if stored.kind == DocumentKind.LETTER:
-                print_queue_add(document=stored)
-        where = "by post only (no usable email address)" if posted_only else f"to {message.to}"
-        Touch.objects.filter(pk=touch.pk).update(
-            template_version=message.template_version,
-            document=documents[0] if documents else None,
-            status=TouchStatus.SENT,
-            sent_at=as_of,
-            contact=contact,
-            to_email=message.to,
-            subject=message.subject[:300],
-            body_text=message.text,
-            body_html=message.html,
-            esp_message_id=esp_id,
-            invoices=[
-                {k: str(v) for k, v in line.items() if k != "days_overdue"} for line in invoices
-            ],
-            total=total,
-            attempts=F("attempts") + 1,
-            last_error="",
-        )
-        audit_record(
-            action=f"dunning.{touch.channel}.sent",
-            customer_id=touch.customer_id,
-            summary=f"{step.fact.name} sent {where}: {message.subject}",
-            data={
-                "touch_id": touch.pk,
-                "to": message.to,
-                "subject": message.subject,
-                "invoices": [line["number"] for line in invoices],
-                "total": str(total),
-                "esp_message_id": esp_id,
-                "template_version": message.template_version.pk,
-                "documents": {d.filename: d.sha256 for d in documents},
-            },
-        )
-        if posted_only:
-            fix_contact_task(
-                touch=touch, as_of=as_of, reason="no usable email address: the letter was posted"
-            )
-    return _touch_result(touch, TouchStatus.SENT, f"sent {where}: {action.reason}")
-
-
-@transaction.atomic
-def _cancel(touch: Touch, reason: str) -> RunResult:
-    # The key moves aside: the step may be planned again once the pause ends.
-    Touch.objects.filter(pk=touch.pk).update(
-        status=TouchStatus.CANCELLED, key=f"{touch.key}~x{touch.pk}", last_error=reason
-    )
-    audit_record(
-        action="dunning.touch.cancelled",
-        customer_id=touch.customer_id,
-        summary=f"{touch.step.name if touch.step_id else touch.channel} cancelled: {reason}",
-        data={"touch_id": touch.pk, "reason": reason},
-    )
-    return _touch_result(touch, TouchStatus.CANCELLED, reason)
-
-
-@transaction.atomic
-def _no_contact(touch: Touch, *, as_of, escalation: bool) -> RunResult:
-    who = "escalation or accounts-payable" if escalation else "accounts-payable"
-    reason = f"no usable {who} email address (missing, opted out or bounced)"
-    Touch.objects.filter(pk=touch.pk).update(status=TouchStatus.FAILED, last_error=reason)
-    fix_contact_task(touch=touch, as_of=as_of, reason=reason)
-    audit_record(
-        action=f"dunning.{touch.channel}.failed",
-        customer_id=touch.customer_id,
-        summary=f"{touch.step.name if touch.step_id else touch.channel} not sent: {reason}",
-        data={"touch_id": touch.pk, "reason": reason},
-    )
-    return _touch_result(touch, TouchStatus.FAILED, reason)
-
-
-def fix_contact_task(*, touch: Touch, as_of: dt.datetime, reason: str) -> Task:
-    """Ask the customer's collector for a working address (one open task per customer)."""
-    open_task = Task.objects.filter(
-        customer_id=touch.customer_id, kind=TaskKind.FIX_CONTACT, status=TaskStatus.OPEN
-    ).first()
-    if open_task:
-        return open_task
-    task = Task.objects.create(
-        kind=TaskKind.FIX_CONTACT,
-        customer_id=touch.customer_id,
-        touch=touch,
-        assigned_to_id=touch.customer.collector_id,
-        title=f"Fix the email contact of {touch.customer.name}",
-        detail=reason,
-        due_at=as_of,
-    )
-    audit_record(
-        action="dunning.fix_contact_task.created",
-        customer_id=touch.customer_id,
-        summary=f"Task: fix the email contact ({reason})",
-        data={"task_id": task.pk, "touch_id": touch.pk},
-    )
-    return task
-
-
-@transaction.atomic
-def _send_failed(touch_id: int, *, as_of: dt.datetime, error: Exception) -> RunResult:
-    touch = Touch.objects.select_related("customer", "step").get(pk=touch_id)
-    attempts = touch.attempts + 1
-    text = f"{type(error).__name__}: {error}"[:2000]
-    if attempts >= MAX_ATTEMPTS:
-        Touch.objects.filter(pk=touch_id).update(
-            status=TouchStatus.FAILED, attempts=attempts, last_error=text
-        )
-        audit_record(
-            action=f"dunning.{touch.channel}.failed",
-            customer_id=touch.customer_id,
-            summary=f"Gave up after {attempts} attempts: {text}"[:300],
-            data={"touch_id": touch_id, "error": text},
-        )
-        return _touch_result(touch, TouchStatus.FAILED, text)
-    retry_at = as_of + RETRY_BASE * 2 ** (attempts - 1)
-    Touch.objects.filter(pk=touch_id).update(
-        status=TouchStatus.PENDING, attempts=attempts, last_error=text, scheduled_for=retry_at
-    )
-    return _touch_result(touch, "retry", f"attempt {attempts} failed ({text}); retry later")
 
 
 def bounce_handle(*, touch_id: int, at: dt.datetime, reason: str = "") -> Touch | None:
@@ -367,14 +97,16 @@ def dunning_cycle(
     dry_run: bool = False,
     customer_ids: Sequence[int] | None = None,
     explain: bool = False,
+    deadline: float | None = None,
 ) -> list[RunResult]:
-    """What the schedule and `run_dunning` do: settle holds, plan and record, deliver."""
+    """What the schedule and `run_dunning` do: settle holds, plan and record, deliver
+    (until `deadline`, a time.monotonic() value, when given)."""
     if dry_run:
         return dunning_run(as_of=as_of, dry_run=True, customer_ids=customer_ids, explain=explain)
     promises_settle(on=as_of.date())
     plans_settle(on=as_of.date())
     results = dunning_run(as_of=as_of, customer_ids=customer_ids, explain=explain)
-    return results + touches_deliver(as_of=as_of, customer_ids=customer_ids)
+    return results + touches_deliver(as_of=as_of, customer_ids=customer_ids, deadline=deadline)
 
 
 # --- holds ------------------------------------------------------------------------------
@@ -641,6 +373,9 @@ def task_complete(
     task = Task.objects.select_for_update().get(pk=task.pk)
     if task.status != TaskStatus.OPEN:
         raise DunningError("This task is already closed.")
+    if task.kind == TaskKind.CHECK_SEND:
+        # Closing it must say what happened to the message (dunning.outcomes).
+        raise DunningError("Settle this message on the customer's page: sent, or send again.")
     if task.kind == TaskKind.CALL and not outcome:
         raise DunningError("Log the outcome of the call.")
     task.status = TaskStatus.DONE

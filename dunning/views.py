@@ -15,7 +15,15 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.roles import ADMIN, COLLECTOR, MANAGER, has_role, role_required
+from accounts.roles import (
+    ADMIN,
+    COLLECTOR,
+    MANAGER,
+    has_role,
+    read_only_notice,
+    require_change,
+    role_required,
+)
 from invoices.models import Customer, Invoice
 
 from . import services
@@ -54,7 +62,7 @@ from .policy_services import (
     policy_version_diff,
     version_steps,
 )
-from .selectors import Steps, customers_to_chase, facts_load
+from .selectors import Steps, calendar_for, customers_to_chase, facts_load
 
 
 def _posted(request):
@@ -220,7 +228,7 @@ def plans_for(customer_ids, *, as_of: dt.datetime) -> list[Planned]:
     """The engine's plan for these customers as of a moment. Reads only: nothing is recorded,
     so what a page shows here is what a run at that moment would do."""
     steps = Steps()
-    calendar = services.calendar_for(as_of)
+    calendar = calendar_for(as_of)
     rows = []
     for loaded in facts_load(customer_ids, as_of=as_of, steps=steps):
         ladder = steps.facts_of(loaded.customer.version_id)
@@ -249,6 +257,7 @@ def _back_to_customer(customer: Customer):
 @require_POST
 def customer_policy(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
+    require_change(request.user, customer)
     form = CustomerPolicyForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose one of the policies.")
@@ -281,6 +290,8 @@ def calls(request):
     )
     calls_complete(page.object_list)
     for task in page.object_list:
+        # A call assigned to this collector whose customer has since gone to a colleague.
+        task.read_only = read_only_notice(request.user, task.customer)
         task.form = CallOutcomeForm(
             customer=task.customer,
             contacts=task.contacts,
@@ -297,6 +308,7 @@ def calls(request):
 @require_POST
 def task_complete(request, pk: int):
     task = get_object_or_404(Task.objects.select_related("customer"), pk=pk)
+    require_change(request.user, task.customer)
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = reverse("dunning:calls")

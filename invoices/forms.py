@@ -1,14 +1,43 @@
-"""Filter forms for the ledger lists. They are bound to the query string; a value that does
-not validate is reported beside the filters and otherwise ignored."""
+"""Filter forms for the ledger lists, and the field every form takes amounts with.
+
+Filter forms are bound to the query string; a value that does not validate is reported beside
+the filters and otherwise ignored."""
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from accounts.roles import ROLES
 
 from .models import InvoiceStatus
+from .money import AMOUNT_TEXT, shown
 
 UNASSIGNED = "none"
+
+
+class AmountField(forms.DecimalField):
+    """A DecimalField that reads only the documented format: an optional minus, digits, and
+    optionally a dot and decimals (the field's decimal_places says how many).
+
+    Django's own DecimalField hands the text to Decimal(), which also takes 1E3, 1_234.56, +5
+    and other scripts' digits; the import reads amounts by the same rule (money.parse_amount).
+    min_value still decides whether a negative or zero is allowed, and says so."""
+
+    def __init__(self, *args, what: str = "an amount", example: str = "1234.56", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.what, self.example = what, example
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip()
+            if value and not AMOUNT_TEXT.fullmatch(value):
+                raise ValidationError(
+                    "'%(value)s' is not %(what)s: use digits with a dot for decimals, "
+                    "e.g. %(example)s.",
+                    code="invalid",
+                    params={"value": shown(value), "what": self.what, "example": self.example},
+                )
+        return super().to_python(value)
 
 
 def staff_choices(*, empty_label: str) -> list[tuple[str, str]]:

@@ -1,6 +1,7 @@
 """The one place where money is rounded, parsed, checked and formatted."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
@@ -15,20 +16,32 @@ def quantize(amount) -> Decimal:
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+AMOUNT_HINT = "use digits with a dot for decimals, e.g. 1234.56"
+# ASCII digits only: Decimal() also reads other scripts' digits, exponents (1E3), underscores
+# (1_234.56), a leading plus, NaN and Infinity, none of which a person writing an amount means.
+AMOUNT_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
 def parse_amount(text: str) -> Decimal:
-    """Parse '1234.50' strictly: a dot as the decimal separator, at most two decimals."""
+    """Parse an amount strictly: an optional minus, digits, and optionally a dot and one or
+    two decimals ('1234.50', '-12.5', '7'). Whether a negative (or zero) is allowed is the
+    caller's rule, so that it can say so rather than call '-10' unreadable."""
     cleaned = (text or "").strip()
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(
-            f"'{text}' is not an amount (use digits and a dot, e.g. 1234.50)"
-        ) from None
-    if not value.is_finite():
-        raise ValueError(f"'{text}' is not an amount")
-    if value.as_tuple().exponent < -2:
-        raise ValueError(f"'{text}' has more than two decimal places")
-    return quantize(value)
+    if not AMOUNT_TEXT.fullmatch(cleaned):
+        raise ValueError(f"'{shown(cleaned)}' is not an amount: {AMOUNT_HINT}")
+    places = len(cleaned) - cleaned.find(".") - 1 if "." in cleaned else 0
+    if places > 2:
+        raise ValueError(f"'{shown(cleaned)}' has more than two decimal places")
+    # Padded as text rather than quantized: quantize() fails past 28 digits, and a file may
+    # hold a 40-digit "amount" that the caller must be able to call too large.
+    if places == 2:
+        return Decimal(cleaned)
+    return Decimal(cleaned + (".00" if places == 0 else "0"))
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A value as quoted back in a message: a stray 100 kB field must not make a 100 kB one."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from accounts.roles import COLLECTOR, role_required
+from accounts.roles import COLLECTOR, read_only_notice, role_required
 
 from .forms import CustomerFilterForm, InvoiceFilterForm
 from .models import Customer, Invoice, InvoiceStatus, WriteOffStatus
@@ -79,7 +79,7 @@ def invoice_list(request):
 @role_required(COLLECTOR)
 @require_GET
 def invoice_detail(request, pk: int):
-    invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
+    invoice = get_object_or_404(Invoice.objects.select_related("customer__collector"), pk=pk)
     as_of = timezone.localdate()
     write_offs = list(
         invoice.write_offs.select_related("proposed_by", "decided_by", "credit_note")[:10]
@@ -94,6 +94,7 @@ def invoice_detail(request, pk: int):
             "as_of": as_of,
             "write_off_history": [w for w in write_offs if w is not pending],
             "write_off_pending": pending,
+            "read_only": read_only_notice(request.user, invoice.customer),
             "can_propose_write_off": pending is None and invoice.status == InvoiceStatus.OPEN,
         },
     )

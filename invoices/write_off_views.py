@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.roles import COLLECTOR, MANAGER, has_role, role_required
+from accounts.roles import COLLECTOR, MANAGER, has_role, require_change, role_required
 
 from .exceptions import LedgerError
 from .models import Invoice, WriteOffRequest, WriteOffStatus
@@ -18,7 +18,8 @@ DECIDED_ROWS = 50
 @role_required(COLLECTOR)
 @require_POST
 def write_off_propose_view(request, pk: int):
-    invoice = get_object_or_404(Invoice, pk=pk)
+    invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
+    require_change(request.user, invoice.customer)
     try:
         proposal = write_off_propose(
             actor=request.user, invoice=invoice, reason=request.POST.get("reason", "")
@@ -37,7 +38,8 @@ def write_off_propose_view(request, pk: int):
 @role_required(COLLECTOR)
 @require_POST
 def write_off_withdraw_view(request, pk: int):
-    proposal = get_object_or_404(WriteOffRequest, pk=pk)
+    proposal = get_object_or_404(WriteOffRequest.objects.select_related("invoice__customer"), pk=pk)
+    require_change(request.user, proposal.invoice.customer)
     if proposal.proposed_by_id != request.user.pk and not has_role(request.user, MANAGER):
         messages.error(request, "Only the person who proposed it or a manager can withdraw it.")
     else:
@@ -69,7 +71,8 @@ def write_off_list(request):
 @role_required(MANAGER)
 @require_POST
 def write_off_decide(request, pk: int):
-    proposal = get_object_or_404(WriteOffRequest.objects.select_related("invoice"), pk=pk)
+    proposal = get_object_or_404(WriteOffRequest.objects.select_related("invoice__customer"), pk=pk)
+    require_change(request.user, proposal.invoice.customer)
     note = request.POST.get("note", "")
     number = proposal.invoice.number
     try:

@@ -11,3 +11,13 @@ class TemplateProblem(LetterError):
         self.problem = problem
         where = f"{field}, line {line}" if line else field
         super().__init__(f"{where}: {problem}")
+
+
+class TemplateTooCostly(TemplateProblem):
+    """A template stopped part-way: a part took longer, or wrote more, than a render may
+    (settings.TEMPLATE_RENDER_SECONDS, TEMPLATE_RENDER_MAX_BYTES)."""
+
+    def __init__(self, field: str, line: int | None, problem: str):
+        super().__init__(field, line, problem)
+        # The problem names the template and the part itself: shown as it is.
+        self.args = (problem,)

@@ -3,6 +3,8 @@ import io
 from django import forms
 from PIL import Image, UnidentifiedImageError
 
+from invoices.forms import AmountField
+
 from .models import InterestRegime, LetterSettings, ReferenceRate
 
 LOGO_MAX_BYTES = 1_000_000
@@ -83,6 +85,10 @@ class LetterSettingsForm(forms.ModelForm):
 
 
 class ReferenceRateForm(forms.ModelForm):
+    rate = AmountField(
+        max_digits=6, decimal_places=3, what="a rate", example="4.25", help_text="Percent per year"
+    )
+
     class Meta:
         model = ReferenceRate
         fields = ["regime", "valid_from", "rate"]

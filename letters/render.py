@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings as django_settings
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from invoices.models import Contact, Customer, Organisation
 
 from . import interest as statutory
+from .budget import too_costly
 from .context import NO_INTEREST, Record, invoice_line, records
 from .exceptions import LetterError
 from .models import LetterSettings, PageSize, ReferenceRate
@@ -29,11 +31,18 @@ class Parts:
     body_text: str
     body_html: str
     letter_html: str = ""
+    name: str = ""  # the template's, for messages about it
 
     @classmethod
     def of(cls, version) -> "Parts":
         """The text a saved TemplateVersion holds."""
-        return cls(version.subject, version.body_text, version.body_html, version.letter_html)
+        return cls(
+            version.subject,
+            version.body_text,
+            version.body_html,
+            version.letter_html,
+            name=version.template.name,
+        )
 
 
 @dataclass(frozen=True)
@@ -151,9 +160,10 @@ def context_build(
 
 
 def message_render(parts: Parts, context: dict) -> Message:
-    subject = render(parts.subject, context, engine=TEXT, field="Subject")
-    text = render(parts.body_text, context, engine=TEXT, field="Plain text")
-    html = render(parts.body_html, context, engine=HTML, field="HTML email")
+    name = parts.name
+    subject = render(parts.subject, context, engine=TEXT, field="Subject", name=name)
+    text = render(parts.body_text, context, engine=TEXT, field="Plain text", name=name)
+    html = render(parts.body_html, context, engine=HTML, field="HTML email", name=name)
     return Message(subject=" ".join(subject.split())[:300], text=text.strip() + "\n", html=html)
 
 
@@ -164,16 +174,17 @@ def letter_page(
     letter_settings: LetterSettings | None = None,
 ) -> str:
     """The letter as one complete HTML page: the fixed frame (letterhead, addresses, date,
-    page numbers) around the template's body."""
+    page numbers) around the template's body. Refused (TemplateTooCostly) past
+    TEMPLATE_RENDER_MAX_BYTES: WeasyPrint is never handed more to lay out."""
     settings = letter_settings or LetterSettings.current()
-    body = render(parts.letter_html, context, engine=HTML, field="Letter")
+    body = render(parts.letter_html, context, engine=HTML, field="Letter", name=parts.name)
     customer, contact_record = context["customer"], context["contact"]
     addressee = "\n".join(
         line
         for line in (contact_record["name"], customer["name"], contact_record["address"])
         if line
     )
-    return render_to_string(
+    page = render_to_string(
         "letters/letter.html",
         {
             "language": "en",
@@ -188,6 +199,9 @@ def letter_page(
             "body": mark_safe(body),  # rendered by the sandbox, autoescaped
         },
     )
+    if len(page) > django_settings.TEMPLATE_RENDER_MAX_BYTES:
+        raise too_costly("size", name=parts.name, field="Letter")
+    return page
 
 
 def letter_pdf(
@@ -234,10 +248,62 @@ def sample_context(*, interest_regime: str = "") -> dict:
     )
 
 
+BUSY_INVOICES = 200
+
+
+def busy_context() -> dict:
+    """The sample customer with BUSY_INVOICES open invoices and interest claimed on each:
+    a heavy case, for checking a template stays within its render budget."""
+    context = sample_context()
+    today = context["today"]
+    lines = [
+        invoice_line(
+            number=f"INV-{2000 + n}",
+            due_date=today - dt.timedelta(days=30 + n),
+            balance=Decimal("125.00") + n,
+            today=today,
+            issue_date=today - dt.timedelta(days=60 + n),
+            payment_link=f"https://example.com/pay/INV-{2000 + n}",
+        )
+        for n in range(BUSY_INVOICES)
+    ]
+    total = sum((line["balance"] for line in lines), Decimal("0.00"))
+    interest = Record(
+        enabled=True,
+        regime=statutory.REGIMES["uk"].name,
+        total=Decimal("812.40"),
+        compensation=Decimal("14000.00"),
+        lines=records(
+            {
+                "invoice_number": line["number"],
+                "days": line["days_overdue"],
+                "rate": Decimal("8.00"),
+                "interest": Decimal("4.06"),
+                "compensation": Decimal("70.00"),
+            }
+            for line in lines
+        ),
+    )
+    return {
+        **context,
+        "invoices": records(lines),
+        "count": len(lines),
+        "total": total,
+        "oldest_days": max(line["days_overdue"] for line in lines),
+        "interest": interest,
+        "grand_total": total + interest["total"] + interest["compensation"],
+    }
+
+
 def parts_check(parts: Parts) -> None:
-    """Render every part against the sample customer; raises TemplateProblem (with field
-    and line) or LetterError for anything that would fail when sent."""
+    """Render every part against the sample customer, then against a busy one within the
+    render budget; raises TemplateProblem (with field and line), TemplateTooCostly or
+    LetterError for anything that would fail when sent."""
     context = sample_context()
     message_render(parts, context)
     if parts.letter_html.strip():
         letter_pdf(parts, context)
+    busy = busy_context()
+    message_render(parts, busy)
+    if parts.letter_html.strip():
+        letter_page(parts, busy)

@@ -4,7 +4,8 @@ A separate template engine with a curated set of tags and filters: no {% load %}
 {% url %}, {% csrf_token %} or {% extends %}; {% include %} reaches only the built-in partials
 (statement, footer), never a file. Templates see only the plain values of letters.context
 (strings, numbers, dates and read-only records), so there is no path to settings, models or
-the database. A variable the context lacks is an error with its line, not a silent blank."""
+the database. A variable the context lacks is an error with its line, not a silent blank.
+Each part renders within a time and size budget (letters.budget)."""
 
 import re
 from pathlib import Path
@@ -16,6 +17,7 @@ from django.template.engine import Engine
 
 from invoices.templatetags.money import money_filter
 
+from .budget import Budget, OverBudget, checked_filter, meter, spending, too_costly
 from .exceptions import TemplateProblem
 
 register = template.Library()
@@ -81,8 +83,8 @@ for module, names in _TAGS.items():
     for name in names:
         register.tag(name, module.register.tags[name])
 for name in _FILTERS:
-    register.filter(name, defaultfilters.register.filters[name])
-register.filter("money", money_filter)
+    register.filter(name, checked_filter(name, defaultfilters.register.filters[name]))
+register.filter("money", checked_filter("money", money_filter))
 
 PARTIALS_DIR = Path(__file__).parent / "partials"
 # Marks a variable the context does not have; found in the output and reported.
@@ -91,6 +93,12 @@ _MISSING = "\x00missing:%s\x00"
 
 class _Engine(Engine):
     default_builtins = ["letters.sandbox"]
+
+    def find_template(self, name, dirs=None, skip=None):
+        # The partials a template includes render within its budget too.
+        found, origin = super().find_template(name, dirs, skip)
+        meter(found.nodelist)
+        return found, origin
 
 
 def _partials() -> dict[str, str]:
@@ -121,10 +129,18 @@ def compile_template(source: str, *, engine: Engine, field: str) -> Template:
         raise TemplateProblem(field, None, f"cannot be read: {error}") from None
 
 
-def render(source: str, context: dict, *, engine: Engine, field: str) -> str:
+def render(source: str, context: dict, *, engine: Engine, field: str, name: str = "") -> str:
+    """Render one part of a template (field) within the budget; raises TemplateProblem, or
+    TemplateTooCostly naming the template (name) when the budget runs out."""
+    budget = Budget.from_settings()
     compiled = compile_template(source, engine=engine, field=field)
+    meter(compiled.nodelist)
     try:
-        output = compiled.render(template.Context(context, autoescape=engine.autoescape))
+        with spending(budget):
+            output = compiled.render(template.Context(context, autoescape=engine.autoescape))
+        budget.finish(output)
+    except OverBudget as error:
+        raise too_costly(error.kind, name=name, field=field, line=_line(error, source)) from None
     except template.TemplateSyntaxError as error:  # e.g. in an included partial
         raise TemplateProblem(field, _line(error, source), _plain(error)) from None
     except Exception as error:  # a filter given the wrong kind of value, and the like

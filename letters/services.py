@@ -1,5 +1,6 @@
 """Writes for letters: template versions, letter settings, stored documents, printing."""
 
+import dataclasses
 import re
 
 from django.db import transaction
@@ -25,8 +26,9 @@ LOGO_TYPES = {"image/png", "image/jpeg"}
 @transaction.atomic
 def template_save(*, actor, template: Template, parts: Parts, note: str = "") -> TemplateVersion:
     """Save an edit as the template's next version. Checked first by rendering it for a
-    sample customer: a TemplateProblem (with its line) saves nothing."""
-    parts_check(parts)
+    sample customer: a TemplateProblem (with its line) saves nothing, and so does a template
+    that goes over its render budget for a busy customer (TemplateTooCostly)."""
+    parts_check(dataclasses.replace(parts, name=template.name))
     # Lock the template row: two admins saving at once get consecutive numbers.
     Template.objects.select_for_update().get(pk=template.pk)
     latest = template.versions.aggregate(n=Max("number"))["n"] or 0

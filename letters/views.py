@@ -1,5 +1,6 @@
 """Admins edit templates with a live preview and the letter settings; managers post the
-day's letters; anyone signed in downloads a stored document."""
+day's letters; anyone with a role downloads a stored document or a customer's statement
+(reading a colleague's customer is allowed: these views write nothing)."""
 
 import datetime as dt
 import io
@@ -7,7 +8,7 @@ import io
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from pypdf import PdfWriter
 
 from accounts.roles import ADMIN, COLLECTOR, MANAGER, role_required
@@ -153,18 +154,18 @@ def _weekdays_after(day: dt.date, days: int) -> dt.date:
     return day
 
 
-def _parts_from(form: TemplateForm) -> Parts:
+def _parts_from(form: TemplateForm, template: Template) -> Parts:
     data = form.data
-    return Parts(*(data.get(name, "") for name in PARTS))
+    return Parts(*(data.get(name, "") for name in PARTS), name=template.name)
 
 
 @role_required(ADMIN)
 @require_POST
 def template_preview(request, pk: int):
     """The live preview (htmx): the edit as it stands, rendered for the chosen customer."""
-    get_object_or_404(Template, pk=pk)
+    template = get_object_or_404(Template, pk=pk)
     preview = PreviewForm(request.POST)
-    parts = _parts_from(TemplateForm(request.POST))
+    parts = _parts_from(TemplateForm(request.POST), template)
     result = {"parts": parts, "preview_form": preview}
     try:
         preview.is_valid()
@@ -178,11 +179,12 @@ def template_preview(request, pk: int):
 @role_required(ADMIN)
 @require_POST
 def template_preview_pdf(request, pk: int):
-    get_object_or_404(Template, pk=pk)
+    template = get_object_or_404(Template, pk=pk)
     preview = PreviewForm(request.POST)
     try:
         preview.is_valid()
-        pdf = letter_pdf(_parts_from(TemplateForm(request.POST)), _preview_context(preview))
+        parts = _parts_from(TemplateForm(request.POST), template)
+        pdf = letter_pdf(parts, _preview_context(preview))
     except LetterError as error:
         return render(request, "letters/_pdf_error.html", {"error": error}, status=400)
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -246,6 +248,7 @@ def print_batch(request):
 
 
 @role_required(COLLECTOR)
+@require_GET
 def document_download(request, pk: int):
     document = get_object_or_404(Document, pk=pk)
     response = HttpResponse(bytes(document.content), content_type=document.content_type)
@@ -255,6 +258,7 @@ def document_download(request, pk: int):
 
 
 @role_required(COLLECTOR)
+@require_GET
 def statement(request, pk: int):
     """The customer's statement of account as at today (rendered now, not stored)."""
     customer = get_object_or_404(Customer, pk=pk)

@@ -1,13 +1,14 @@
-"""Aging and metrics as CSV (amounts as plain decimals, for spreadsheets) and as PDF (the
-dashboard's own tables and SVG charts, laid out for print by WeasyPrint)."""
+"""Aging and metrics as CSV (amounts as plain decimals, for spreadsheets; names that would
+run as formulas neutralised by invoices.safe_csv) and as PDF (the dashboard's own tables and
+SVG charts, laid out for print by WeasyPrint)."""
 
-import csv
 import datetime as dt
 import io
 
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
+from invoices import safe_csv
 from letters.pdf import render_pdf
 
 from .selectors import aging_part, trends_part
@@ -23,9 +24,9 @@ def _aging_rows(board) -> list[list]:
     for row in board.detail or board.aging:
         rows.append(
             [board.as_of.isoformat(), row.label, row.currency]
-            + [str(amount) for amount in row.amounts]
+            + list(row.amounts)
             + list(row.counts)
-            + [str(row.total), row.count]
+            + [row.total, row.count]
         )
     return rows
 
@@ -59,7 +60,7 @@ def _metrics_rows(board) -> list[list]:
 
 def _csv(rows: list[list], filename: str) -> HttpResponse:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    safe_csv.writer(buffer).writerows(rows)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -3,6 +3,9 @@
 # Ctrl-C stops both; so does either of them exiting.
 set -euo pipefail
 
+# The demo runs with DEBUG on, as `make demo` sets it: with DEBUG off the settings refuse to
+# start without a real SECRET_KEY, and runserver is no production server anyway.
+export DEBUG=${DEBUG:-true}
 PY=${PY:-.venv/bin/python}
 ADDR=${ADDR:-127.0.0.1:8000}
 URL="http://$ADDR/"

@@ -71,6 +71,9 @@ ROUTES = {
     "user_new": Route(ADMIN),
     "user_role": Route(ADMIN, method="post", data={"role": COLLECTOR}, ok=302),
     "user_active": Route(ADMIN, method="post", data={"active": "0"}, ok=302),
+    "lockout_list": Route(ADMIN),
+    # Nothing named to unlock: a message and back to the list.
+    "lockout_unlock": Route(ADMIN, method="post", ok=302),
     "import:start": Route(ADMIN, lenient=True),
     "import:map": Route(ADMIN, lenient=True),
     "import:preview": Route(ADMIN, lenient=True),
@@ -87,6 +90,8 @@ ROUTES = {
     "dunning:calls": Route(COLLECTOR),
     # No task exists in this test's world: the right role gets past the check to a 404.
     "dunning:task_complete": Route(COLLECTOR, method="post", ok=404),
+    # No check task exists in this test's world: the right role gets past the check to a 404.
+    "dunning:message_settle": Route(COLLECTOR, method="post", ok=404),
     "dunning:preview": Route(MANAGER),
     "dunning:referral_list": Route(MANAGER),
     # No referral exists in this test's world: the right role gets past the check to a 404
@@ -143,9 +148,10 @@ def test_every_listed_url_of_ours_exists():
 
 
 @pytest.fixture
-def world(db, django_user_model):
-    """Objects for URLs that take an id."""
-    invoice = InvoiceFactory()
+def world(db, django_user_model, collector):
+    """Objects for URLs that take an id. The customer is the collector's, so the owner rule
+    (tests/test_ownership.py) does not refuse the least role here."""
+    invoice = InvoiceFactory(customer__collector=collector)
     target = django_user_model.objects.create_user(username="target", password="pw-target")
     target.groups.add(Group.objects.get(name=COLLECTOR))
     return {"customer": invoice.customer, "invoice": invoice, "user": target}

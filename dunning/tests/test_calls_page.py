@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from dunning.models import PromiseToPay, Task, TaskKind, TaskStatus
 from dunning.planning import dunning_run
-from invoices.models import ContactRole
+from invoices.models import ContactRole, Customer
 from invoices.tests.factories import ContactFactory
 from letters.models import Template, TemplateVersion
 
@@ -76,6 +76,18 @@ def test_a_user_without_a_role_is_refused(client, no_role_user):
     client.force_login(no_role_user)
 
     assert calls_page(client).status_code == 403
+
+
+def test_a_call_whose_customer_went_to_a_colleague_is_read_only(
+    collector_client, collector, manager
+):
+    task = phone_task(collector)
+    Customer.objects.filter(pk=task.customer_id).update(collector=manager)
+
+    text = calls_page(collector_client).text
+
+    assert "maria&#x27;s customer: read only" in text
+    assert reverse("dunning:task_complete", args=[task.pk]) not in text
 
 
 # --- which calls, in what order ---------------------------------------------------------

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
@@ -26,7 +27,8 @@ from dunning.services import dunning_cycle, promise_record
 from invoices.models import CreditNote, Dispute, DisputeStatus, InvoiceStatus
 from invoices.services import dispute_open
 
-from .factories import MONDAY_10, overdue_customer
+from .factories import MONDAY_10
+from .factories import overdue_customer as any_overdue_customer
 
 pytestmark = pytest.mark.django_db
 TODAY = MONDAY_10.date()
@@ -36,6 +38,18 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture(autouse=True)
 def monday_morning(time_machine):
     time_machine.move_to(MONDAY_10, tick=False)
+
+
+@pytest.fixture(autouse=True)
+def colin(collector):
+    return collector
+
+
+def overdue_customer(**fields):
+    # The actions here are done by the customer's own collector (the collector_client):
+    # refusing everyone else is tested from the URL configuration (tests/test_ownership.py).
+    colin = get_user_model().objects.get(username="colin")
+    return any_overdue_customer(collector=colin, **fields)
 
 
 def url(name, customer):

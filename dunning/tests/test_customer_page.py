@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -373,8 +374,8 @@ def test_a_note_is_shown_in_full(collector_client, collector):
 # --- the page as a whole ----------------------------------------------------------------------
 
 
-def test_the_page_shows_its_keyboard_shortcuts(collector_client):
-    text = page(collector_client, overdue_customer()).text
+def test_the_page_shows_its_keyboard_shortcuts(collector_client, collector):
+    text = page(collector_client, overdue_customer(collector=collector)).text
 
     for key in "cpdlnhsu":
         assert f'data-shortcut="{key}"' in text
@@ -454,3 +455,50 @@ def test_the_page_costs_the_same_queries_for_5_or_500_invoices_and_touches(
     many = queries_for(500)
 
     assert few == many
+
+
+# --- a colleague's customer -----------------------------------------------------------------
+
+
+@pytest.fixture
+def cara(django_user_model):
+    user = django_user_model.objects.create_user(
+        username="cara", first_name="Cara", last_name="Collector"
+    )
+    user.groups.add(Group.objects.get(name="Collector"))
+    return user
+
+
+def _worked_customer(owner):
+    customer = overdue_customer(collector=owner, on_hold=True, hold_reason="Checking")
+    PromiseToPay.objects.create(
+        customer=customer, amount=Decimal("10"), promised_for=TODAY, made_on=TODAY
+    )
+    dispute_open(actor=owner, invoice=customer.invoices.get(), reason="pricing", opened_on=TODAY)
+    return customer
+
+
+def test_a_colleagues_customer_reads_as_theirs_and_offers_no_action(collector_client, cara):
+    text = page(collector_client, _worked_customer(cara)).text
+
+    assert "Cara Collector&#x27;s customer: read only" in text
+    for key in "cpdlnhs":
+        assert f'data-shortcut="{key}"' not in text
+    for button in ("Cancel promise", "Release the hold", ">Resolve<"):
+        assert button not in text
+    assert 'data-shortcut="u"' in text  # back to the queue still works
+
+
+def test_an_unassigned_customer_is_read_only_for_a_collector(collector_client):
+    text = page(collector_client, overdue_customer()).text
+
+    assert "Unassigned customer: read only until a manager assigns it" in text
+    assert 'data-shortcut="n"' not in text
+
+
+def test_a_manager_works_any_collectors_customer(manager_client, cara):
+    text = page(manager_client, _worked_customer(cara)).text
+
+    assert "read only" not in text
+    for button in ('data-shortcut="n"', "Cancel promise", "Release the hold", ">Resolve<"):
+        assert button in text

@@ -193,16 +193,31 @@ def test_a_touch_fails_for_good_after_five_attempts(settings):
     assert (touch.status, touch.attempts) == (TouchStatus.FAILED, 5)
 
 
-def test_a_touch_stuck_in_sending_is_failed_and_never_resent():
+def test_a_claim_left_before_the_hand_off_is_put_back_and_sent_once():
     overdue_customer(days=3)
     dunning_run(as_of=MONDAY_10)
-    Touch.objects.update(status=TouchStatus.SENDING, claimed_at=MONDAY_10)
+    Touch.objects.update(status=TouchStatus.SENDING, claimed_at=MONDAY_10, claims=1)
 
     touches_deliver(as_of=MONDAY_10 + dt.timedelta(minutes=16))
+    touches_deliver(as_of=MONDAY_10 + dt.timedelta(minutes=31))
+
+    assert Touch.objects.get().status == TouchStatus.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_a_claim_left_during_the_hand_off_becomes_unknown_with_a_task_and_is_never_resent():
+    overdue_customer(days=3)
+    dunning_run(as_of=MONDAY_10)
+    Touch.objects.update(
+        status=TouchStatus.SENDING, claimed_at=MONDAY_10, handoff_at=MONDAY_10, claims=1
+    )
+
+    touches_deliver(as_of=MONDAY_10 + dt.timedelta(minutes=16))
+    touches_deliver(as_of=MONDAY_10 + dt.timedelta(days=1))
 
     touch = Touch.objects.get()
-    assert touch.status == TouchStatus.FAILED
-    assert touch.last_error.startswith("outcome unknown")
+    assert touch.status == TouchStatus.UNKNOWN
+    assert Task.objects.get(kind=TaskKind.CHECK_SEND, touch=touch).status == "open"
     assert mail.outbox == []
 
 

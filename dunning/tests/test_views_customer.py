@@ -64,7 +64,7 @@ def mid_morning(time_machine):
 
 
 def call_task(assignee, *, due_in=dt.timedelta(hours=1), customer=None):
-    customer = customer or overdue_customer(days=31)
+    customer = customer or overdue_customer(days=31, collector=assignee)
     return Task.objects.create(
         kind=TaskKind.CALL,
         customer=customer,

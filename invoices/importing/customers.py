@@ -78,8 +78,9 @@ class CustomerImport:
             value = {column: get(values, i) for column, i in index.items()}
             external_id = text(value["external_id"], "external_id", 64, reasons)
             name = text(value["name"], "name", 200, reasons)
+            checked = len(reasons)
             email = text(value["email"], "email", 254, reasons, required=False)
-            if email:
+            if email and len(reasons) == checked:
                 try:
                     validate_email(email)
                 except ValidationError:

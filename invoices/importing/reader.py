@@ -7,6 +7,7 @@ a row is parsed into a plain tuple, dates are memoised, amounts become integer c
 import codecs
 import csv
 import hashlib
+import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +19,13 @@ from .columns import ISO_DATE
 
 # numeric(14, 2) holds up to 999,999,999,999.99.
 MAX_CENTS = 10**14 - 1
+NUL_PROBLEM = (
+    "contains a NUL byte (0x00); the file does not look like CSV text (save it as CSV UTF-8)"
+)
+# Control characters (C0, DEL, C1) and the Unicode line and paragraph separators: no imported
+# field is more than one line, and a stray one is how a record breaks a letter or a CSV export.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
 class RowError(Exception):
@@ -32,12 +40,15 @@ class CsvSource:
     """Streams a binary CSV file as (line number, fields, problem) records.
 
     Each physical line is decoded on its own so that a line that is not UTF-8 can be named
-    by its number; every byte read also feeds the file's SHA-256."""
+    by its number; every byte read also feeds the file's SHA-256. Reading stops at the first
+    NUL byte: text files do not hold one, so the file is binary (a spreadsheet, UTF-16) and
+    the rest of it would only add noise to the one problem worth reporting."""
 
     def __init__(self, stream: BinaryIO):
         self.stream = stream
         self.digest = hashlib.sha256()
         self.bad_lines: set[int] = set()
+        self.nul_line: int | None = None
 
     @property
     def sha256(self) -> str:
@@ -46,6 +57,9 @@ class CsvSource:
     def _lines(self) -> Iterator[str]:
         for number, raw in enumerate(self.stream, start=1):
             self.digest.update(raw)
+            if b"\x00" in raw:
+                self.nul_line = number
+                return
             if number == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8) :]
             try:
@@ -64,9 +78,11 @@ class CsvSource:
             try:
                 fields = next(reader)
             except StopIteration:
+                if self.nul_line is not None:
+                    yield self.nul_line, None, NUL_PROBLEM
                 return
             except csv.Error as exc:
-                yield last + 1, None, f"cannot be read as CSV ({exc})"
+                yield last + 1, None, csv_problem(exc)
                 last = reader.line_num
                 continue
             first, last = last + 1, reader.line_num
@@ -76,6 +92,19 @@ class CsvSource:
                 yield first, None, "is not UTF-8 text (save the file as UTF-8)"
                 continue
             yield first, fields, None
+
+
+def csv_problem(exc: csv.Error) -> str:
+    """The csv module's complaint in words an accountant can act on."""
+    if "new-line character" in str(exc):
+        # Lines ending in a bare carriage return: old Mac exports, or binary junk.
+        return (
+            "cannot be read as CSV: it holds a carriage return (0x0D) outside quotes "
+            "(save the file as CSV UTF-8)"
+        )
+    if "field larger than field limit" in str(exc):
+        return f"cannot be read as CSV: a field is longer than {csv.field_size_limit()} characters"
+    return f"cannot be read as CSV ({exc})"
 
 
 class DateParser:
@@ -113,7 +142,18 @@ def text(value: str, column: str, max_length: int, reasons: list[str], *, requir
         reasons.append(f"{column} is missing")
     elif len(value) > max_length:
         reasons.append(f"{column} is longer than {max_length} characters")
+    elif CONTROL.search(value):
+        reasons.append(f"{column} {control_problem(value)}")
     return value
+
+
+def control_problem(value: str) -> str:
+    found = CONTROL.search(value).group()
+    if found in LINE_BREAKS:
+        return "contains a line break; it must fit on one line"
+    if found == "\t":
+        return "contains a tab character"
+    return f"contains a control character (0x{ord(found):02X})"
 
 
 def day(value: str, column: str, parse: DateParser, reasons: list[str], *, required=True):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from invoices.exceptions import LedgerError
-from invoices.models import CreditNote, InvoiceStatus, WriteOffRequest, WriteOffStatus
+from invoices.models import CreditNote, Customer, InvoiceStatus, WriteOffRequest, WriteOffStatus
 from invoices.services import (
     dispute_open,
     invoice_update,
@@ -26,8 +26,10 @@ DAY = dt.date(2026, 3, 15)
 
 
 @pytest.fixture
-def invoice():
-    return InvoiceFactory(amount=Decimal("250.00"), due_date=dt.date(2026, 1, 31))
+def invoice(collector):
+    return InvoiceFactory(
+        amount=Decimal("250.00"), due_date=dt.date(2026, 1, 31), customer__collector=collector
+    )
 
 
 @pytest.fixture
@@ -189,6 +191,29 @@ def test_a_collector_sees_the_proposal_form_on_an_open_invoice(collector_client,
 
     assert "Propose a write-off" in page
     assert reverse("invoice_write_off_propose", args=[invoice.pk]) in page
+
+
+def test_a_colleagues_invoice_offers_no_proposal_form(collector_client, manager):
+    theirs = InvoiceFactory(customer__collector=manager)
+
+    page = collector_client.get(reverse("invoice_detail", args=[theirs.pk])).content.decode()
+
+    assert "maria&#x27;s customer: read only" in page
+    assert reverse("invoice_write_off_propose", args=[theirs.pk]) not in page
+
+
+def test_a_proposal_cannot_be_withdrawn_once_the_customer_went_to_a_colleague(
+    collector_client, invoice, proposal, manager
+):
+    Customer.objects.filter(pk=invoice.customer_id).update(collector=manager)
+
+    page = collector_client.get(reverse("invoice_detail", args=[invoice.pk])).content.decode()
+    refused = collector_client.post(reverse("write_off_withdraw", args=[proposal.pk]))
+
+    assert reverse("write_off_withdraw", args=[proposal.pk]) not in page
+    assert refused.status_code == 403
+    proposal.refresh_from_db()
+    assert proposal.status == WriteOffStatus.PENDING
 
 
 def test_a_collector_proposes_from_the_invoice_page(collector_client, invoice):

@@ -1,7 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from invoices.importing import HeaderError, ImportRejected, import_run, parse_mapping
+from invoices.importing.reader import CONTROL
 from invoices.models import ColumnMapping, ImportKind
+
+
+def printable(text: str) -> str:
+    """Control characters quoted from the file, shown as \\xNN: printed raw, an escape
+    sequence in a bad row could rewrite the terminal of whoever runs the import."""
+    return CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
 class Command(BaseCommand):
@@ -60,7 +67,7 @@ class Command(BaseCommand):
             self._notes(exc.ignored, [])
             raise CommandError(
                 f"{file}: {len(exc.errors)} problem(s); nothing was imported.\n"
-                + "\n".join(exc.errors)
+                + "\n".join(printable(error) for error in exc.errors)
             ) from None
         self._notes(result.ignored, result.unmatched)
         verb = "Would import" if dry_run else "Imported"
@@ -72,6 +79,10 @@ class Command(BaseCommand):
 
     def _notes(self, ignored: list[str], unmatched: list[str]) -> None:
         if ignored:
-            self.stdout.write(f"Ignored column(s) not used by this import: {', '.join(ignored)}")
+            self.stdout.write(
+                printable(f"Ignored column(s) not used by this import: {', '.join(ignored)}")
+            )
         if unmatched:
-            self.stdout.write(f"--map names column(s) not in the file: {', '.join(unmatched)}")
+            self.stdout.write(
+                printable(f"--map names column(s) not in the file: {', '.join(unmatched)}")
+            )

@@ -1,10 +1,10 @@
-import csv
 import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from invoices import safe_csv
 from reports.aging import DEFAULT_EDGES, aging, buckets_for
 from reports.metrics import currencies_in_use, monthly_figures
 
@@ -67,7 +67,7 @@ class Command(BaseCommand):
         }
 
     def _csv(self, reports):
-        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer = safe_csv.writer(self.stdout, lineterminator="\n")
         labels = [b["label"] for b in reports[0]["buckets"]] if reports else []
         writer.writerow(
             ["as_of", "currency"]

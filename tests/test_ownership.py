@@ -1,0 +1,433 @@
+"""Every URL that takes something of a customer, for each role and owner (accounts.roles).
+
+Anyone with a role may read any customer; a collector changes only their own customers and
+what belongs to them; managers and admins change any. Each URL below says what it takes and
+which methods only read and which change. A URL that takes an argument and is in neither
+OWNED nor NOT_A_CUSTOMERS fails test_every_url_that_takes_an_object_is_classified: decide
+whose it is when you add it.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from accounts.roles import ADMIN, COLLECTOR, MANAGER, ROLES
+from audit.models import AuditEvent
+from dunning.models import (
+    Channel,
+    CustomerPolicy,
+    Instalment,
+    PaymentPlan,
+    PromiseToPay,
+    QueueEntry,
+    Referral,
+    Task,
+    TaskKind,
+    Touch,
+    TouchStatus,
+)
+from invoices.models import CreditNote, Customer, Dispute, Invoice, WriteOffRequest
+from invoices.services import dispute_open, write_off_propose
+from invoices.tests.factories import ContactFactory, CustomerFactory, InvoiceFactory
+from letters.models import Document, DocumentKind
+from tests.test_roles import project_urls
+
+MONDAY_10 = dt.datetime(2026, 3, 16, 10, 0, tzinfo=dt.UTC)
+TODAY = MONDAY_10.date()
+GET, POST = "get", "post"
+
+
+@dataclass(frozen=True)
+class Owned:
+    of: str  # the World attribute whose pk the URL takes
+    reads: tuple = ()  # methods that only read: any role may, owner or not
+    changes: tuple = ()  # methods that change the customer, or open the form that does
+    # What a POST sends, from the world: with it the owner's POST must really change
+    # something, so that "the others' change nothing" means something.
+    data: object = None
+
+
+OWNED = {
+    "customer_detail": Owned("customer", reads=(GET,)),
+    "customer_call": Owned("customer", changes=(GET, POST), data=lambda w: {"outcome": "spoke"}),
+    "customer_promise": Owned(
+        "customer",
+        changes=(GET, POST),
+        data=lambda w: {"amount": "50.00", "promised_for": "2026-03-20"},
+    ),
+    "customer_promise_cancel": Owned(
+        "customer", changes=(POST,), data=lambda w: {"promise": w.promise.pk}
+    ),
+    "customer_dispute": Owned(
+        "customer",
+        changes=(GET, POST),
+        data=lambda w: {"invoice": w.invoice.pk, "reason": "pricing"},
+    ),
+    "customer_dispute_resolve": Owned(
+        "customer",
+        changes=(GET, POST),
+        data=lambda w: {"dispute": w.dispute.pk, "outcome": "resolved_for_us"},
+    ),
+    "customer_plan": Owned(
+        "customer",
+        changes=(GET, POST),
+        data=lambda w: {
+            "count": "3",
+            "amount": "90.00",
+            "first_date": "2026-03-23",
+            "every": "month",
+            "confirm": "1",
+        },
+    ),
+    # The plan form's live preview: part of the form, so refused with it.
+    "customer_plan_preview": Owned("customer", changes=(GET,)),
+    "customer_note": Owned(
+        "customer", changes=(GET, POST), data=lambda w: {"text": "Their AP clerk is new."}
+    ),
+    "customer_hold": Owned(
+        "customer", changes=(GET, POST), data=lambda w: {"reason": "Restructuring"}
+    ),
+    "customer_hold_release": Owned("customer", changes=(POST,), data=lambda w: {}),
+    # Whether anything goes out depends on the engine's plan: only refusal is checked.
+    "customer_send": Owned("customer", changes=(GET, POST)),
+    "dunning:customer_policy": Owned("customer", changes=(POST,)),
+    "dunning:task_complete": Owned("call", changes=(POST,), data=lambda w: {"outcome": "spoke"}),
+    "dunning:message_settle": Owned("check", changes=(POST,), data=lambda w: {"choice": "sent"}),
+    "dunning:referral_detail": Owned("referral", reads=(GET,)),
+    "dunning:referral_decide": Owned(
+        "referral",
+        changes=(POST,),
+        data=lambda w: {"decision": "decline", "reason": "Too small to take to court."},
+    ),
+    "invoice_detail": Owned("invoice", reads=(GET,)),
+    "invoice_write_off_propose": Owned(
+        "invoice", changes=(POST,), data=lambda w: {"reason": "They have gone away."}
+    ),
+    "write_off_withdraw": Owned("write_off", changes=(POST,), data=lambda w: {}),
+    "write_off_decide": Owned(
+        "write_off",
+        changes=(POST,),
+        data=lambda w: {"decision": "decline", "note": "Keep chasing."},
+    ),
+    "letters:document": Owned("document", reads=(GET,)),
+    "letters:statement": Owned("customer", reads=(GET,)),
+}
+
+# URLs that take an argument that is nobody's customer.
+NOT_A_CUSTOMERS = {
+    "user_role": "a user",
+    "user_active": "a user",
+    "import:map": "an upload in progress",
+    "import:preview": "an upload in progress",
+    "import:confirm": "an upload in progress",
+    "import:result": "an import batch",
+    "reports:export": "a report's name",
+    "dunning:policy_detail": "a policy",
+    "dunning:policy_edit": "a policy",
+    "dunning:policy_move": "a policy",
+    "dunning:policy_default": "a policy",
+    "dunning:policy_interest": "a policy",
+    "dunning:opt_out": "the contact's own signed token: they act, not a collector",
+    "letters:template_edit": "a template",
+    "letters:template_preview": "a template",
+    "letters:template_preview_pdf": "a template",
+}
+
+# What a refused request must leave exactly as it was.
+WATCHED = [
+    Customer,
+    Invoice,
+    Dispute,
+    CreditNote,
+    WriteOffRequest,
+    CustomerPolicy,
+    Task,
+    Touch,
+    PromiseToPay,
+    PaymentPlan,
+    Instalment,
+    Referral,
+    QueueEntry,
+    Document,
+    AuditEvent,
+]
+
+
+def snapshot():
+    return {model._meta.label: list(model.objects.order_by("pk").values()) for model in WATCHED}
+
+
+@dataclass
+class World:
+    owner: object  # Cara, the customer's collector
+    customer: Customer
+    invoice: Invoice  # open, nothing pending
+    dispute: Dispute
+    write_off: WriteOffRequest
+    promise: PromiseToPay
+    call: Task
+    check: Task
+    referral: Task
+    document: Document
+
+
+def _task(customer, kind, **fields):
+    return Task.objects.create(
+        kind=kind, customer=customer, title=f"{kind} task", due_at=MONDAY_10, **fields
+    )
+
+
+@pytest.fixture
+def world(db, django_user_model, time_machine):
+    time_machine.move_to(MONDAY_10, tick=False)
+    cara = django_user_model.objects.create_user(
+        username="cara", password="pw-cara", first_name="Cara", last_name="Collector"
+    )
+    cara.groups.add(Group.objects.get(name=COLLECTOR))
+    customer = CustomerFactory(
+        name="Saltmarsh Interiors",
+        collector=cara,
+        on_hold=True,
+        hold_reason="Awaiting a credit note",
+    )
+    ContactFactory(customer=customer)
+    due = TODAY - dt.timedelta(days=40)
+    invoice, disputed, written_off = (
+        InvoiceFactory(customer=customer, issue_date=due - dt.timedelta(days=30), due_date=due)
+        for _ in range(3)
+    )
+    touch = Touch.objects.create(
+        key="ownership-check",
+        customer=customer,
+        channel=Channel.EMAIL,
+        status=TouchStatus.UNKNOWN,
+        scheduled_for=MONDAY_10,
+        currency=customer.currency,
+    )
+    world = World(
+        owner=cara,
+        customer=customer,
+        invoice=invoice,
+        dispute=dispute_open(actor=cara, invoice=disputed, reason="pricing", opened_on=TODAY),
+        write_off=write_off_propose(actor=cara, invoice=written_off, reason="Insolvent."),
+        promise=PromiseToPay.objects.create(
+            customer=customer,
+            amount=Decimal("20.00"),
+            promised_for=TODAY + dt.timedelta(days=2),
+            made_on=TODAY,
+            created_by=cara,
+        ),
+        call=_task(customer, TaskKind.CALL, assigned_to=cara),
+        check=_task(customer, TaskKind.CHECK_SEND, assigned_to=cara, touch=touch),
+        referral=_task(customer, TaskKind.REFERRAL),
+        document=Document.objects.create(
+            kind=DocumentKind.STATEMENT,
+            customer=customer,
+            filename="statement.pdf",
+            content=b"%PDF-1.7 a stored statement",
+        ),
+    )
+    return world
+
+
+def _url(name, world):
+    return reverse(name, args=[getattr(world, OWNED[name].of).pk])
+
+
+def _send(client, name, method, world):
+    spec = OWNED[name]
+    data = spec.data(world) if (method == POST and spec.data) else {}
+    return getattr(client, method)(_url(name, world), data)
+
+
+MINIMUM = {name: getattr(entry.callback, "minimum_role", None) for name, entry in project_urls()}
+
+
+def _may_open(role, name):
+    return ROLES.index(role) >= ROLES.index(MINIMUM.get(name) or COLLECTOR)
+
+
+def _staff(django_user_model, role):
+    user = django_user_model.objects.create_user(username=role.lower(), password="pw")
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+CHANGES = [(name, method) for name, spec in OWNED.items() for method in spec.changes]
+COLLECTORS_CHANGES = [(name, method) for name, method in CHANGES if _may_open(COLLECTOR, name)]
+COLLECTORS_READS = [
+    (name, method)
+    for name, spec in OWNED.items()
+    for method in spec.reads
+    if _may_open(COLLECTOR, name)
+]
+# The same rule whatever the URL takes: one POST for each kind of object is enough.
+ONE_CHANGE_PER_KIND = {}
+for _name, _method in COLLECTORS_CHANGES:
+    if _method == POST:
+        ONE_CHANGE_PER_KIND.setdefault(OWNED[_name].of, (_name, _method))
+# The roles that change a customer: its own collector, any manager, any admin.
+CHANGERS = [
+    (name, method, who)
+    for name, method in CHANGES
+    for who in (COLLECTOR, MANAGER, ADMIN)
+    if _may_open(who, name)
+]
+
+
+# --- the classification --------------------------------------------------------------------
+
+
+def test_every_url_that_takes_an_object_is_classified():
+    missing = sorted(
+        name
+        for name, entry in project_urls()
+        if entry.pattern.converters and name not in OWNED and name not in NOT_A_CUSTOMERS
+    )
+
+    assert not missing, (
+        f"Classify {missing} in tests/test_ownership.py: if the URL takes a customer or "
+        "something of a customer's, add it to OWNED with the methods that read and those "
+        "that change (and call accounts.roles.require_change in the view before any "
+        "change); otherwise add it to NOT_A_CUSTOMERS, saying what it takes."
+    )
+
+
+def test_every_classified_url_exists():
+    names = {name for name, _entry in project_urls()}
+
+    assert not sorted((set(OWNED) | set(NOT_A_CUSTOMERS)) - names)
+
+
+@pytest.mark.parametrize("name", list(OWNED))
+def test_a_method_not_listed_is_not_accepted(client, world, admin_user, name):
+    client.force_login(admin_user)
+    listed = OWNED[name].reads + OWNED[name].changes
+
+    for method in {GET, POST} - set(listed):
+        assert _send(client, name, method, world).status_code == 405, (
+            f"{name} accepts {method.upper()}: list it in OWNED as a read or a change"
+        )
+
+
+# --- changes -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "method"), CHANGES)
+def test_a_collector_cannot_change_a_colleagues_customer(client, world, collector, name, method):
+    client.force_login(collector)
+    before = snapshot()
+
+    response = _send(client, name, method, world)
+
+    assert response.status_code == 403
+    assert snapshot() == before
+    if _may_open(COLLECTOR, name):
+        assert "Saltmarsh Interiors is Cara Collector&#x27;s customer" in response.text
+
+
+@pytest.mark.parametrize(("name", "method"), list(ONE_CHANGE_PER_KIND.values()))
+def test_a_collector_cannot_change_an_unassigned_customer(client, world, collector, name, method):
+    Customer.objects.filter(pk=world.customer.pk).update(collector=None)
+    client.force_login(collector)
+    before = snapshot()
+
+    response = _send(client, name, method, world)
+
+    assert response.status_code == 403
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("name", "method", "who"), CHANGERS)
+def test_the_owner_a_manager_and_an_admin_are_not_refused(
+    client, world, django_user_model, name, method, who
+):
+    user = world.owner if who == COLLECTOR else _staff(django_user_model, who)
+    client.force_login(user)
+    before = snapshot()
+
+    response = _send(client, name, method, world)
+
+    assert response.status_code not in (403, 405) and response.status_code < 500
+    if method == POST and OWNED[name].data:
+        assert snapshot() != before, f"{name}: the test's data changed nothing"
+
+
+# --- reads ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "method"), COLLECTORS_READS)
+def test_a_collector_reads_a_colleagues_customer_and_changes_nothing(
+    client, world, collector, name, method
+):
+    client.force_login(collector)
+    before = snapshot()
+
+    response = _send(client, name, method, world)
+
+    assert response.status_code == 200
+    assert snapshot() == before
+
+
+# --- how a refusal looks -------------------------------------------------------------------
+
+
+def test_a_refused_htmx_action_reloads_the_page_with_the_reason(client, world, collector):
+    client.force_login(collector)
+    page = reverse("customer_detail", args=[world.customer.pk])
+
+    response = client.post(
+        reverse("customer_note", args=[world.customer.pk]),
+        {"text": "Hello"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver{page}",
+    )
+
+    assert (response.status_code, response["HX-Redirect"]) == (403, page)
+    shown = [str(m) for m in client.get(page).context["messages"]]
+    assert shown == [
+        "Saltmarsh Interiors is Cara Collector's customer: you can read it but not change it."
+    ]
+
+
+def test_the_refusal_page_leads_back_to_the_customer(client, world, collector):
+    client.force_login(collector)
+
+    response = client.post(reverse("customer_hold_release", args=[world.customer.pk]))
+
+    assert response.status_code == 403
+    assert f'href="{reverse("customer_detail", args=[world.customer.pk])}"' in response.text
+    assert "ask a manager to assign it to you" in response.text
+
+
+# --- many at once --------------------------------------------------------------------------
+
+
+def test_the_queues_bulk_action_leaves_a_colleagues_customer_alone(client, world, collector):
+    mine = CustomerFactory(collector=collector)
+    client.force_login(collector)
+    events = AuditEvent.objects.filter(customer_id=world.customer.pk).count()
+
+    response = client.post(
+        reverse("queue_bulk"),
+        {
+            "action": "hold",
+            "confirm": "1",
+            "reason": "Quarter end",
+            "customer": [world.customer.pk, mine.pk],
+        },
+        follow=True,
+    )
+
+    assert Customer.objects.get(pk=world.customer.pk).hold_reason == "Awaiting a credit note"
+    assert AuditEvent.objects.filter(customer_id=world.customer.pk).count() == events
+    assert Customer.objects.get(pk=mine.pk).hold_reason == "Quarter end"
+    shown = [str(m) for m in response.context["messages"]]
+    assert (
+        "Saltmarsh Interiors is Cara Collector's customer: you can read it but not change it."
+        in shown
+    )
