@@ -82,11 +82,9 @@ def _classify(exc: Exception, connection) -> Exception:
 def _classify_http(exc: Exception, text: str) -> Exception:
     """anymail's ESP backends post over HTTP with requests; their errors are also the
     requests exception that caused them."""
-    try:
-        import requests
-        from urllib3.exceptions import MaxRetryError, NewConnectionError
-    except ImportError:  # pragma: no cover - requests comes with anymail
-        return HandoffFailed(text)
+    import requests  # anymail's dependency, loaded only when an ESP's send failed
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
     if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
         return HandoffFailed(text, server_down=True)
     if isinstance(exc, requests.ConnectionError):

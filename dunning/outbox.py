@@ -31,12 +31,14 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import F
 
 from audit.services import audit_record
+from invoices.models import Contact
 from letters.exceptions import LetterError
 from letters.models import DocumentKind
 from letters.services import document_store, print_queue_add
@@ -79,15 +81,17 @@ def touches_deliver(
     calendar = calendar_for(as_of)
     steps = Steps()
     due = touches_due(as_of=as_of, customer_ids=customer_ids)
-    for done, touch_id in enumerate(due):
+    for done, (touch_id, claims) in enumerate(due):
         if deadline is not None and time.monotonic() > deadline:
             log.warning("delivery stopped at its time limit: %d messages wait", len(due) - done)
             break
         # A long delivery claims late in its run: the claim's time moves on with the clock,
         # so another run does not take a live claim for a dead one.
         claimed_at = as_of + dt.timedelta(seconds=time.monotonic() - started)
-        claim = _claim(touch_id, claimed_at)
-        if claim is None:
+        claim = claims + 1
+        if not Touch.objects.filter(pk=touch_id, status=TouchStatus.PENDING, claims=claims).update(
+            status=TouchStatus.SENDING, claimed_at=claimed_at, handoff_at=None, claims=claim
+        ):
             continue  # another worker has it
         try:
             results.append(_deliver(touch_id, claim, as_of=as_of, steps=steps, calendar=calendar))
@@ -107,15 +111,6 @@ def touches_deliver(
             _reset_broken_connection()
             results.append(_failed_attempt(touch_id, claim, as_of=as_of, error=exc))
     return [r for r in results if r is not None]
-
-
-def _claim(touch_id: int, as_of: dt.datetime) -> int | None:
-    """Take a pending touch; the claim number this worker holds, or None."""
-    if not Touch.objects.filter(pk=touch_id, status=TouchStatus.PENDING).update(
-        status=TouchStatus.SENDING, claimed_at=as_of, handoff_at=None, claims=F("claims") + 1
-    ):
-        return None
-    return Touch.objects.filter(pk=touch_id).values_list("claims", flat=True).get()
 
 
 def _mine(touch_id: int, claim: int):
@@ -233,12 +228,9 @@ def _deliver(touch_id: int, claim: int, *, as_of, steps: Steps, calendar: Calend
         return bool(_mine(touch.pk, claim).filter(handoff_at__isnull=True).update(handoff_at=as_of))
 
     try:
-        if posted_only:
-            esp_id = ""
-            if not commit():
-                raise HandoffWithdrawn("taken over")
-        else:
-            esp_id = delivery.message_send(message, touch=touch, commit=commit)
+        if posted_only and not commit():
+            raise HandoffWithdrawn("taken over")
+        esp_id = "" if posted_only else delivery.message_send(message, touch=touch, commit=commit)
     except HandoffWithdrawn:
         return RunResult.of_touch(touch, "skipped", "another worker took it over")
     except HandoffUnclear as exc:
@@ -257,18 +249,18 @@ def _deliver(touch_id: int, claim: int, *, as_of, steps: Steps, calendar: Calend
     return _sent_unrecorded(sent, as_of=as_of, error=error)
 
 
+@dataclass(frozen=True)
 class Sent:
     """A message the server has taken, waiting to be recorded."""
 
-    def __init__(self, touch, claim, message, contact, invoices, total, esp_id, posted_only):
-        self.touch = touch
-        self.claim = claim
-        self.message = message
-        self.contact = contact
-        self.invoices = invoices
-        self.total = total
-        self.esp_id = esp_id
-        self.posted_only = posted_only
+    touch: Touch
+    claim: int
+    message: delivery.Message
+    contact: Contact | None
+    invoices: list[dict]
+    total: Decimal
+    esp_id: str
+    posted_only: bool
 
     @property
     def where(self) -> str:

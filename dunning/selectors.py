@@ -495,14 +495,16 @@ def _with_promises(invoices: list[InvoiceFact], promised: dict[int, dt.date]):
     )
 
 
-def touches_due(*, as_of: dt.datetime, customer_ids: Sequence[int] | None = None) -> list[int]:
-    """Pending messages whose time has come, oldest first."""
+def touches_due(
+    *, as_of: dt.datetime, customer_ids: Sequence[int] | None = None
+) -> list[tuple[int, int]]:
+    """Pending messages whose time has come, oldest first: (id, claims so far)."""
     qs = Touch.objects.filter(
         status=TouchStatus.PENDING, channel__in=MESSAGE_CHANNELS, scheduled_for__lte=as_of
     )
     if customer_ids is not None:
         qs = qs.filter(customer_id__in=customer_ids)
-    return list(qs.order_by("scheduled_for", "id").values_list("id", flat=True))
+    return list(qs.order_by("scheduled_for", "id").values_list("id", "claims"))
 
 
 def promise_paid(

@@ -175,28 +175,22 @@ def tracking_view(esp: str):
             return view(request, *args, **kwargs)
         except AnymailWebhookValidationFailure as exc:
             log.warning("%s tracking post refused: %.200s", esp, exc)
-            return HttpResponse(
-                "Refused: this post does not carry the expected signature or credentials.",
-                status=400,
-                content_type="text/plain",
+            return _answer(
+                400, "Refused: this post does not carry the expected signature or credentials."
             )
         except Malformed as exc:
             log.warning("%s tracking post refused as unreadable: %.200s", esp, exc)
-            return HttpResponse(
-                "This post is not a delivery event we can read.",
-                status=400,
-                content_type="text/plain",
-            )
+            return _answer(400, "This post is not a delivery event we can read.")
         except DatabaseError:
             # Not the ESP's fault: a non-2xx answer makes it send the event again later.
             log.exception("%s tracking event could not be stored", esp)
-            return HttpResponse(
-                "The event could not be stored just now; please send it again.",
-                status=503,
-                content_type="text/plain",
-            )
+            return _answer(503, "The event could not be stored just now; please send it again.")
 
     return tracking_webhook
+
+
+def _answer(status: int, text: str) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain")
 
 
 def tracking_urlpatterns(esp: str) -> list:

@@ -22,13 +22,13 @@ A program reading the file back sees the quote too: the price of a file that is 
 
 import csv
 import math
-import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from .money import AMOUNT_TEXT
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 def cell(value: Any) -> str:
@@ -41,7 +41,7 @@ def cell(value: Any) -> str:
         text = format(Decimal(repr(value)), "f")
     else:
         text = str(value)
-    if text.lstrip(" \n").startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
+    if text.lstrip(" \n").startswith(FORMULA_STARTS) and not AMOUNT_TEXT.fullmatch(text):
         return "'" + text
     return text
 

@@ -51,8 +51,10 @@ def postgresql_only():
 
 @pytest.fixture(scope="module", autouse=True)
 def fresh_report():
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text("")
+    # Started afresh only where the drills run: a SQLite run must not wipe the figures.
+    if connection.vendor == "postgresql":
+        REPORT.parent.mkdir(exist_ok=True)
+        REPORT.write_text("")
 
 
 class Drill:
