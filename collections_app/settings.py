@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "reports",
     "letters",
     "dunning",
+    "workspace",
 ]
 
 MIDDLEWARE = [

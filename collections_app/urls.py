@@ -11,7 +11,7 @@ urlpatterns = [
     path("dashboard/", include("reports.urls")),
     path("letters/", include("letters.urls")),
     path("", include("dunning.urls")),
-    path("", include("dunning.workspace_urls")),
+    path("", include("workspace.urls")),
     # Only the configured ESP's delivery webhook exists, at anymail's own path.
     path("anymail/", include((tracking_urlpatterns(settings.ESP), "anymail"))),
     path("admin/", admin.site.urls),

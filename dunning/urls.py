@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import check_views, optout_views, referral_views, views
+from . import optout_views, referral_views, views
 
 app_name = "dunning"
 
@@ -13,9 +13,6 @@ urlpatterns = [
     path("policies/<int:pk>/interest/", views.policy_interest, name="policy_interest"),
     path("settings/dunning/", views.settings_edit, name="settings"),
     path("customers/<int:pk>/policy/", views.customer_policy, name="customer_policy"),
-    path("calls/", views.calls, name="calls"),
-    path("calls/<int:pk>/done/", views.task_complete, name="task_complete"),
-    path("tasks/<int:pk>/settle/", check_views.message_settle, name="message_settle"),
     path("dunning/preview/", views.preview, name="preview"),
     path("referrals/", referral_views.referral_list, name="referral_list"),
     path("referrals/<int:pk>/", referral_views.referral_detail, name="referral_detail"),

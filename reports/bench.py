@@ -14,7 +14,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from dunning.bench_pages import signed_in_manager
+from accounts.bench import signed_in_manager
 from invoices.bench import _cpus, _peak_mb
 from invoices.models import Invoice
 

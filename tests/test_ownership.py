@@ -95,8 +95,8 @@ OWNED = {
     # Whether anything goes out depends on the engine's plan: only refusal is checked.
     "customer_send": Owned("customer", changes=(GET, POST)),
     "dunning:customer_policy": Owned("customer", changes=(POST,)),
-    "dunning:task_complete": Owned("call", changes=(POST,), data=lambda w: {"outcome": "spoke"}),
-    "dunning:message_settle": Owned("check", changes=(POST,), data=lambda w: {"choice": "sent"}),
+    "task_complete": Owned("call", changes=(POST,), data=lambda w: {"outcome": "spoke"}),
+    "message_settle": Owned("check", changes=(POST,), data=lambda w: {"choice": "sent"}),
     "dunning:referral_detail": Owned("referral", reads=(GET,)),
     "dunning:referral_decide": Owned(
         "referral",

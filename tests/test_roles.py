@@ -87,11 +87,11 @@ ROUTES = {
     "dunning:policy_interest": Route(ADMIN, method="post", data={"interest_regime": "uk"}, ok=302),
     "dunning:settings": Route(ADMIN),
     "dunning:customer_policy": Route(ADMIN, method="post", ok=302),
-    "dunning:calls": Route(COLLECTOR),
+    "calls": Route(COLLECTOR),
     # No task exists in this test's world: the right role gets past the check to a 404.
-    "dunning:task_complete": Route(COLLECTOR, method="post", ok=404),
+    "task_complete": Route(COLLECTOR, method="post", ok=404),
     # No check task exists in this test's world: the right role gets past the check to a 404.
-    "dunning:message_settle": Route(COLLECTOR, method="post", ok=404),
+    "message_settle": Route(COLLECTOR, method="post", ok=404),
     "dunning:preview": Route(MANAGER),
     "dunning:referral_list": Route(MANAGER),
     # No referral exists in this test's world: the right role gets past the check to a 404

@@ -240,7 +240,7 @@ def test_the_list_costs_the_same_queries_for_5_and_50_customers(collector_client
 
 
 # --- one customer -----------------------------------------------------------------------
-# The ledger's figures on the customer page (dunning.customer_views); the page's holds, next
+# The ledger's figures on the customer page (workspace.customer_views); the page's holds, next
 # step, timeline and actions are tested in dunning/tests/test_customer_page.py and
 # test_customer_actions.py.
 

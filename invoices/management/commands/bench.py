@@ -9,7 +9,7 @@ BENCHMARKS = {
     "import": "invoices.bench.bench_import",
     "dunning": "dunning.bench.bench_dunning",
     "letters": "letters.bench.bench_letters",
-    "pages": "dunning.bench_pages.bench_pages",
+    "pages": "workspace.bench.bench_pages",
     "reports": "reports.bench.bench_reports",
 }
 

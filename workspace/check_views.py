@@ -7,10 +7,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import COLLECTOR, require_change, role_required
-
-from .exceptions import DunningError
-from .models import Task, TaskKind
-from .outcomes import AGAIN, SENT, SKIP, outcome_settle
+from dunning.exceptions import DunningError
+from dunning.models import Task, TaskKind
+from dunning.outcomes import AGAIN, SENT, SKIP, outcome_settle
 
 DONE = {
     SENT: "Marked as sent: chasing goes on from the next step.",

@@ -10,25 +10,22 @@ dunning runs keep (or `queue_rebuild` fills)."""
 import datetime as dt
 import statistics
 import time
-from contextlib import contextmanager
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import CommandError
-from django.db import connection, transaction
-from django.test import Client, override_settings
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
-from accounts.roles import COLLECTOR, MANAGER
+from accounts.bench import signed_in_manager
+from accounts.roles import COLLECTOR
 from audit.services import Event, audit_record_many
+from dunning.models import QueueEntry, Touch, TouchStatus
+from dunning.queue import queue_refresh
 from invoices.bench import _cpus, _peak_mb
 from invoices.models import Customer, Invoice, InvoiceStatus
 from invoices.signals import ledger_changed
-
-from .models import QueueEntry, Touch, TouchStatus
-from .queue import queue_refresh
 
 RUNS = 30
 WARM = 3
@@ -103,25 +100,6 @@ def _big_customer(collector) -> Customer:
     return customer
 
 
-@contextmanager
-def signed_in_manager(username: str):
-    """A test client signed in as a new manager, inside a transaction that is rolled back
-    on the way out, with everything else the caller adds. Pages render with plain static
-    storage, so no collectstatic manifest is needed."""
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    with override_settings(STORAGES=storages), transaction.atomic():
-        manager = get_user_model().objects.create_user(username=username)
-        manager.groups.add(Group.objects.get(name=MANAGER))
-        hosts = [h for h in settings.ALLOWED_HOSTS if h and not h.startswith((".", "*"))]
-        client = Client(HTTP_HOST=hosts[0] if hosts else "localhost")
-        client.force_login(manager)
-        yield client, manager
-        transaction.set_rollback(True)
-
-
 def time_pages(client: Client, pages: dict[str, str], *, say, runs: int = RUNS) -> dict:
     """Median and p95 of each page, printed and returned as figures."""
     figures = {}
@@ -149,7 +127,7 @@ def bench_pages(*, rows: int | None = None, say=print) -> dict:
             "queue_filtered": f"{reverse('queue')}?collector={collector.pk}&bucket=31_60",
             "queue_search": f"{reverse('queue')}?q=Ltd&flag=waiting",
             "customer": reverse("customer_detail", args=[customer.pk]),
-            "calls": f"{reverse('dunning:calls')}?collector={collector.pk}",
+            "calls": f"{reverse('calls')}?collector={collector.pk}",
         }
         figures = time_pages(client, pages, say=say)
     return {**figures, "peak_mb": _peak_mb(), "cpus": _cpus()}

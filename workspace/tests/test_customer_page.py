@@ -14,11 +14,10 @@ from audit.services import audit_record
 from dunning.models import PromiseToPay, QueueEntry, Touch, TouchStatus
 from dunning.queue import queue_refresh
 from dunning.services import hold_set, plan_create, promise_record
+from dunning.tests.factories import MONDAY_10, overdue_customer
 from invoices.models import Invoice, InvoiceStatus
 from invoices.services import customer_note_add, dispute_open, payment_record
 from invoices.tests.factories import ContactFactory, CustomerFactory, InvoiceFactory
-
-from .factories import MONDAY_10, overdue_customer
 
 pytestmark = pytest.mark.django_db
 TODAY = MONDAY_10.date()

@@ -1,9 +1,9 @@
-"""The collector's workspace: the queue and the customer page. Not namespaced, as the
-ledger's own pages link to both by their plain names."""
+"""The collector's workspace: the queue, the customer page and the calls. Not namespaced, as
+the ledger's own pages link to them by their plain names."""
 
 from django.urls import path
 
-from . import customer_views, queue_views
+from . import call_views, check_views, customer_views, queue_views
 
 urlpatterns = [
     path("queue/", queue_views.queue, name="queue"),
@@ -36,4 +36,7 @@ urlpatterns = [
         name="customer_hold_release",
     ),
     path("customers/<int:pk>/send/", customer_views.customer_send, name="customer_send"),
+    path("calls/", call_views.calls, name="calls"),
+    path("calls/<int:pk>/done/", call_views.task_complete, name="task_complete"),
+    path("tasks/<int:pk>/settle/", check_views.message_settle, name="message_settle"),
 ]

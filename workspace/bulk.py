@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from dunning import services
+from dunning.exceptions import DunningError
+from dunning.queue import queue_refresh
+from dunning.sending import next_step_send_now
 from invoices.exceptions import LedgerError
 from invoices.models import Customer
 from invoices.services import customer_update
-
-from . import services
-from .exceptions import DunningError
-from .queue import queue_refresh
 
 
 @dataclass
@@ -54,8 +54,6 @@ def customers_hold(
 
 
 def customers_send_now(*, actor, customers: list[Customer], as_of: dt.datetime) -> BulkResult:
-    from .sending import next_step_send_now  # noqa: PLC0415 (lands with the send-now service)
-
     return _each(
         customers,
         lambda customer: next_step_send_now(actor=actor, customer=customer, as_of=as_of),

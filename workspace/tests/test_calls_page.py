@@ -10,12 +10,11 @@ from django.urls import reverse
 
 from dunning.models import PromiseToPay, Task, TaskKind, TaskStatus
 from dunning.planning import dunning_run
+from dunning.tests.factories import MONDAY_10, ladder  # noqa: F401
+from dunning.tests.test_sending import at_step
 from invoices.models import ContactRole, Customer
 from invoices.tests.factories import ContactFactory
 from letters.models import Template, TemplateVersion
-
-from .factories import MONDAY_10, ladder  # noqa: F401
-from .test_sending import at_step
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ladder")]
 NEW_YORK = ZoneInfo("America/New_York")
@@ -39,11 +38,11 @@ def listed(response):
 
 
 def calls_page(client, **params):
-    return client.get(reverse("dunning:calls"), params)
+    return client.get(reverse("calls"), params)
 
 
 def log_call(client, task, **data):
-    return client.post(reverse("dunning:task_complete", args=[task.pk]), data)
+    return client.post(reverse("task_complete", args=[task.pk]), data)
 
 
 def message_texts(response):
@@ -87,7 +86,7 @@ def test_a_call_whose_customer_went_to_a_colleague_is_read_only(
     text = calls_page(collector_client).text
 
     assert "maria&#x27;s customer: read only" in text
-    assert reverse("dunning:task_complete", args=[task.pk]) not in text
+    assert reverse("task_complete", args=[task.pk]) not in text
 
 
 # --- which calls, in what order ---------------------------------------------------------
@@ -231,7 +230,7 @@ def test_logging_a_promise_returns_to_the_list_naming_the_follow_up(collector_cl
     )
 
     assert response.status_code == 302
-    assert response.url == reverse("dunning:calls")
+    assert response.url == reverse("calls")
     assert PromiseToPay.objects.get(customer=task.customer).amount == Decimal("100.00")
     assert "promise of £100.00 by Fri 20 Mar 2026 recorded" in message_texts(response)[0]
 
@@ -295,7 +294,7 @@ def test_it_never_goes_back_to_another_site(collector_client, collector):
 
     response = log_call(collector_client, task, outcome="spoke", next="https://evil.example/")
 
-    assert response.url == reverse("dunning:calls")
+    assert response.url == reverse("calls")
 
 
 def test_with_no_call_today_the_page_says_when_the_next_one_is(collector_client, collector):

@@ -12,10 +12,7 @@ from django.db.models import QuerySet, Subquery
 from django.urls import reverse
 
 from audit.selectors import TimelinePage, audit_timeline_page
-from invoices.models import Customer, InvoiceStatus
-from invoices.selectors import CustomerPage, customer_page
-
-from .models import (
+from dunning.models import (
     Channel,
     HoldStatus,
     PaymentPlan,
@@ -27,7 +24,9 @@ from .models import (
     TaskKind,
     TaskStatus,
 )
-from .outcomes import CHOICES
+from dunning.outcomes import CHOICES
+from invoices.models import Customer, InvoiceStatus
+from invoices.selectors import CustomerPage, customer_page
 
 ZERO = Decimal("0.00")
 TIMELINE_PAGE = 50

@@ -24,11 +24,10 @@ from dunning.models import (
 )
 from dunning.queue import queue_refresh
 from dunning.services import dunning_cycle, promise_record
+from dunning.tests.factories import MONDAY_10
+from dunning.tests.factories import overdue_customer as any_overdue_customer
 from invoices.models import CreditNote, Dispute, DisputeStatus, InvoiceStatus
 from invoices.services import dispute_open
-
-from .factories import MONDAY_10
-from .factories import overdue_customer as any_overdue_customer
 
 pytestmark = pytest.mark.django_db
 TODAY = MONDAY_10.date()

@@ -26,18 +26,20 @@ from accounts.roles import (
     require_change,
     role_required,
 )
+from dunning import services
+from dunning.calls import call_log
+from dunning.exceptions import DunningError
+from dunning.forms import CustomerPolicyForm
+from dunning.models import HoldStatus, PromiseToPay, Task, TaskKind, TaskStatus, TouchStatus
+from dunning.sending import next_step_preview, next_step_send_now
 from invoices.exceptions import LedgerError
 from invoices.models import Customer
 from invoices.services import customer_note_add
 from invoices.views import wants_partial
 
-from . import services
-from .calls import call_log
 from .customer_selectors import customer_timeline, customer_workspace, workspace_customers
-from .exceptions import DunningError
 from .forms import (
     CallOutcomeForm,
-    CustomerPolicyForm,
     DisputeOpenForm,
     DisputeResolveForm,
     HoldForm,
@@ -45,8 +47,6 @@ from .forms import (
     PlanForm,
     PromiseForm,
 )
-from .models import HoldStatus, PromiseToPay, Task, TaskKind, TaskStatus, TouchStatus
-from .sending import next_step_preview, next_step_send_now
 
 # Keyboard shortcuts (static/js/customer.js reads them from data-shortcut attributes).
 ACTIONS = [
@@ -98,7 +98,7 @@ def _page(request, customer: Customer, *, action: str = "", extra=None):
         else None,
         **(extra or {}),
     }
-    return render(request, "dunning/customer.html", context)
+    return render(request, "workspace/customer.html", context)
 
 
 def _action(request, customer: Customer, template: str, context: dict):
@@ -128,7 +128,7 @@ def customer_detail(request, pk: int):
         # The timeline's filter and "older" links swap the timeline alone.
         response = render(
             request,
-            "dunning/_customer_timeline.html",
+            "workspace/_customer_timeline.html",
             {
                 "customer": customer,
                 "timeline": customer_timeline(
@@ -180,7 +180,7 @@ def customer_call(request, pk: int):
                 f"Call logged: {logged.task.get_outcome_display()}"
                 + (f"; {follow_ups}." if follow_ups else "."),
             )
-    return _action(request, customer, "dunning/_action_call.html", {"form": form, "task": task})
+    return _action(request, customer, "workspace/_action_call.html", {"form": form, "task": task})
 
 
 # --- promises -------------------------------------------------------------------------------
@@ -212,7 +212,7 @@ def customer_promise(request, pk: int):
                 customer,
                 f"Promise recorded: chasing pauses until {promise.holds_until:%d %b %Y}.",
             )
-    return _action(request, customer, "dunning/_action_promise.html", {"form": form})
+    return _action(request, customer, "workspace/_action_promise.html", {"form": form})
 
 
 @role_required(COLLECTOR)
@@ -262,7 +262,7 @@ def customer_dispute(request, pk: int):
                 f"Dispute opened on {dispute.invoice.number}: that invoice is not chased "
                 "until it is resolved.",
             )
-    return _action(request, customer, "dunning/_action_dispute.html", {"form": form})
+    return _action(request, customer, "workspace/_action_dispute.html", {"form": form})
 
 
 @role_required(COLLECTOR)
@@ -291,7 +291,7 @@ def customer_dispute_resolve(request, pk: int):
                 customer,
                 f"Dispute on {dispute.invoice.number} {dispute.get_status_display().lower()}.",
             )
-    return _action(request, customer, "dunning/_action_dispute_resolve.html", {"form": form})
+    return _action(request, customer, "workspace/_action_dispute_resolve.html", {"form": form})
 
 
 # --- payment plans --------------------------------------------------------------------------
@@ -335,7 +335,7 @@ def customer_plan(request, pk: int):
         initial = PlanForm(form.initial, today=form.today)
         schedule = initial.schedule() if initial.is_valid() else None
     return _action(
-        request, customer, "dunning/_action_plan.html", {"form": form, "schedule": schedule}
+        request, customer, "workspace/_action_plan.html", {"form": form, "schedule": schedule}
     )
 
 
@@ -347,7 +347,7 @@ def customer_plan_preview(request, pk: int):
     form = PlanForm(request.GET, today=timezone.localdate())
     return render(
         request,
-        "dunning/_action_plan_schedule.html",
+        "workspace/_action_plan_schedule.html",
         {
             "customer": customer,
             "form": form,
@@ -371,7 +371,7 @@ def customer_note(request, pk: int):
             form.add_error("text", str(error))
         else:
             return _done(request, customer, "Note added to the timeline.")
-    return _action(request, customer, "dunning/_action_note.html", {"form": form})
+    return _action(request, customer, "workspace/_action_note.html", {"form": form})
 
 
 @role_required(COLLECTOR)
@@ -392,7 +392,7 @@ def customer_hold(request, pk: int):
             form.add_error(None, str(error))
         else:
             return _done(request, customer, "Chasing is on hold.")
-    return _action(request, customer, "dunning/_action_hold.html", {"form": form})
+    return _action(request, customer, "workspace/_action_hold.html", {"form": form})
 
 
 @role_required(COLLECTOR)
@@ -433,7 +433,7 @@ def customer_send(request, pk: int):
     return _action(
         request,
         customer,
-        "dunning/_action_send.html",
+        "workspace/_action_send.html",
         {
             "preview": preview,
             "error": error,

@@ -5,9 +5,8 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 
+from dunning.models import Priority, QueueEntry
 from invoices.selectors import OVERDUE_RANGES, customers_matching, uncounted_page
-
-from .models import Priority, QueueEntry
 
 # Flags the queue filters on, as conditions on a row. "call_due" needs the moment.
 FLAGS = {

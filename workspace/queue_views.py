@@ -9,12 +9,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import COLLECTOR, MANAGER, changeable, has_role, refusal, role_required
+from dunning.models import QueueEntry
 from invoices.models import Customer
 from invoices.selectors import customer_currencies
 from invoices.views import render_list
 
 from .bulk import customers_assign, customers_hold, customers_send_now
-from .models import QueueEntry
 from .queue_forms import BULK_ACTIONS, BulkForm, QueueFilterForm
 from .queue_selectors import queue_page
 
@@ -32,8 +32,8 @@ def queue(request):
     page = queue_page(raw_page=request.GET.get("page"), now=now, today=today, **filters)
     return render_list(
         request,
-        page_template="dunning/queue.html",
-        partial_template="dunning/_queue_table.html",
+        page_template="workspace/queue.html",
+        partial_template="workspace/_queue_table.html",
         context={"form": form, "page": page, "now": now, "today": today, "managing": managing},
     )
 
@@ -96,7 +96,7 @@ def queue_bulk(request):
     rows = [(customer, entries.get(customer.pk)) for customer in customers]
     return render(
         request,
-        "dunning/queue_bulk.html",
+        "workspace/queue_bulk.html",
         {
             # The first visit asks; errors are for what the user has filled in.
             "form": form if confirming else BulkForm(today=timezone.localdate(), managing=managing),

@@ -79,7 +79,7 @@ def test_a_collector_sees_only_their_own_calls(collector_client, collector, mana
     mine = call_task(collector)
     call_task(manager)
 
-    response = collector_client.get(reverse("dunning:calls"))
+    response = collector_client.get(reverse("calls"))
 
     assert list(response.context["page"].object_list) == [mine]
 
@@ -87,7 +87,7 @@ def test_a_collector_sees_only_their_own_calls(collector_client, collector, mana
 def test_a_manager_can_look_at_a_collectors_calls(manager_client, collector):
     task = call_task(collector)
 
-    response = manager_client.get(reverse("dunning:calls"), {"collector": collector.pk})
+    response = manager_client.get(reverse("calls"), {"collector": collector.pk})
 
     assert list(response.context["page"].object_list) == [task]
 
@@ -95,7 +95,7 @@ def test_a_manager_can_look_at_a_collectors_calls(manager_client, collector):
 def test_an_overdue_call_is_highlighted(collector_client, collector):
     call_task(collector, due_in=-dt.timedelta(hours=3))
 
-    response = collector_client.get(reverse("dunning:calls"))
+    response = collector_client.get(reverse("calls"))
 
     assert response.context["page"].object_list[0].overdue
     assert "Overdue" in response.content.decode()
@@ -105,7 +105,7 @@ def test_logging_an_outcome_completes_the_call(collector_client, collector):
     task = call_task(collector)
 
     collector_client.post(
-        reverse("dunning:task_complete", args=[task.pk]),
+        reverse("task_complete", args=[task.pk]),
         {"outcome": "no_answer", "notes": "Voicemail"},
     )
 
@@ -117,7 +117,7 @@ def test_logging_an_outcome_completes_the_call(collector_client, collector):
 def test_a_call_without_an_outcome_stays_open(collector_client, collector):
     task = call_task(collector)
 
-    collector_client.post(reverse("dunning:task_complete", args=[task.pk]), {"outcome": ""})
+    collector_client.post(reverse("task_complete", args=[task.pk]), {"outcome": ""})
 
     task.refresh_from_db()
     assert task.status == TaskStatus.OPEN
@@ -129,7 +129,7 @@ def test_the_calls_list_costs_the_same_queries_for_5_or_50_calls(collector_clien
         for _ in range(count):
             call_task(collector)
         with CaptureQueriesContext(connection) as queries:
-            assert collector_client.get(reverse("dunning:calls")).status_code == 200
+            assert collector_client.get(reverse("calls")).status_code == 200
         return len(queries)
 
     assert queries_with(5) == queries_with(50)
