@@ -39,14 +39,16 @@ install: $(STAMP) ## create the virtualenv and install Dunmore with its dev tool
 system-deps: ## install (as root) or check the libraries WeasyPrint needs
 	@scripts/system-deps.sh weasyprint
 
-test-deps: install ## install everything the tests need (adds Debian's chromium)
-	@scripts/system-deps.sh weasyprint chromium
+test-deps: install ## install everything the tests need (adds Debian's chromium and axe-core)
+	@scripts/system-deps.sh weasyprint chromium axe
 
+# One line per step: the logins, printed last by serve.sh, stay on screen.
 demo: install system-deps ## migrate, load demo data, start the web server and the worker
-	$(RUN_ENV) $(PY) manage.py migrate --noinput
-	$(RUN_ENV) $(PY) manage.py seed_demo
-	$(RUN_ENV) $(PY) manage.py seed_demo_history
-	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Migrating the database…"
+	@$(RUN_ENV) $(PY) manage.py migrate --noinput --verbosity 0
+	@$(RUN_ENV) $(PY) manage.py seed_demo --no-logins --skip-checks
+	@$(RUN_ENV) $(PY) manage.py seed_demo_history --skip-checks
+	@$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0 --skip-checks
 	@$(RUN_ENV) PY=$(PY) ADDR=$(ADDR) scripts/serve.sh
 
 test: test-deps ## run the whole test suite (DATABASE_URL=postgres://... for PostgreSQL)
@@ -80,5 +82,6 @@ clean: ## remove the virtualenv, collected static files and caches (keeps the da
 	rm -rf $(VENV) staticfiles test-artifacts build *.egg-info .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-reset-demo: ## delete the local SQLite database (the next make demo starts afresh)
+reset-demo: ## delete the local SQLite database and the demo's mail and logs
 	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm
+	rm -rf var/demo

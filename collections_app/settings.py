@@ -178,6 +178,12 @@ if DEBUG:
 # Email: console by default; EMAIL_URL=smtp://user:pass@host:587 for SMTP, or an anymail ESP.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# filemail:///var/demo/mail (the demo's) writes each message to a file in that folder of the
+# project, whatever folder the worker was started from; four slashes for an absolute path.
+if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
+    if not EMAIL_CONFIG["EMAIL_FILE_PATH"]:
+        raise ImproperlyConfigured("EMAIL_URL=filemail:// needs a folder, e.g. filemail:///mail.")
+    EMAIL_FILE_PATH = str(BASE_DIR / EMAIL_CONFIG["EMAIL_FILE_PATH"])
 # Django's SMTP backend, plus what exactly-once sending needs: whether the message body
 # reached the server when a failure comes, and a deadline for the whole conversation.
 if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":

@@ -9,9 +9,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Min, Sum
 
+from audit.services import Event, audit_record_many
 from invoices.models import ContactRole, Customer, InvoiceStatus
+from invoices.money import format_money
 
-from .models import Chase, Policy, Touch, TouchStatus
+from .models import Channel, Chase, Policy, Touch, TouchStatus
 
 AT_FINAL_DEMAND = 4  # customers whose next step is the final demand
 PAST_DEADLINE = 2  # customers whose final demand's deadline has passed: referral proposed
@@ -65,22 +67,67 @@ def demo_history(*, now: dt.datetime) -> int:
             policy_version=version,
             started_at=now - dt.timedelta(days=60),
         )
+        contact = customer.contacts.filter(role=ContactRole.ACCOUNTS_PAYABLE).first()
         for back, step in zip(range(len(done), 0, -1), done, strict=True):
             when = now - dt.timedelta(days=10 + 8 * back if not past_deadline else 25 + 8 * back)
             if step == final:
                 when = now - dt.timedelta(days=25)  # 14 business days have passed since
-            Touch.objects.create(
-                key=f"{customer.pk}:1:{step.position}",
-                customer=customer,
-                chase=chase,
-                step=step,
-                channel=step.channel,
-                status=TouchStatus.SENT
-                if step.channel in ("email", "letter")
-                else TouchStatus.DONE,
-                scheduled_for=when,
-                sent_at=when,
-                reason="Demo history",
-                currency=customer.currency,
-            )
+            _touch(customer, chase, step, when, contact)
     return len(customers)
+
+
+def _touch(customer, chase, step, when: dt.datetime, contact) -> Touch:
+    """One backdated step as delivery would have left it: a message with its subject, the
+    invoices overdue then and their total, and its audit event (the timeline's "sent")."""
+    message = step.channel in (Channel.EMAIL, Channel.LETTER)
+    overdue = list(
+        customer.invoices.filter(status=InvoiceStatus.OPEN, due_date__lt=when.date())
+        .order_by("due_date", "pk")
+        .values("pk", "number", "due_date", "open_balance")
+    )
+    total = sum((line["open_balance"] for line in overdue), Decimal("0.00"))
+    subject = f"{step.name}: {format_money(total, customer.currency)} overdue" if message else ""
+    touch = Touch.objects.create(
+        key=f"{customer.pk}:1:{step.position}",
+        customer=customer,
+        chase=chase,
+        step=step,
+        channel=step.channel,
+        status=TouchStatus.SENT if message else TouchStatus.DONE,
+        scheduled_for=when,
+        sent_at=when,
+        reason="Demo history",
+        contact=contact if message else None,
+        to_email=contact.email if message and contact else "",
+        subject=subject,
+        invoices=[
+            {
+                "id": str(line["pk"]),
+                "number": line["number"],
+                "due_date": str(line["due_date"]),
+                "balance": str(line["open_balance"]),
+            }
+            for line in overdue
+        ],
+        total=total,
+        currency=customer.currency,
+    )
+    if message:
+        audit_record_many(
+            events=[
+                Event(
+                    action=f"dunning.{step.channel}.sent",
+                    customer_id=customer.pk,
+                    summary=f"{step.name} sent to {touch.to_email}: {subject}",
+                    data={
+                        "touch_id": touch.pk,
+                        "to": touch.to_email,
+                        "subject": subject,
+                        "invoices": [line["number"] for line in overdue],
+                        "total": str(total),
+                    },
+                )
+            ],
+            at=when,
+        )
+    return touch

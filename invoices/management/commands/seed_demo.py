@@ -18,20 +18,29 @@ class Command(BaseCommand):
         parser.add_argument(
             "--logins", action="store_true", help="only print the demo logins and exit"
         )
+        parser.add_argument(
+            "--no-logins",
+            action="store_true",
+            help="do not print the logins at the end (make demo prints them once it serves)",
+        )
 
-    def handle(self, *args, customers, seed, logins, **options):
+    def handle(self, *args, customers, seed, logins, no_logins, **options):
         if logins:
             self._print_logins()
             return
         if customers < 1:
             raise CommandError("--customers must be at least 1.")
+        self._say("Creating the demo logins…")
         demo_users_ensure()
         if demo_data_present():
-            self.stdout.write("Demo data is already loaded; nothing to do.")
+            self._say("Demo data is already loaded; nothing to do.")
         else:
             started = time.monotonic()
-            summary = demo_load(customers=customers, seed=seed, today=timezone.localdate())
-            self.stdout.write(
+            self._say(f"Loading the demo ledger: {customers:,} customers…")
+            summary = demo_load(
+                customers=customers, seed=seed, today=timezone.localdate(), progress=self._say
+            )
+            self._say(
                 self.style.SUCCESS(
                     f"Loaded {summary.customers} customers, {summary.contacts} contacts, "
                     f"{summary.invoices} invoices, {summary.payments} payments, "
@@ -39,7 +48,14 @@ class Command(BaseCommand):
                     f"in {time.monotonic() - started:.1f}s."
                 )
             )
-        self._print_logins()
+        if not no_logins:
+            self._print_logins()
+
+    def _say(self, line: str) -> None:
+        # Flushed line by line: through a pipe (make, a log) the progress would otherwise
+        # arrive all at once at the end.
+        self.stdout.write(line)
+        self.stdout.flush()
 
     def _print_logins(self):
         self.stdout.write("  Demo logins (username / password):")
