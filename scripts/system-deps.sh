@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Make sure the Debian/Ubuntu packages Dunmore needs outside Python are installed.
 #
-#   scripts/system-deps.sh weasyprint            # the libraries WeasyPrint loads for PDFs
-#   scripts/system-deps.sh weasyprint chromium   # plus the browser the browser tests drive
+#   scripts/system-deps.sh weasyprint                # the libraries WeasyPrint loads for PDFs
+#   scripts/system-deps.sh weasyprint chromium       # plus the browser the browser tests drive
+#   scripts/system-deps.sh weasyprint chromium axe   # plus axe-core, the accessibility checker
 #
 # Installs what is missing with apt-get when run as root; otherwise names the packages to
 # install and exits non-zero. Never downloads a browser of its own (no `playwright install`).
+# The axe group installs the pinned axe-core of tests/axe/package-lock.json with `npm ci`.
 set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+AXE_DIR="$ROOT/tests/axe"
 
 WEASYPRINT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 CHROMIUM_PACKAGES=(chromium)
@@ -14,19 +19,49 @@ CHROMIUM_PACKAGES=(chromium)
 VENV_PACKAGES=(python3.11-venv)
 
 wanted=()
+want_axe=false
 for group in "$@"; do
     case "$group" in
         weasyprint) wanted+=("${WEASYPRINT_PACKAGES[@]}") ;;
         chromium) wanted+=("${CHROMIUM_PACKAGES[@]}") ;;
         venv) wanted+=("${VENV_PACKAGES[@]}") ;;
-        *) echo "system-deps: unknown group '$group' (use weasyprint, chromium, venv)" >&2; exit 2 ;;
+        axe)
+            want_axe=true
+            # Any npm will do (a Node.js from elsewhere brings its own); Debian's only when none.
+            command -v npm >/dev/null 2>&1 || wanted+=(npm)
+            ;;
+        *) echo "system-deps: unknown group '$group' (use weasyprint, chromium, venv, axe)" >&2; exit 2 ;;
     esac
 done
-[ "${#wanted[@]}" -eq 0 ] && exit 0
+
+# axe-core for the accessibility tests, exactly as locked (integrity checked by npm ci).
+# Skipped while the installed copy is newer than the lock file, so a repeat run is offline.
+install_axe() {
+    $want_axe || return 0
+    local stamp="$AXE_DIR/node_modules/.package-lock.json"
+    if [ -f "$stamp" ] && [ "$stamp" -nt "$AXE_DIR/package-lock.json" ]; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "system-deps: npm is missing; install Node.js and npm, then run make again" >&2
+        exit 1
+    fi
+    echo "system-deps: installing axe-core into tests/axe (npm ci)"
+    if ! npm ci --prefix "$AXE_DIR" --no-audit --no-fund --loglevel=error >/dev/null; then
+        echo "system-deps: npm ci could not install axe-core into tests/axe" >&2
+        exit 1
+    fi
+}
+
+if [ "${#wanted[@]}" -eq 0 ]; then
+    install_axe
+    exit 0
+fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "system-deps: not a Debian/Ubuntu system; make sure these (or your system's" \
         "equivalents) are installed: ${wanted[*]}" >&2
+    install_axe
     exit 0
 fi
 
@@ -35,7 +70,10 @@ for package in "${wanted[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
     [ "$status" = "install ok installed" ] || missing+=("$package")
 done
-[ "${#missing[@]}" -eq 0 ] && exit 0
+if [ "${#missing[@]}" -eq 0 ]; then
+    install_axe
+    exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
     cat >&2 <<MSG
@@ -63,3 +101,4 @@ if ! apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
     esac
     exit 1
 fi
+install_axe
