@@ -1,6 +1,7 @@
 """Reads for the customer page: the ledger's figures (invoices.selectors.customer_page), the
-holds in force, the engine's next step as the last run left it (QueueEntry: the page never
-runs the engine) and one page of the timeline, in a fixed number of queries however many
+holds in force, the open tasks, the flags, next step and last touch exactly as the queue
+shows them (workspace.situation, from the QueueEntry: the page never runs the engine) and
+one page of the timeline, in a fixed number of queries however many
 invoices, touches or events the customer has."""
 
 import datetime as dt
@@ -11,9 +12,7 @@ from decimal import Decimal
 from django.db.models import QuerySet, Subquery
 from django.urls import reverse
 
-from audit.selectors import TimelinePage, audit_timeline_page
 from dunning.models import (
-    Channel,
     HoldStatus,
     PaymentPlan,
     PlanStatus,
@@ -28,99 +27,31 @@ from dunning.outcomes import CHOICES
 from invoices.models import Customer, InvoiceStatus
 from invoices.selectors import CustomerPage, customer_page
 
+from .situation import (
+    TASK_BADGES,
+    Flag,
+    LastTouch,
+    NextStep,
+    account_flags,
+    last_touch,
+    next_step,
+    open_tasks_summary,
+)
+from .timeline import Timeline, timeline_for
+
 ZERO = Decimal("0.00")
-TIMELINE_PAGE = 50
 
 
 # --- the timeline -----------------------------------------------------------------------
-
-# The timeline's filters: every touch, call, note, payment, dispute and promise is an audit
-# event, so a filter is a set of action-name prefixes. "other" is whatever none of them
-# claims (holds, contact changes, policy moves...).
-TIMELINE_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "messages": (
-        "Messages & letters",
-        (
-            "dunning.email.",
-            "dunning.letter.",
-            "dunning.touch.",
-            "dunning.opt_out",
-            "letters.letter.",
-            "ledger.contact.bounced",
-        ),
-    ),
-    "calls": ("Calls", ("dunning.call.", "dunning.phone.")),
-    "notes": ("Notes", ("ledger.note.",)),
-    "payments": (
-        "Payments & credits",
-        ("ledger.payment.", "ledger.credit_note.", "ledger.invoice.written_off"),
-    ),
-    "disputes": ("Disputes", ("ledger.dispute.",)),
-    "promises": ("Promises & plans", ("dunning.promise.", "dunning.plan.")),
-}
-KIND_LABELS = {"all": "All", **{k: label for k, (label, _) in TIMELINE_KINDS.items()}}
-KIND_LABELS["other"] = "Other"
-# Short names for the badge on each entry.
-KIND_BADGES = {
-    "messages": "Message",
-    "calls": "Call",
-    "notes": "Note",
-    "payments": "Payment",
-    "disputes": "Dispute",
-    "promises": "Promise",
-    "other": "Event",
-}
-_ALL_PREFIXES = tuple(p for _label, prefixes in TIMELINE_KINDS.values() for p in prefixes)
+# In words, a load as one entry, the audit record one click away: workspace.timeline.
 
 
-def timeline_kind(action: str) -> str:
-    for kind, (_label, prefixes) in TIMELINE_KINDS.items():
-        if action.startswith(prefixes):
-            return kind
-    return "other"
-
-
-def timeline_filter(raw) -> str:
-    return raw if raw in KIND_LABELS else "all"
-
-
-def timeline_before(raw) -> int | None:
-    try:
-        before = int(raw)
-    except (TypeError, ValueError):
-        return None
-    return before if before > 0 else None
-
-
-@dataclass
-class Timeline:
-    kind: str
-    page: TimelinePage
-    kinds: list[tuple[str, str]] = field(default_factory=lambda: list(KIND_LABELS.items()))
-
-    @property
-    def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
-
-
-def customer_timeline(customer_id: int, *, kind: str = "all", before=None) -> Timeline:
-    """One page (newest first) of the customer's timeline, filtered by kind: one query."""
-    kind = timeline_filter(kind)
-    if kind == "other":
-        scope = {"exclude": _ALL_PREFIXES}
-    elif kind == "all":
-        scope = {}
-    else:
-        scope = {"actions": TIMELINE_KINDS[kind][1]}
-    page = audit_timeline_page(
-        customer_id=customer_id, before=timeline_before(before), per_page=TIMELINE_PAGE, **scope
-    )
-    for event in page.events:
-        event.kind = timeline_kind(event.action)
-        event.kind_badge = KIND_BADGES[event.kind]
-        # A note's own words, in full (the summary is cut at 300 characters).
-        event.note = (event.data or {}).get("text", "") if event.kind == "notes" else ""
-    return Timeline(kind=kind, page=page)
+def customer_timeline(customer: Customer | int, *, kind: str = "all", before=None) -> Timeline:
+    """One page (newest first) of the customer's timeline, filtered by kind. Given the
+    customer's id rather than the customer, its currency costs one more query."""
+    if not isinstance(customer, Customer):
+        customer = Customer.objects.only("currency").get(pk=customer)
+    return timeline_for(customer, kind=kind, before=before)
 
 
 # --- holds --------------------------------------------------------------------------------
@@ -211,59 +142,19 @@ def workspace_customers() -> QuerySet[Customer]:
 
 
 @dataclass
-class Flag:
-    label: str
-    detail: str = ""
-    tone: str = "warn"  # badge colour: warn, danger, open, dispute
-    # A date that goes with the detail, shown after it in the reader's locale ("until ...").
-    day: dt.date | None = None
-    day_text: str = "until"
-
-
-@dataclass
-class PlannedStep:
-    """The engine's next step as the last plan left it (QueueEntry)."""
-
-    state: str  # planned, due, paused, idle (nothing planned: see reason), unplanned, closed
-    step: str = ""
-    channel: str = ""
-    at: dt.datetime | None = None
-    reason: str = ""
-    paused_by: str = ""
-    paused_until: dt.date | None = None
-    planned_at: dt.datetime | None = None
-
-
-def planned_step(entry: QueueEntry | None, *, has_open: bool, now: dt.datetime) -> PlannedStep:
-    if entry is None:
-        return PlannedStep(state="unplanned" if has_open else "closed")
-    common = {
-        "reason": entry.next_reason,
-        "paused_by": entry.paused_by,
-        "paused_until": entry.paused_until,
-        "planned_at": entry.planned_at,
-    }
-    if entry.next_step:
-        channel = Channel(entry.next_channel).label if entry.next_channel else ""
-        state = "due" if entry.next_at and entry.next_at <= now else "planned"
-        return PlannedStep(
-            state=state, step=entry.next_step, channel=channel, at=entry.next_at, **common
-        )
-    return PlannedStep(state="paused" if entry.paused_by else "idle", **common)
-
-
-@dataclass
 class Workspace:
     customer: Customer
     ledger: CustomerPage
     entry: QueueEntry | None
-    next: PlannedStep
+    next: NextStep
     policy_name: str
     policy_is_default: bool
     promises: list[OpenPromise]
     plan: ActivePlan | None
     flags: list[Flag]
     timeline: Timeline
+    last_touch: LastTouch | None = None
+    tasks: list[Task] = field(default_factory=list)  # open, soonest first
     checks: list["MessageCheck"] = field(default_factory=list)
 
     @property
@@ -285,32 +176,6 @@ class Workspace:
     @property
     def past_disputes(self):
         return self.ledger.past_disputes
-
-
-def _flags(customer: Customer, entry, *, promises, plan, disputed: Decimal, today) -> list[Flag]:
-    flags = []
-    if customer.on_hold and (customer.hold_until is None or customer.hold_until >= today):
-        flags.append(
-            Flag("On hold", customer.hold_reason or "no reason given", day=customer.hold_until)
-        )
-    if customer.do_not_contact:
-        flags.append(Flag("Do not contact", "no automated contact at all", "danger"))
-    if customer.insolvent:
-        flags.append(Flag("Insolvent", "no automated contact at all", "danger"))
-    if customer.credit_hold:
-        flags.append(Flag("Credit hold"))
-    if entry is not None and entry.broken_promise:
-        flags.append(Flag("Broken promise", "escalation resumes; call them", "danger"))
-    if promises:
-        last = max(p.holds_until for p in promises)
-        flags.append(Flag("Promise", "chasing waits", "open", day=last))
-    if plan is not None:
-        flags.append(Flag("Payment plan", "", "open", day=plan.agreed_on, day_text="agreed"))
-    if entry is not None and entry.in_legal:
-        flags.append(Flag("In legal", "referral approved: no automated contact", "danger"))
-    if disputed > 0:
-        flags.append(Flag("Disputed", "disputed invoices are not chased", "dispute"))
-    return flags
 
 
 def _id_url(name: str):
@@ -353,13 +218,19 @@ class MessageCheck:
     choices: tuple[tuple[str, str], ...]
 
 
-def message_checks(customer: Customer) -> list[MessageCheck]:
-    """The customer's open check tasks, oldest first: one query."""
-    tasks = (
-        Task.objects.filter(customer=customer, kind=TaskKind.CHECK_SEND, status=TaskStatus.OPEN)
+def open_tasks(customer: Customer) -> list[Task]:
+    """The customer's open tasks (calls, messages to check, a referral waiting, contacts to
+    fix...), soonest first: one query."""
+    return list(
+        Task.objects.filter(customer=customer, status=TaskStatus.OPEN)
         .select_related("touch")
+        .defer("touch__body_text", "touch__body_html")
         .order_by("due_at", "pk")
     )
+
+
+def message_checks(tasks: list[Task]) -> list[MessageCheck]:
+    """The messages a collector must settle, among these open tasks."""
     return [
         MessageCheck(
             task_id=task.pk,
@@ -368,6 +239,7 @@ def message_checks(customer: Customer) -> list[MessageCheck]:
             choices=CHOICES.get(task.touch.status, ()) if task.touch_id else (),
         )
         for task in tasks
+        if task.kind == TaskKind.CHECK_SEND
     ]
 
 
@@ -380,34 +252,30 @@ def customer_workspace(
     before=None,
 ) -> Workspace:
     """Everything the customer page shows. The customer comes from workspace_customers().
-    Queries: five for the ledger, one each for promises, the plan and the timeline."""
+    Queries: five for the ledger, one each for promises, the plan, the open tasks and the
+    timeline. Flags, next step and last touch are the queue's (workspace.situation)."""
     ledger = customer_page(customer, as_of=today)
     entry = getattr(customer, "queue_entry", None)
     promises = open_promises(customer)
     plan = active_plan(customer)
     _invoice_holds(ledger.open_invoices, promises=promises, plan=plan)
     chosen = getattr(customer, "dunning", None)
-    checks = message_checks(customer)
-    flags = _flags(
-        customer,
-        entry,
-        promises=promises,
-        plan=plan,
-        disputed=ledger.totals.disputed,
-        today=today,
-    )
-    if checks:
-        flags.insert(0, Flag("Message to check", "chasing waits for your decision", "danger"))
+    tasks = open_tasks(customer)
+    for task in tasks:
+        task.is_due = task.due_at <= now
+        task.badge = TASK_BADGES.get(task.kind, "Task")
     return Workspace(
         customer=customer,
         ledger=ledger,
         entry=entry,
-        next=planned_step(entry, has_open=ledger.totals.open > 0, now=now),
+        next=next_step(entry, has_open=ledger.totals.open > 0, now=now),
         policy_name=chosen.policy.name if chosen else (customer.default_policy_name or ""),
         policy_is_default=chosen is None,
         promises=promises,
         plan=plan,
-        flags=flags,
-        timeline=customer_timeline(customer.pk, kind=kind, before=before),
-        checks=checks,
+        flags=account_flags(entry, customer, now=now, tasks=open_tasks_summary(tasks)),
+        timeline=customer_timeline(customer, kind=kind, before=before),
+        last_touch=last_touch(entry),
+        tasks=tasks,
+        checks=message_checks(tasks),
     )

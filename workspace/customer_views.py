@@ -10,6 +10,8 @@ area, and a successful POST redirects (POST-redirect-GET).
 Anyone with a role reads any customer's page; the actions, their forms included, are for
 those who may change the customer (accounts.roles), and refused (403) to the others."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,7 +33,9 @@ from dunning.calls import call_log
 from dunning.exceptions import DunningError
 from dunning.forms import CustomerPolicyForm
 from dunning.models import HoldStatus, PromiseToPay, Task, TaskKind, TaskStatus, TouchStatus
+from dunning.selectors import settings_load
 from dunning.sending import next_step_preview, next_step_send_now
+from invoices.dates import format_day
 from invoices.exceptions import LedgerError
 from invoices.models import Customer
 from invoices.services import customer_note_add
@@ -132,7 +136,7 @@ def customer_detail(request, pk: int):
             {
                 "customer": customer,
                 "timeline": customer_timeline(
-                    customer.pk, kind=request.GET.get("kind"), before=request.GET.get("before")
+                    customer, kind=request.GET.get("kind"), before=request.GET.get("before")
                 ),
             },
         )
@@ -191,7 +195,8 @@ def customer_call(request, pk: int):
 def customer_promise(request, pk: int):
     customer = _customer_to_change(request, pk)
     today = timezone.localdate()
-    form = PromiseForm(_posted(request), customer=customer, today=today)
+    latest = today + dt.timedelta(days=settings_load().promise_max_days)
+    form = PromiseForm(_posted(request), customer=customer, today=today, latest=latest)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -210,7 +215,9 @@ def customer_promise(request, pk: int):
             return _done(
                 request,
                 customer,
-                f"Promise recorded: chasing pauses until {promise.holds_until:%d %b %Y}.",
+                f"Promise recorded: chasing of "
+                f"{', '.join(promise.invoices.values_list('number', flat=True))} pauses until "
+                f"{format_day(promise.holds_until)}.",
             )
     return _action(request, customer, "workspace/_action_promise.html", {"form": form})
 
