@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from invoices.models import Organisation
 
 from .forms import OrganisationForm, UserActiveForm, UserCreateForm, UserRoleForm
-from .roles import ADMIN, COLLECTOR, ROLES, NotYours, role_of, role_required
+from .roles import ADMIN, COLLECTOR, MANAGER, ROLES, NotYours, has_role, role_of, role_required
 from .services import (
     organisation_update,
     user_create,
@@ -24,6 +24,10 @@ from .services import (
 @role_required(COLLECTOR)
 @require_GET
 def home(request):
+    """Where signing in lands (LOGIN_REDIRECT_URL): managers and admins on the dashboard,
+    collectors on their queue."""
+    if has_role(request.user, MANAGER):
+        return redirect("reports:dashboard")
     return redirect("queue")
 
 

@@ -24,6 +24,7 @@ COLOURS = {
     "line-2": "#7a4bc2",
     "line-3": "#3a7d44",
     "line-4": "#d0542d",
+    "surface": "#ffffff",
 }
 
 
@@ -86,6 +87,8 @@ class Series:
     # One polyline per run of known values: a month with no figure breaks the line.
     lines: list[str] = field(default_factory=list)
     dots: list[tuple[float, float]] = field(default_factory=list)
+    # The month to date: a hollow point of its own, outside the line (see line_chart).
+    partial_dots: list[tuple[float, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -117,9 +120,15 @@ def _round_top(largest: float) -> float:
     return 10.0 * power
 
 
-def line_chart(x_labels, series: dict[str, tuple[str, list]], *, ticks: int = 4) -> LineChart:
+def line_chart(
+    x_labels, series: dict[str, tuple[str, list]], *, ticks: int = 4, partial: int | None = None
+) -> LineChart:
     """series: name -> (css class, values with None for no figure), each as long as
-    x_labels. Negative values (ADD can dip below zero) are drawn at zero's line."""
+    x_labels. Negative values (ADD can dip below zero) are drawn at zero's line.
+
+    partial: the index from which the months are not whole yet (the month to date). Their
+    points are drawn hollow and left out of the line: a CEI of a few days against a whole
+    month's balance is not a collapse, and a line into it would draw one."""
     chart = LineChart(series=[], x_labels=[], y_ticks=[])
     known = [float(v) for _css, values in series.values() for v in values if v is not None]
     top = _round_top(max(known, default=0.0))
@@ -140,6 +149,10 @@ def line_chart(x_labels, series: dict[str, tuple[str, list]], *, ticks: int = 4)
         line = Series(name=name, css_class=css)
         run: list[str] = []
         for index, value in enumerate(values):
+            if partial is not None and index >= partial:
+                if value is not None:
+                    line.partial_dots.append((x_at(index), y_at(float(value))))
+                value = None
             if value is None:
                 if run:
                     line.lines.append(" ".join(run))
@@ -191,10 +204,22 @@ def line_chart_svg(chart: LineChart, label: str) -> SafeString:
             f'<circle fill="{colour}" cx="{x}" cy="{y}" r="3"></circle>' for x, y in series.dots
         )
         parts.append("</g>")
+    # Outside the series' groups, whose stylesheet rule would fill every circle.
+    surface = COLOURS["surface"]
+    for series in chart.series:
+        colour = COLOURS.get(series.css_class, text)
+        parts.extend(
+            f'<circle class="partial" fill="{surface}" stroke="{colour}" stroke-width="2" '
+            f'cx="{x}" cy="{y}" r="4"><title>{escape(series.name)}, month to date</title>'
+            "</circle>"
+            for x, y in series.partial_dots
+        )
     parts.append('</svg><p class="legend">')
     parts.extend(
         f'<span class="key {escape(s.css_class)}">{escape(s.name)}</span> ' for s in chart.series
     )
+    if any(s.partial_dots for s in chart.series):
+        parts.append('<span class="partial-key">○ month to date</span>')
     parts.append("</p>")
     return mark_safe("".join(parts))  # every text above is escaped
 

@@ -33,9 +33,19 @@ class ReportFilterForm(FilterForm):
     )
     period = forms.ChoiceField(required=False, choices=PERIODS, label="Activity over")
 
-    def __init__(self, *args, currencies: list[str], today: dt.date, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, currencies: list[str], today: dt.date, **kwargs):
+        if data is not None and not data.get("as_of"):
+            # Left empty, As of means today: show it, rather than an empty date box.
+            data = data.copy()
+            data["as_of"] = today.isoformat()
+        super().__init__(data, *args, **kwargs)
         self.today = today
+        as_of = self.fields["as_of"]
+        as_of.initial = today
+        as_of.widget = forms.DateInput(
+            attrs={**DATE.attrs, "min": EARLIEST.isoformat(), "max": today.isoformat()},
+            format=DATE.format,
+        )
         self.fields["currency"].choices = [("", "Every currency"), *((c, c) for c in currencies)]
         self.fields["collector"].choices = staff_choices(empty_label="Every collector")
 

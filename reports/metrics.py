@@ -67,6 +67,11 @@ def _percent(part: int, whole: int) -> Decimal | None:
     return _round(_ratio(Decimal(part), Decimal(whole), HUNDRED))
 
 
+def share(part: Decimal, whole: Decimal) -> Decimal | None:
+    """part / whole as a percentage, one decimal; None when whole is zero."""
+    return _round(_ratio(part, whole, HUNDRED))
+
+
 # --- monthly figures --------------------------------------------------------------------
 
 
@@ -88,6 +93,13 @@ class MonthFigures:
     def days(self) -> int:
         """Days in the period: the whole month, or the days so far in the month to date."""
         return self.month_end.day
+
+    @property
+    def partial(self) -> bool:
+        """Whether this is a month to date, shorter than its calendar month: its CEI and DSO
+        measure a few days against a whole month's balance and are not comparable with
+        those of whole months."""
+        return self.month_end.day < _month_length(self.month_end)
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -483,6 +495,19 @@ def step_effectiveness(*, start: dt.date, end: dt.date, within_days: int = 14) -
     return rows
 
 
+def collected_by_collector(*, start: dt.date, end: dt.date) -> dict[int | None, dict]:
+    """{collector id (None: unassigned): {currency: payments applied in [start, end]}} for
+    the customers assigned to each now. Payments only: a credit note or a write-off lowers
+    the balance but collects nothing."""
+    return _money(
+        Allocation.objects.filter(payment__isnull=False, applied_on__gte=start, applied_on__lte=end)
+        .order_by()
+        .values(currency=F("invoice__currency"), collector=F("invoice__customer__collector_id"))
+        .annotate(total=Sum("amount")),
+        "collector",
+    )
+
+
 def collector_results(*, start: dt.date, end: dt.date) -> list[dict]:
     """Per collector, by name, then "Unassigned" (collector_id None), for the customers
     assigned to each now:
@@ -525,13 +550,7 @@ def collector_results(*, start: dt.date, end: dt.date) -> list[dict]:
         if row["total"]:
             bucket = overdue[row["collector"]]
             bucket[row["currency"]] = bucket.get(row["currency"], ZERO) + row["total"]
-    collected = _money(
-        Allocation.objects.filter(payment__isnull=False, applied_on__gte=start, applied_on__lte=end)
-        .order_by()
-        .values(currency=F("invoice__currency"), collector=F(f"invoice__{key}"))
-        .annotate(total=Sum("amount")),
-        "collector",
-    )
+    collected = collected_by_collector(start=start, end=end)
     calls = dict(
         DunningTask.objects.filter(kind=TaskKind.CALL, status=TaskStatus.DONE)
         .annotate(day=TruncDate("completed_at"))

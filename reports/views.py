@@ -10,9 +10,9 @@ from accounts.roles import MANAGER, role_required
 from invoices.selectors import customer_currencies, uncounted_page
 
 from . import exports
-from .aging import aging_invoices
+from .aging import aging_invoices, buckets_for
 from .forms import ReportFilterForm
-from .selectors import aging_part
+from .selectors import aging_part, bucket_totals
 from .selectors import dashboard as dashboard_read
 
 
@@ -30,35 +30,50 @@ def dashboard(request):
     return render(request, "reports/dashboard.html", {"form": form, "board": board})
 
 
-@role_required(MANAGER)
-@require_GET
-def aging_drill(request):
-    """The invoices behind one bucket, as of the chosen date, with their balance then."""
-    form, filters = _form(request)
-    board = aging_part({**filters, "by": "currency"}, today=timezone.localdate())
-    bucket = next((b for b in board.buckets if b.key == request.GET.get("bucket")), None)
+def _drill(request, filters: dict):
+    """The chosen bucket and its invoices; 404 for an unknown bucket."""
+    key = request.GET.get("bucket")
+    bucket = next((b for b in buckets_for(filters["edges"]) if b.key == key), None)
     if bucket is None:
         raise Http404("No such aging bucket.")
     invoices = aging_invoices(
-        as_of=board.as_of,
-        today=board.today,
+        as_of=filters["as_of"],
+        today=timezone.localdate(),
         bucket=bucket,
         currency=filters["currency"],
         collector_id=filters["collector_id"],
         unassigned=filters["unassigned"],
     )
+    return bucket, invoices
+
+
+@role_required(MANAGER)
+@require_GET
+def aging_drill(request):
+    """The invoices behind one bucket, as of the chosen date, with their balance then, and
+    the bucket's total per currency."""
+    form, filters = _form(request)
+    bucket, invoices = _drill(request, filters)
+    board = aging_part({**filters, "by": "currency"}, today=timezone.localdate())
     page = uncounted_page(invoices, request.GET.get("page"))
-    return render(
-        request,
-        "reports/aging_drill.html",
-        {"form": form, "board": board, "bucket": bucket, "page": page},
-    )
+    context = {
+        "form": form,
+        "board": board,
+        "bucket": bucket,
+        "page": page,
+        "totals": bucket_totals(board, bucket),
+    }
+    return render(request, "reports/aging_drill.html", context)
 
 
 @role_required(MANAGER)
 @require_GET
 def export(request, report: str, fmt: str):
+    _, filters = _form(request)
+    if (report, fmt) == (exports.AGING_INVOICES, "csv"):
+        # The drill-down's invoices, every page of them.
+        bucket, invoices = _drill(request, filters)
+        return exports.aging_invoices_csv(filters, bucket, invoices)
     if report not in exports.REPORTS or fmt not in ("csv", "pdf"):
         raise Http404("No such export.")
-    _, filters = _form(request)
     return exports.respond(report, fmt, filters, today=timezone.localdate())

@@ -58,3 +58,30 @@ def test_line_colours_are_on_the_shapes_for_the_pdf_renderer():
 
     assert f'<polyline fill="none" stroke="{COLOURS["line-1"]}"' in svg
     assert f'<circle fill="{COLOURS["line-4"]}"' in svg
+
+
+def test_the_month_to_date_is_a_point_apart_from_the_line():
+    chart = line_chart(["Jan", "Feb", "Mar"], {"CEI": ("line-1", [80, 85, 4])}, partial=2)
+
+    [series] = chart.series
+    assert series.lines == [series.lines[0]] and series.lines[0].count(",") == 2  # Jan, Feb
+    assert len(series.dots) == 2
+    assert len(series.partial_dots) == 1
+
+
+def test_the_month_to_date_is_drawn_hollow_and_named_in_the_legend():
+    chart = line_chart(["Jan", "Feb"], {"CEI": ("line-1", [80, 4])}, partial=1)
+
+    svg = line_chart_svg(chart, "CEI")
+
+    hollow = f'<circle class="partial" fill="{COLOURS["surface"]}" stroke="{COLOURS["line-1"]}"'
+    assert hollow in svg
+    assert "○ month to date" in svg
+
+
+def test_without_a_month_to_date_every_point_is_on_the_line():
+    chart = line_chart(["Jan", "Feb"], {"CEI": ("line-1", [80, 85])})
+
+    svg = line_chart_svg(chart, "CEI")
+
+    assert 'class="partial"' not in svg and "month to date" not in svg

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 JAN_31 = dt.date(2026, 1, 31)
 FEB_28 = dt.date(2026, 2, 28)
+MAR_20 = dt.date(2026, 3, 20)
 MAR_31 = dt.date(2026, 3, 31)
 
 
@@ -242,10 +243,11 @@ def test_an_invoice_paid_after_the_first_month_opened_stays_in_the_opening_ar():
 # --- promises ---------------------------------------------------------------------------
 
 
-def promise(customer, *, amount, promised_for, made_on):
+def promise(invoice, *, amount, promised_for, made_on):
     return promise_record(
         actor=None,
-        customer=customer,
+        customer=invoice.customer,
+        invoices=[invoice],
         amount=D(amount),
         promised_for=promised_for,
         made_on=made_on,
@@ -255,12 +257,12 @@ def promise(customer, *, amount, promised_for, made_on):
 
 def test_the_promise_kept_rate_is_kept_out_of_kept_and_broken_falling_due_in_the_period():
     kept = invoice(dt.date(2026, 2, 1), "100.00")
-    promise(kept.customer, amount="100.00", promised_for=dt.date(2026, 3, 10), made_on=FEB_28)
+    promise(kept, amount="100.00", promised_for=dt.date(2026, 3, 10), made_on=FEB_28)
     pay(kept, "100.00", dt.date(2026, 3, 9))
     broken = invoice(dt.date(2026, 2, 1), "100.00")
-    promise(broken.customer, amount="100.00", promised_for=dt.date(2026, 3, 12), made_on=FEB_28)
+    promise(broken, amount="100.00", promised_for=dt.date(2026, 3, 12), made_on=FEB_28)
     later = invoice(dt.date(2026, 2, 1), "100.00")
-    promise(later.customer, amount="100.00", promised_for=dt.date(2026, 4, 10), made_on=FEB_28)
+    promise(later, amount="100.00", promised_for=dt.date(2026, 4, 10), made_on=MAR_20)
     promises_settle(on=dt.date(2026, 3, 20))
 
     result = promise_kept_rate(start=dt.date(2026, 3, 1), end=MAR_31)
