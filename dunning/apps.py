@@ -7,9 +7,12 @@ class DunningConfig(AppConfig):
     verbose_name = "Dunning"
 
     def ready(self):
-        from . import ladder, limitation, schedule, webhooks
+        from letters.signals import template_uses
+
+        from . import ladder, limitation, schedule, selectors, webhooks
 
         webhooks.connect()
+        template_uses.connect(selectors.template_uses_answer)
         post_migrate.connect(ladder.on_post_migrate, sender=self)
         post_migrate.connect(schedule.on_post_migrate, sender=self)
         post_migrate.connect(limitation.on_post_migrate, sender=self)

@@ -1,8 +1,10 @@
+from dataclasses import dataclass
 from decimal import Decimal
 
 import holidays
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.validators import MinValueValidator
 
 from accounts.roles import ROLES
 from invoices.forms import AmountField
@@ -10,7 +12,12 @@ from invoices.models import MONEY
 from letters.models import InterestRegime
 
 from .models import Channel, DunningSettings, Policy
-from .policy_services import SETTINGS_FIELDS, steps_problems
+from .policy_services import (
+    SETTINGS_FIELDS,
+    TemplateCatalogue,
+    steps_problems,
+    template_catalogue,
+)
 
 WEEKDAYS = [
     ("0", "Mon"),
@@ -43,42 +50,92 @@ def collector_choices(empty_label: str) -> list[tuple[str, str]]:
 # --- policies ------------------------------------------------------------------------------
 
 
+# Widths in the step table, where controls stretch to fill their cells: numbers stay narrow,
+# names and choices wide enough to read whole, so that a row fits a 1280 px screen.
+NARROW = {"style": "width: 4rem; min-width: 4rem"}
+
+
 class StepForm(forms.Form):
+    """One row of the policy editor. The labels head the editor's columns, in field order."""
+
     position = forms.IntegerField(
-        min_value=1, max_value=99, widget=forms.NumberInput(attrs={"style": "width: 4.5rem"})
+        min_value=1,
+        max_value=99,
+        label="Position",
+        widget=forms.NumberInput(attrs={"style": "width: 3.25rem; min-width: 3.25rem"}),
     )
-    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"size": 18}))
+    name = forms.CharField(
+        max_length=100, widget=forms.TextInput(attrs={"style": "min-width: 9rem"})
+    )
     offset_days = forms.IntegerField(
         min_value=-365,
         max_value=3650,
         label="Offset (days)",
-        widget=forms.NumberInput(attrs={"style": "width: 4.5rem"}),
+        widget=forms.NumberInput(attrs=NARROW),
     )
     # The blank row's initial values: left as they are, the row is ignored.
-    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.EMAIL)
-    template = forms.SlugField(
-        max_length=100, label="Template key", widget=forms.TextInput(attrs={"size": 16})
+    channel = forms.ChoiceField(
+        choices=Channel.choices,
+        initial=Channel.EMAIL,
+        widget=forms.Select(attrs={"style": "min-width: 8rem"}),
+    )
+    template = forms.ChoiceField(
+        required=False,
+        widget=forms.Select(attrs={"style": "min-width: 12.5rem"}),
+        error_messages={
+            "invalid_choice": "There is no template %(value)s: choose one from the list, or "
+            "create it under Templates first."
+        },
     )
     min_balance = AmountField(
         **MONEY,
         min_value=0,
         initial=Decimal("0"),
         label="Min balance",
-        widget=forms.NumberInput(attrs={"style": "width: 7rem", "step": "0.01"}),
+        widget=forms.NumberInput(attrs={"style": "width: 6rem", "step": "0.01"}),
     )
-    business_days_only = forms.BooleanField(required=False, initial=True, label="Business days")
-    use_escalation_contact = forms.BooleanField(required=False, label="Escalation contact")
-    attach_statement = forms.BooleanField(required=False, label="Attach statement")
     response_deadline_days = forms.IntegerField(
         min_value=1,
         max_value=90,
         required=False,
         label="Deadline (days)",
-        widget=forms.NumberInput(attrs={"style": "width: 4.5rem"}),
+        widget=forms.NumberInput(attrs=NARROW),
     )
+    business_days_only = forms.BooleanField(required=False, initial=True, label="Business days")
+    use_escalation_contact = forms.BooleanField(required=False, label="Escalation contact")
+    attach_statement = forms.BooleanField(required=False, label="Attach statement")
+
+    def __init__(self, *args, catalogue: TemplateCatalogue | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The formset passes one catalogue to all its rows: one query for the whole page.
+        self.catalogue = catalogue if catalogue is not None else template_catalogue()
+        self.fields["template"].choices = self.catalogue.choices()
+
+    def clean(self):
+        data = super().clean()
+        channel, key = data.get("channel"), data.get("template")
+        if channel and key is not None:
+            problem = self.catalogue.problem(channel, key)
+            if problem:
+                self.add_error("template", problem)
+        return data
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing to fix before a form saves: the id of the field it is about ("" for the
+    whole form) and what is wrong, in words."""
+
+    field_id: str
+    text: str
 
 
 class BaseStepFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove"
+
     def steps(self) -> list[dict]:
         return [
             form.cleaned_data
@@ -87,11 +144,27 @@ class BaseStepFormSet(forms.BaseFormSet):
         ]
 
     def clean(self):
-        if any(self.errors):
-            return
+        # The ladder's rules run over whatever each row got right, even when some rows have
+        # field errors, so that the admin sees every problem in one round.
         for problem in steps_problems(self.steps()):
-            # Collected at once so the admin can fix every problem in one go.
             self._non_form_errors.append(problem)
+
+    def problems(self, *others: forms.Form) -> list[Problem]:
+        """Every problem of the submission: each row's, then the ladder's, then those of the
+        other forms posted with it."""
+        found = []
+        for row, form in enumerate(self.forms, start=1):
+            for name, errors in form.errors.items():
+                field = form[name] if name in form.fields else None
+                where = f"Step {row}, {field.label}" if field else f"Step {row}"
+                found += [Problem(field.auto_id if field else "", f"{where}: {e}") for e in errors]
+        found += [Problem("", error) for error in self.non_form_errors()]
+        for form in others:
+            for name, errors in form.errors.items():
+                field = form[name] if name in form.fields else None
+                where = f"{field.label}: " if field else ""
+                found += [Problem(field.auto_id if field else "", f"{where}{e}") for e in errors]
+        return found
 
 
 StepFormSet = forms.formset_factory(
@@ -144,6 +217,7 @@ class DunningSettingsForm(forms.ModelForm):
             "holiday_subdivision": "Region (subdivision code)",
             "min_interval_days": "Minimum days between automated messages",
             "promise_grace_days": "Grace days after a promise",
+            "promise_max_days": "Longest promise (days ahead)",
             "plan_grace_days": "Grace days after an instalment",
             "schedule_minutes": "Run every (minutes)",
         }
@@ -158,8 +232,10 @@ class DunningSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance and not self.is_bound:
             self.initial["business_days"] = sorted(str(d) for d in self.instance.business_weekdays)
-        self.fields["schedule_minutes"].min_value = 1
-        self.fields["schedule_minutes"].widget.attrs["min"] = 1
+        for name in ("schedule_minutes", "promise_max_days"):
+            # The validator, not min_value, refuses 0: min_value only counts at construction.
+            self.fields[name].validators.append(MinValueValidator(1))
+            self.fields[name].widget.attrs["min"] = 1
 
     def clean_business_days(self) -> str:
         return ",".join(sorted(self.cleaned_data["business_days"]))

@@ -6,15 +6,17 @@ changes for it).
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Subquery
 
 from audit.services import Event, audit_record, audit_record_many
 from invoices.models import Customer
-from letters.models import InterestRegime
+from letters.defaults import SHIPPED
+from letters.models import InterestRegime, Template, TemplateVersion
 
 from .models import (
     Channel,
@@ -50,6 +52,7 @@ SETTINGS_FIELDS = (
     "holiday_subdivision",
     "min_interval_days",
     "promise_grace_days",
+    "promise_max_days",
     "plan_grace_days",
     "schedule_minutes",
 )
@@ -81,29 +84,160 @@ def version_steps(version: PolicyVersion | None) -> list[dict]:
 
 
 def steps_problems(steps: list[dict]) -> list[str]:
-    """Why a ladder is not acceptable, in words; empty when it is."""
-    problems = []
+    """Why a ladder is not acceptable, in words; empty when it is.
+
+    A step may lack fields (the editor passes the fields of a row that were valid even when
+    others were not): a missing field is not judged, so each problem is reported once, by
+    whichever check owns it."""
     if not steps:
         return ["A policy needs at least one step."]
-    positions = sorted(step["position"] for step in steps)
-    if len(set(positions)) != len(positions):
-        problems.append("Each step needs its own position.")
-    elif positions != list(range(1, len(positions) + 1)):
+    problems = []
+    positions = sorted(step["position"] for step in steps if step.get("position") is not None)
+    repeated = sorted({p for p in positions if positions.count(p) > 1})
+    if repeated:
+        listed = ", ".join(str(p) for p in repeated)
+        problems.append(f"Each step needs its own position: {listed} is used more than once.")
+    elif len(positions) == len(steps) and positions != list(range(1, len(positions) + 1)):
         problems.append(f"Positions must run 1, 2, 3 … without gaps (got {positions}).")
-    ordered = sorted(steps, key=lambda step: step["position"])
+    names: dict[str, list] = {}
+    for step in steps:
+        if step.get("name"):
+            names.setdefault(step["name"].strip().casefold(), []).append(step)
+    for same in names.values():
+        if len(same) > 1:
+            problems.append(
+                f"{len(same)} steps are called {same[0]['name']}: give each step its own name, "
+                "so the timeline tells them apart."
+            )
+    placed = [
+        s for s in steps if s.get("position") is not None and s.get("offset_days") is not None
+    ]
+    ordered = sorted(placed, key=lambda step: step["position"])
     for before, after in zip(ordered, ordered[1:], strict=False):
         if after["offset_days"] < before["offset_days"]:
             problems.append(
-                f"Step {after['position']} ({after['name']}) comes {after['offset_days']} days "
-                f"from due, before step {before['position']} ({before['name']}) at "
+                f"Step {after['position']} ({after.get('name', '')}) comes {after['offset_days']} "
+                f"days from due, before step {before['position']} ({before.get('name', '')}) at "
                 f"{before['offset_days']}: offsets may not go down along the ladder."
             )
-    for step in ordered:
-        if step["channel"] == Channel.LETTER and not step.get("response_deadline_days"):
+    for step in steps:
+        # Absent (not None) means the row's deadline was itself wrong and already reported.
+        if (
+            step.get("channel") == Channel.LETTER
+            and "response_deadline_days" in step
+            and not step["response_deadline_days"]
+        ):
             problems.append(
-                f"Step {step['position']} ({step['name']}) is a letter: give it a response "
-                "deadline in days."
+                f"Step {step.get('position', '?')} ({step.get('name', '')}) is a letter: give it "
+                "a response deadline in days."
             )
+    return problems
+
+
+# --- the templates a step can use ------------------------------------------------------------
+
+# The channels that cannot go out without a template. A phone step without one gets the
+# built-in call script; a legal referral and an internal task send nothing.
+NEEDS_TEMPLATE = (Channel.EMAIL, Channel.LETTER)
+
+
+@dataclass(frozen=True)
+class TemplateOption:
+    """A template a step can name: its English version is what every language falls back to."""
+
+    key: str
+    name: str
+    text: bool  # its latest version has an email text (also the call script)
+    letter: bool  # its latest version has a letter to print and attach as a PDF
+
+    @property
+    def label(self) -> str:
+        if self.letter:
+            return f"{self.name} (email and letter)"
+        return f"{self.name} (email)" if self.text else f"{self.name} (no text yet)"
+
+
+@dataclass(frozen=True)
+class TemplateCatalogue:
+    options: tuple[TemplateOption, ...]  # in ladder order
+    # Keys the policy names that have no template: a phone step's hook for a call script
+    # not written yet (it uses the built-in one meanwhile). Kept, so an unrelated edit does
+    # not change them; an email or letter step may not name one.
+    kept: frozenset[str] = frozenset()
+
+    def get(self, key: str) -> TemplateOption | None:
+        return next((option for option in self.options if option.key == key), None)
+
+    def choices(self) -> list[tuple[str, str]]:
+        return [
+            ("", "None"),
+            *((option.key, option.label) for option in self.options),
+            *((key, f"{key} (not written yet)") for key in sorted(self.kept)),
+        ]
+
+    def problem(self, channel: str, key: str) -> str | None:
+        """Why a step on this channel cannot use this template; None when it can."""
+        needed = channel in NEEDS_TEMPLATE
+        if not key:
+            return (
+                f"{Channel(channel).label} steps need a template: choose one." if needed else None
+            )
+        option = self.get(key)
+        if option is None and key in self.kept:
+            if not needed:
+                return None
+            return (
+                f"{key} is not written yet: {Channel(channel).label.lower()} steps need a "
+                f"template that exists. Choose another, or create {key} under Templates first."
+            )
+        if option is None:
+            return (
+                f"There is no template {key}: choose one from the list, or create it under "
+                "Templates first."
+            )
+        if channel == Channel.LETTER and not option.letter:
+            return (
+                f"{option.name} has no letter: a letter step needs a template with a letter "
+                "(PDF) in it. Choose another, or add a letter to it under Templates."
+            )
+        if channel in (Channel.EMAIL, Channel.PHONE) and not option.text:
+            return f"{option.name} has no text yet: write it under Templates first."
+        return None
+
+
+def template_catalogue(named: Iterable[str] = ()) -> TemplateCatalogue:
+    """The templates steps can use, in ladder order: the ones `named` (a policy's steps, in
+    order) first, then the shipped ladder's, then the rest by name. One query."""
+    latest = TemplateVersion.objects.filter(template=OuterRef("pk")).order_by("-number")
+    filled = TemplateVersion.objects.filter(pk=OuterRef("latest"))
+    rows = (
+        Template.objects.filter(language="en")
+        .annotate(latest=Subquery(latest.values("pk")[:1]))
+        .annotate(
+            text=Exists(filled.filter(body_text__regex=r"\S")),
+            letter=Exists(filled.filter(letter_html__regex=r"\S")),
+        )
+        .values_list("key", "name", "text", "letter")
+    )
+    named = [key for key in named if key]
+    rank: dict[str, int] = {}
+    for key in [*named, *SHIPPED]:
+        rank.setdefault(key, len(rank))
+    options = sorted(
+        (TemplateOption(key=k, name=n, text=t, letter=lt) for k, n, t, lt in rows),
+        key=lambda o: (rank.get(o.key, len(rank)), o.name.casefold(), o.key),
+    )
+    known = {option.key for option in options}
+    return TemplateCatalogue(options=tuple(options), kept=frozenset(set(named) - known))
+
+
+def templates_problems(steps: list[dict], catalogue: TemplateCatalogue) -> list[str]:
+    """The steps whose channel cannot use their template, in words."""
+    problems = []
+    for step in sorted(steps, key=lambda s: s["position"]):
+        problem = catalogue.problem(step["channel"], step.get("template") or "")
+        if problem:
+            problems.append(f"Step {step['position']} ({step['name']}): {problem}")
     return problems
 
 
@@ -111,6 +245,7 @@ def _normalised(steps: list[dict]) -> list[dict]:
     rows = []
     for step in sorted(steps, key=lambda s: s["position"]):
         row = {name: step.get(name) for name in STEP_FIELDS}
+        row["template"] = row["template"] or ""
         row["min_balance"] = Decimal(str(row["min_balance"] or 0))
         row["business_days_only"] = bool(row["business_days_only"])
         row["use_escalation_contact"] = bool(row["use_escalation_contact"])
@@ -138,14 +273,17 @@ def policy_save_version(
     """Save the submitted steps as the policy's next version (n + 1).
 
     Returns None when the steps equal the current version's: nothing to version. Active
-    chases stay on the version they started on (see chases_move_to_version)."""
-    problems = steps_problems(steps)
-    if problems:
-        raise PolicyError(" ".join(problems))
+    chases stay on the version they started on (see chases_move_to_version). Raises
+    PolicyError, with every problem found, for a ladder steps_problems refuses or a step whose
+    channel cannot use its template (TemplateCatalogue.problem)."""
     # Serialise concurrent saves of one policy so version numbers never collide.
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
     current = policy.current_version
     before = version_steps(current)
+    catalogue = template_catalogue(step["template"] for step in before)
+    problems = steps_problems(steps) + templates_problems(steps, catalogue)
+    if problems:
+        raise PolicyError(" ".join(problems))
     rows = _normalised(steps)
     after = [{name: _plain(value) for name, value in row.items()} for row in rows]
     if before == after:

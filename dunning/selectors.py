@@ -10,10 +10,22 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import BooleanField, DateField, ExpressionWrapper, Max, Min, Q, Sum, Value
+from django.db.models import (
+    BooleanField,
+    DateField,
+    ExpressionWrapper,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from invoices.models import Allocation, Customer, Invoice, InvoiceStatus, Payment
+from letters.signals import StepUse
 
 from .calendar import business_days_after, holiday_dates, zone
 from .facts import Calendar, CustomerFacts, InvoiceFact, StepFact
@@ -528,3 +540,34 @@ def plan_paid(*, customer_id: int, since: dt.date, until: dt.date) -> Decimal:
         customer_id=customer_id, received_on__gte=since, received_on__lte=until
     )
     return qs.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+
+
+def template_uses_answer(sender, **kwargs) -> list[StepUse]:
+    """letters.signals.template_uses: the steps of each policy's current version, so the
+    template screens can say which steps use a template (letters never reads policies)."""
+    current = (
+        PolicyVersion.objects.filter(policy=OuterRef("version__policy"))
+        .order_by("-number")
+        .values("pk")[:1]
+    )
+    rows = PolicyStep.objects.filter(version=Subquery(current)).values_list(
+        "template",
+        "version__policy__name",
+        "version__policy__is_default",
+        "position",
+        "name",
+        "offset_days",
+        "channel",
+    )
+    return [
+        StepUse(
+            template=template,
+            policy=policy,
+            default_policy=default,
+            position=position,
+            step=step,
+            offset_days=offset,
+            sends_message=channel in (Channel.EMAIL, Channel.LETTER),
+        )
+        for template, policy, default, position, step, offset, channel in rows
+    ]

@@ -11,20 +11,54 @@ LOGO_MAX_BYTES = 1_000_000
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
 
 
-def _code(rows: int = 14) -> forms.Textarea:
-    return forms.Textarea(attrs={"rows": rows, "class": "code", "spellcheck": "false"})
+def _box(kind: str, name: str, rows: int = 14) -> forms.Textarea:
+    """A box of template source; the editor's field list inserts into it (kind: text or html,
+    name: how the editor refers to it)."""
+    return forms.Textarea(
+        attrs={
+            "rows": rows,
+            "class": "code",
+            "spellcheck": "false",
+            "data-insert-kind": kind,
+            "data-insert-name": name,
+        }
+    )
 
 
 class TemplateForm(forms.Form):
-    subject = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"class": "code"}))
-    body_text = forms.CharField(label="Plain-text email", widget=_code(), strip=False)
-    body_html = forms.CharField(label="HTML email", widget=_code(), strip=False)
+    subject = forms.CharField(
+        max_length=300,
+        label="Subject line",
+        help_text="One line: what the customer sees in their inbox before opening the email.",
+        widget=forms.TextInput(
+            attrs={
+                "class": "code",
+                "data-insert-kind": "text",
+                "data-insert-name": "the subject line",
+            }
+        ),
+    )
+    body_text = forms.CharField(
+        label="The email text",
+        help_text="The email as plain text, shown by mail programs that do not show formatting "
+        "and read out by screen readers. Every email carries it.",
+        widget=_box("text", "the email text"),
+        strip=False,
+    )
+    body_html = forms.CharField(
+        label="The email, formatted (HTML)",
+        help_text="The same email with formatting, as most customers see it. Written in HTML: "
+        "<p> for a paragraph, <strong> for bold. Keep it saying what the text says.",
+        widget=_box("html", "the formatted email"),
+        strip=False,
+    )
     letter_html = forms.CharField(
-        label="Letter (PDF)",
-        widget=_code(),
+        label="The letter (PDF body, HTML)",
+        help_text="The body of the letter that is printed, posted and attached as a PDF; the "
+        "letterhead, addresses and date are added around it.",
+        widget=_box("html", "the letter"),
         strip=False,
         required=False,
-        help_text="The body of the letter; the letterhead, addresses and date are added around it.",
     )
     note = forms.CharField(max_length=200, required=False, label="What changed and why (optional)")
 

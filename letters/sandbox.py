@@ -15,6 +15,7 @@ from django.template import defaultfilters, defaulttags, loader_tags
 from django.template.base import Template
 from django.template.engine import Engine
 
+from invoices.templatetags.dates import day_filter
 from invoices.templatetags.money import money_filter
 
 from .budget import Budget, OverBudget, checked_filter, meter, spending, too_costly
@@ -85,6 +86,8 @@ for module, names in _TAGS.items():
 for name in _FILTERS:
     register.filter(name, checked_filter(name, defaultfilters.register.filters[name]))
 register.filter("money", checked_filter("money", money_filter))
+# Dates as every page shows them (invoices.dates), so a letter and the screen agree.
+register.filter("day", checked_filter("day", day_filter))
 
 PARTIALS_DIR = Path(__file__).parent / "partials"
 # Marks a variable the context does not have; found in the output and reported.

@@ -1,9 +1,16 @@
-"""Reads for letters: the template version in force, the print queue."""
+"""Reads for letters: the template version in force, the templates in ladder order, the
+print queue."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from babel import Locale, UnknownLocaleError
-from django.db.models import Max
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Length
 
+from .defaults import SHIPPED
 from .models import PrintItem, Template, TemplateVersion
+from .signals import StepUse
 
 
 def language_of(country: str) -> str:
@@ -29,8 +36,62 @@ def template_version_current(key: str, language: str = "en") -> TemplateVersion 
     return None
 
 
-def templates_with_latest():
-    return Template.objects.annotate(latest=Max("versions__number")).order_by("key", "language")
+@dataclass(frozen=True)
+class TemplateRow:
+    template: Template
+    latest: int
+    has_letter: bool  # its latest version has a letter (PDF) besides the email
+    uses: tuple[StepUse, ...]
+
+
+def templates_in_ladder_order(uses: Sequence[StepUse]) -> list[TemplateRow]:
+    """Every template with its latest version number and the steps that use it, in the order
+    the ladder sends them: the default policy's steps first, then other policies', then the
+    shipped templates no step uses, then the rest by name; English before its translations.
+
+    uses: steps_naming_templates(), ordered as it returns them."""
+    rank: dict[str, int] = {}
+    for key in [use.template for use in uses] + list(SHIPPED):
+        rank.setdefault(key, len(rank))
+    by_key: dict[str, list[StepUse]] = {}
+    for use in uses:
+        by_key.setdefault(use.template, []).append(use)
+    newest = TemplateVersion.objects.filter(template=OuterRef("pk")).order_by("-number")
+    templates = Template.objects.annotate(
+        latest=Subquery(newest.values("number")[:1]),
+        letter_length=Subquery(newest.annotate(n=Length("letter_html")).values("n")[:1]),
+    )
+    rows = [
+        TemplateRow(
+            template=t,
+            latest=t.latest or 0,
+            has_letter=bool(t.letter_length),
+            uses=tuple(by_key.get(t.key, ())),
+        )
+        for t in templates
+    ]
+
+    def place(row: TemplateRow):
+        t = row.template
+        unranked = t.key not in rank
+        return (
+            rank.get(t.key, len(rank)),
+            t.name.casefold() if unranked else "",
+            t.key,
+            t.language != "en",
+            t.language,
+        )
+
+    return sorted(rows, key=place)
+
+
+def steps_without_template(uses: Sequence[StepUse], rows: Sequence[TemplateRow]) -> list[StepUse]:
+    """The steps whose template key has no English template (what any language falls back to).
+    A phone or legal step may name none; a message step always needs one."""
+    english = {row.template.key for row in rows if row.template.language == "en"}
+    return [
+        use for use in uses if (use.template or use.sends_message) and use.template not in english
+    ]
 
 
 def print_queue():

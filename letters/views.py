@@ -8,19 +8,20 @@ import io
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 from pypdf import PdfWriter
 
 from accounts.roles import ADMIN, COLLECTOR, MANAGER, role_required
 from invoices.models import Contact, ContactRole, Customer, Invoice, InvoiceStatus
 
-from .context import FIELDS
+from .context import FIELD_GROUPS
 from .documents import statement_pdf
 from .exceptions import LetterError, TemplateProblem
 from .forms import LetterSettingsForm, PreviewForm, ReferenceRateForm, TemplateForm
 from .models import Document, LetterSettings, ReferenceRate, Template
 from .render import Parts, context_build, letter_pdf, message_render, sample_context
-from .selectors import print_queue, templates_with_latest
+from .selectors import print_queue, steps_without_template, templates_in_ladder_order
 from .services import (
     letter_settings_update,
     print_batch_mark_printed,
@@ -28,6 +29,7 @@ from .services import (
     template_save,
     template_translate,
 )
+from .signals import steps_naming_templates
 
 PREVIEW_DEADLINE_DAYS = 14
 PARTS = ("subject", "body_text", "body_html", "letter_html")
@@ -57,11 +59,17 @@ def template_list(request):
             messages.success(request, f"{copy.name} ({copy.language}) started: translate it here.")
             return redirect("letters:template_edit", copy.pk)
         return redirect("letters:template_list")
-    templates = templates_with_latest()
+    uses = steps_naming_templates()
+    rows = templates_in_ladder_order(uses or ())
     return render(
         request,
         "letters/template_list.html",
-        {"templates": templates, "english": [t for t in templates if t.language == "en"]},
+        {
+            "rows": rows,
+            "english": [row.template for row in rows if row.template.language == "en"],
+            "uses_known": uses is not None,
+            "without_template": steps_without_template(uses or (), rows),
+        },
     )
 
 
@@ -96,9 +104,15 @@ def template_edit(request, pk: int):
             "versions": versions,
             "shown": shown,
             "preview_form": PreviewForm(),
-            "fields": FIELDS,
+            "field_groups": FIELD_GROUPS,
+            "uses": _uses_of(template),
         },
     )
+
+
+def _uses_of(template: Template) -> list | None:
+    uses = steps_naming_templates()
+    return None if uses is None else [use for use in uses if use.template == template.key]
 
 
 def _add_problem(form, error: LetterError) -> None:
@@ -176,6 +190,8 @@ def template_preview(request, pk: int):
     return render(request, "letters/_preview.html", result)
 
 
+# The editor shows this PDF in a frame of its own page; every other response keeps DENY.
+@xframe_options_sameorigin
 @role_required(ADMIN)
 @require_POST
 def template_preview_pdf(request, pk: int):

@@ -126,7 +126,7 @@ def test_agreeing_a_plan_stores_its_promissory_note(admin_user):
 
     text = pdf_text(bytes(plan.promissory_note.content))
     assert "Promissory note" in text
-    assert "1 April 2026" in text and "£60.00" in text and "£100.00" in text
+    assert "1 Apr 2026" in text and "£60.00" in text and "£100.00" in text
     assert customer.name in text
 
 

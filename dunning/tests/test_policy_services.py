@@ -10,9 +10,12 @@ from dunning.policy_services import (
     policy_save_version,
     policy_set_default,
     policy_version_diff,
+    steps_problems,
+    template_catalogue,
     version_steps,
 )
 from invoices.tests.factories import CustomerFactory
+from letters.models import Template
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +107,90 @@ def test_a_letter_without_a_deadline_is_refused(admin_user, standard):
             policy=standard,
             steps=edited(standard, 6, response_deadline_days=None),
         )
+
+
+def test_a_step_naming_no_template_is_refused_and_nothing_is_saved(admin_user, standard):
+    with pytest.raises(PolicyError, match="There is no template no_such_template"):
+        policy_save_version(
+            actor=admin_user,
+            policy=standard,
+            steps=edited(standard, 2, template="no_such_template"),
+        )
+
+    assert standard.versions.count() == 1
+    assert not AuditEvent.objects.filter(action="dunning.policy.versioned").exists()
+
+
+def test_a_letter_step_naming_a_template_without_a_letter_is_refused(admin_user, standard):
+    with pytest.raises(PolicyError, match=r"Step 6 \(Final demand\): Firm reminder has no letter"):
+        policy_save_version(
+            actor=admin_user, policy=standard, steps=edited(standard, 6, template="firm_reminder")
+        )
+
+
+def test_an_email_step_may_not_name_a_call_script_not_written_yet(admin_user, standard):
+    with pytest.raises(PolicyError, match="phone_call is not written yet: email steps need"):
+        policy_save_version(
+            actor=admin_user, policy=standard, steps=edited(standard, 2, template="phone_call")
+        )
+
+
+def test_a_phone_step_may_use_the_built_in_call_script(admin_user, standard):
+    version = policy_save_version(
+        actor=admin_user, policy=standard, steps=edited(standard, 5, template="")
+    )
+
+    assert version.steps.get(position=5).template == ""
+
+
+def test_every_ladder_problem_is_reported_at_once():
+    steps = [
+        {"position": 1, "name": "Reminder", "offset_days": 5, "channel": "email"},
+        {"position": 1, "name": "reminder", "offset_days": 2, "channel": "email"},
+        {
+            "position": 3,
+            "name": "Demand",
+            "offset_days": 40,
+            "channel": "letter",
+            "response_deadline_days": None,
+        },
+    ]
+
+    problems = steps_problems(steps)
+
+    assert len(problems) == 4, problems
+    assert "1 is used more than once" in problems[0]
+    assert "2 steps are called Reminder" in problems[1]
+    assert "may not go down" in problems[2]
+    assert "give it a response deadline" in problems[3]
+
+
+def test_a_step_missing_a_field_is_not_judged_on_it():
+    steps = [
+        {"position": 1, "name": "Reminder", "offset_days": 5, "channel": "email"},
+        {"position": 2, "name": "Demand", "channel": "letter"},
+    ]
+
+    assert steps_problems(steps) == []
+
+
+def test_the_catalogue_lists_a_policys_templates_first_then_the_shipped_ladder_then_by_name():
+    Template.objects.create(key="agency", language="en", name="Agency notice")
+    Template.objects.create(key="apology", language="en", name="Apology")
+
+    catalogue = template_catalogue(["final_demand", "apology"])
+
+    assert [option.key for option in catalogue.options] == [
+        "final_demand",
+        "apology",
+        "courtesy_reminder",
+        "friendly_reminder",
+        "second_reminder",
+        "firm_reminder",
+        "agency",
+    ]
+    assert catalogue.get("final_demand").letter
+    assert not catalogue.get("firm_reminder").letter
 
 
 def test_a_chase_stays_on_its_version_after_an_edit(admin_user, standard):

@@ -1,9 +1,14 @@
+from html.parser import HTMLParser
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from dunning.models import DunningSettings, Policy
-from dunning.policy_services import version_steps
+from dunning.policy_services import policy_copy, policy_save_version, version_steps
+from letters.models import Template, TemplateVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +129,7 @@ def test_the_blank_extra_row_adds_a_step_when_filled(admin_client_, standard):
             "name": "Agency",
             "offset_days": 90,
             "channel": "task",
-            "template": "agency",
+            "template": "",
             "min_balance": "0",
         }
     )
@@ -134,6 +139,233 @@ def test_the_blank_extra_row_adds_a_step_when_filled(admin_client_, standard):
     )
 
     assert standard.current_version.steps.get(position=8).name == "Agency"
+
+
+class Page(HTMLParser):
+    """What a person (or a screen reader) reads of the editor: the steps table's headings,
+    the controls in each cell, and the labels."""
+
+    CONTROLS = ("input", "select", "textarea")
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.headings: list[str] = []
+        self.rows: list[list[list[dict]]] = []  # rows of cells of controls
+        self.controls: list[dict] = []
+        self.labelled: set[str] = set()
+        self._in_table = self._in_th = False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and attrs.get("id") == "steps":
+            self._in_table = True
+        elif self._in_table and tag == "th":
+            self._in_th = True
+            self.headings.append("")
+        elif self._in_table and tag == "tr":
+            self.rows.append([])
+        elif self._in_table and tag == "td":
+            self.rows[-1].append([])
+        if tag == "label" and attrs.get("for"):
+            self.labelled.add(attrs["for"])
+        if tag in self.CONTROLS:
+            self.controls.append(attrs)
+            if self._in_table and self.rows and self.rows[-1]:
+                self.rows[-1][-1].append(attrs)
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._in_table = False
+        elif tag == "th":
+            self._in_th = False
+
+    def handle_data(self, data):
+        if self._in_th:
+            self.headings[-1] += data.strip()
+
+    def heading_over(self, name: str) -> str:
+        """The heading of the column whose cell holds the control with this name."""
+        for row in self.rows:
+            for index, cell in enumerate(row):
+                if any(control.get("name") == name for control in cell):
+                    return self.headings[index]
+        raise AssertionError(f"no control named {name}")
+
+
+def edit_page(client, policy) -> Page:
+    return Page(client.get(reverse("dunning:policy_edit", args=[policy.pk])).content.decode())
+
+
+def test_each_value_of_a_step_sits_under_its_own_heading(admin_client_, standard):
+    page = edit_page(admin_client_, standard)
+
+    assert page.heading_over("steps-5-response_deadline_days") == "Deadline (days)"
+    assert page.heading_over("steps-5-attach_statement") == "Attach statement"
+    assert page.heading_over("steps-5-template") == "Template"
+    assert page.heading_over("steps-5-DELETE") == "Remove"
+    for row in page.rows[1:]:
+        assert len(row) == len(page.headings)
+
+
+def test_the_final_demands_fourteen_days_show_under_deadline(admin_client_, standard):
+    page = edit_page(admin_client_, standard)
+
+    [deadline] = [c for c in page.controls if c.get("name") == "steps-5-response_deadline_days"]
+    assert deadline["value"] == "14"
+    assert page.heading_over(deadline["name"]) == "Deadline (days)"
+
+
+def test_every_control_of_the_editor_has_a_label(admin_client_, standard):
+    page = edit_page(admin_client_, standard)
+
+    visible = [c for c in page.controls if c.get("type") != "hidden"]
+    assert visible
+    assert [c["name"] for c in visible if c.get("id") not in page.labelled] == []
+
+
+def test_the_template_is_chosen_by_name_from_the_templates_in_ladder_order(admin_client_, standard):
+    Template.objects.create(key="agency_notice", language="en", name="Agency notice")
+
+    response = admin_client_.get(reverse("dunning:policy_edit", args=[standard.pk]))
+
+    choices = response.context["formset"].forms[0].fields["template"].choices
+    assert [label for _key, label in choices][:7] == [
+        "None",
+        "Courtesy reminder (email)",
+        "Friendly reminder (email)",
+        "Second reminder (email)",
+        "Firm reminder (email)",
+        "Final demand (email and letter)",
+        "Agency notice (no text yet)",
+    ]
+
+
+def test_an_unknown_template_is_a_form_error_and_saves_nothing(admin_client_, standard):
+    steps = version_steps(standard.current_version)
+    steps[1]["template"] = "no_such_template"
+
+    response = admin_client_.post(
+        reverse("dunning:policy_edit", args=[standard.pk]), step_post(steps)
+    )
+
+    assert response.status_code == 200
+    errors = response.context["formset"].forms[1].errors["template"]
+    assert errors == [
+        "There is no template no_such_template: choose one from the list, or create it under "
+        "Templates first."
+    ]
+    assert standard.versions.count() == 1
+
+
+def test_a_letter_step_needs_a_template_with_a_letter(admin_client_, standard):
+    steps = version_steps(standard.current_version)
+    steps[5]["template"] = "friendly_reminder"
+
+    response = admin_client_.post(
+        reverse("dunning:policy_edit", args=[standard.pk]), step_post(steps)
+    )
+
+    assert "Friendly reminder has no letter" in str(response.context["formset"].forms[5].errors)
+    assert standard.versions.count() == 1
+
+
+def test_an_email_step_needs_a_template(admin_client_, standard):
+    steps = version_steps(standard.current_version)
+    steps[0]["template"] = ""
+
+    response = admin_client_.post(
+        reverse("dunning:policy_edit", args=[standard.pk]), step_post(steps)
+    )
+
+    assert response.context["formset"].forms[0].errors["template"] == [
+        "Email steps need a template: choose one."
+    ]
+
+
+def test_a_template_edited_to_have_a_letter_can_serve_a_letter_step(admin_client_, standard):
+    reminder = Template.objects.get(key="second_reminder", language="en")
+    latest = reminder.versions.order_by("-number").first()
+    TemplateVersion.objects.create(
+        template=reminder,
+        number=latest.number + 1,
+        subject=latest.subject,
+        body_text=latest.body_text,
+        body_html=latest.body_html,
+        letter_html="<p>Please pay.</p>",
+    )
+    steps = version_steps(standard.current_version)
+    steps[5]["template"] = "second_reminder"
+
+    admin_client_.post(reverse("dunning:policy_edit", args=[standard.pk]), step_post(steps))
+
+    assert standard.current_version.steps.get(position=6).template == "second_reminder"
+
+
+def test_an_edit_keeps_the_phone_steps_call_script_key(admin_client_, standard):
+    steps = version_steps(standard.current_version)
+    steps[2]["offset_days"] = 8
+
+    admin_client_.post(reverse("dunning:policy_edit", args=[standard.pk]), step_post(steps))
+
+    version = standard.current_version
+    assert version.number == 2
+    assert version.steps.get(position=5).template == "phone_call"
+
+
+def test_every_problem_shows_at_once_and_nothing_is_saved(admin_client_, standard):
+    steps = version_steps(standard.current_version)
+    steps[0]["template"] = "no_such_template"  # a row's field
+    steps[1]["offset_days"] = "soon"  # another row's field
+    steps[3]["offset_days"] = 2  # the ladder: goes down after step 3 at 7
+    steps[4]["name"] = "Final demand"  # the ladder: the same step twice
+    steps[5]["response_deadline_days"] = None  # the ladder: a letter without a deadline
+    data = step_post(steps, note="x" * 201)  # the note
+    events = AuditEvent.objects.count()
+
+    response = admin_client_.post(reverse("dunning:policy_edit", args=[standard.pk]), data)
+
+    assert response.status_code == 200
+    shown = [problem.text for problem in response.context["problems"]]
+    assert len(shown) == 6, shown
+    text = response.content.decode()
+    for expected in (
+        "Step 1, Template: There is no template no_such_template",
+        "Step 2, Offset (days): Enter a whole number.",
+        "offsets may not go down along the ladder",
+        "2 steps are called Final demand",
+        "is a letter: give it a response deadline",
+        "Ensure this value has at most 200 characters",
+    ):
+        assert expected in text
+    assert "Nothing was saved: 6 problems to fix." in text
+    assert standard.versions.count() == 1
+    assert AuditEvent.objects.count() == events
+
+
+def test_the_editor_costs_the_same_queries_however_many_steps(admin_client_, standard):
+    longer = policy_copy(actor=None, source=standard, name="Longer")
+    steps = version_steps(longer.current_version)
+    for n in range(8, 21):
+        steps.append({**steps[1], "position": n, "name": f"Reminder {n}", "offset_days": 60 + n})
+    policy_save_version(actor=None, policy=longer, steps=steps)
+
+    counts = []
+    for policy in (standard, longer):
+        with CaptureQueriesContext(connection) as queries:
+            admin_client_.get(reverse("dunning:policy_edit", args=[policy.pk]))
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+
+
+def test_the_policy_page_names_each_steps_template(admin_client_, standard):
+    response = admin_client_.get(reverse("dunning:policy_detail", args=[standard.pk]))
+
+    text = response.content.decode()
+    assert "Final demand" in text
+    assert "Built-in call script" in text
+    assert "Cannot be sent" not in text
 
 
 def test_a_new_policy_is_a_copy(admin_client_, standard):
@@ -176,6 +408,7 @@ def settings_post(**changes):
         "holiday_subdivision": "ENG",
         "min_interval_days": 3,
         "promise_grace_days": 3,
+        "promise_max_days": 30,
         "plan_grace_days": 3,
         "schedule_minutes": 15,
     }
@@ -194,6 +427,14 @@ def test_dunning_settings_are_saved_and_audited(admin_client_):
     assert (row.business_days, row.min_interval_days) == ("0,1,2,3,4,5", 5)
     event = AuditEvent.objects.get(action="dunning.settings.updated")
     assert event.data["changes"]["min_interval_days"] == [3, 5]
+
+
+def test_the_longest_promise_is_set_in_the_settings_and_must_be_a_day_at_least(admin_client_):
+    admin_client_.post(reverse("dunning:settings"), settings_post(promise_max_days=45))
+    refused = admin_client_.post(reverse("dunning:settings"), settings_post(promise_max_days=0))
+
+    assert DunningSettings.current().promise_max_days == 45
+    assert "promise_max_days" in refused.context["form"].errors
 
 
 def test_a_sending_window_that_ends_before_it_starts_is_refused(admin_client_):
