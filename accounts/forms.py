@@ -1,22 +1,14 @@
 from functools import lru_cache
 
 from babel import Locale
-from babel.numbers import get_currency_name, list_currencies
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
+from invoices.money import currency_choices
 from invoices.validators import timezone_names
 
 from .roles import ROLES
-
-
-@lru_cache(maxsize=1)
-def currency_choices() -> list[tuple[str, str]]:
-    return [
-        (code, f"{code} – {get_currency_name(code, locale='en')}")
-        for code in sorted(list_currencies())
-    ]
 
 
 @lru_cache(maxsize=1)
@@ -35,9 +27,16 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 class OrganisationForm(forms.Form):
     name = forms.CharField(max_length=200)
-    default_currency = forms.ChoiceField(choices=currency_choices)
+    default_currency = forms.ChoiceField()
     default_timezone = forms.ChoiceField(choices=timezone_choices, label="Default time zone")
     default_country = forms.ChoiceField(choices=country_choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Currencies in use today, plus the firm's own even if since withdrawn.
+        current = self.initial.get("default_currency")
+        keep = [current] if current else []
+        self.fields["default_currency"].choices = currency_choices(keep=keep)
 
 
 ROLE_CHOICES = [(role, role) for role in ROLES]

@@ -7,10 +7,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from accounts.roles import ROLES
-
 from .models import InvoiceStatus
 from .money import AMOUNT_TEXT, shown
+from .selectors import collectors
 
 UNASSIGNED = "none"
 
@@ -41,17 +40,18 @@ class AmountField(forms.DecimalField):
 
 
 def staff_choices(*, empty_label: str) -> list[tuple[str, str]]:
-    """Active users who hold a role, for "assigned collector" filters."""
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=ROLES)
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
+    """The "assigned collector" filter: the collectors, and anyone else with customers
+    assigned; "(inactive)" marks those who can no longer log in but still hold customers."""
     return [
         ("", empty_label),
         (UNASSIGNED, "Unassigned"),
-        *((str(u.pk), u.get_full_name() or u.get_username()) for u in users),
+        *(
+            (
+                str(u.pk),
+                (u.get_full_name() or u.get_username()) + ("" if u.is_active else " (inactive)"),
+            )
+            for u in collectors()
+        ),
     ]
 
 

@@ -1,11 +1,25 @@
 """The one place where money is rounded, parsed, checked and formatted."""
 
+import datetime as dt
 import re
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel import Locale
+from babel.core import get_global
+from babel.numbers import (
+    format_currency,
+    get_currency_name,
+    get_currency_precision,
+    get_territory_currencies,
+    is_currency,
+    list_currencies,
+)
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import to_locale
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -44,20 +58,93 @@ def shown(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+@lru_cache(maxsize=4)
+def currencies_in_use(on: dt.date) -> frozenset[str]:
+    """The currencies some country pays in on this day (CLDR's legal tender): what new
+    settings, customers and invoices may use. Withdrawn ones (the Andorran peseta, the
+    Deutsche Mark) and funds, metals and test codes (CLF, XAU, XTS) are not."""
+    return frozenset(
+        code
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory, start_date=on, non_tender=False)
+        if is_currency(code)
+    )
+
+
+def currencies_stored(codes: Iterable[str]) -> frozenset[str]:
+    """Which of these codes a customer, an invoice or the organisation already uses."""
+    from .models import Customer, Invoice, Organisation  # the models import this module
+
+    codes = list(codes)
+    found: set[str] = set()
+    if codes:
+        for model, name in (
+            (Invoice, "currency"),
+            (Customer, "currency"),
+            (Organisation, "default_currency"),
+        ):
+            rows = model.objects.filter(**{f"{name}__in": codes}).values_list(name, flat=True)
+            found.update(rows.order_by().distinct())
+    return frozenset(found)
+
+
 @lru_cache(maxsize=1)
-def currency_codes() -> frozenset[str]:
+def _iso_codes() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
+def currency_codes(on: dt.date | None = None) -> frozenset[str]:
+    """The codes new data may carry: a currency in use, or a withdrawn one the ledger already
+    holds, so that a ledger kept in one can still be corrected and imported again. Reads the
+    database (a few indexed queries): call it once, before checking many values."""
+    in_use = currencies_in_use(on or timezone.localdate())
+    return in_use | currencies_stored(_iso_codes() - in_use)
+
+
+def currency_problem(code: str, accepted: frozenset[str] | None = None) -> str | None:
+    """Why a code cannot be used as a currency, in words; None when it can. Given `accepted`
+    (currency_codes(), read once) it reads nothing, as an import needs while it streams
+    rows into the database."""
+    if accepted is None:
+        accepted = currencies_in_use(timezone.localdate())
+        if code not in accepted and code in _iso_codes():
+            accepted = accepted | currencies_stored([code])
+    if code in accepted:
+        return None
+    if code in _iso_codes():
+        return f"'{code}' ({get_currency_name(code, locale='en')}) is no longer in use."
+    return f"'{shown(code)}' is not an ISO 4217 currency code."
+
+
+def currency_choices(*, keep: Iterable[str] = (), on: dt.date | None = None):
+    """A currency dropdown's choices, "EUR – Euro", by code: the currencies in use, plus the
+    ones in `keep` (the value already chosen, even if since withdrawn)."""
+    codes = currencies_in_use(on or timezone.localdate()) | {c for c in keep if c in _iso_codes()}
+    return [(code, f"{code} – {get_currency_name(code, locale='en')}") for code in sorted(codes)]
+
+
 def validate_currency(code: str) -> None:
-    if code not in currency_codes():
-        raise ValidationError(f"'{code}' is not an ISO 4217 currency code.", code="currency")
+    problem = currency_problem(code)
+    if problem:
+        raise ValidationError(problem, code="currency")
 
 
-def format_money(amount, currency: str, locale: str = "en_GB") -> str:
+def display_locale() -> str:
+    """The one locale every page, letter, email and export formats money and dates in: the
+    firm's (LANGUAGE_CODE), so a collector reads exactly what the customer was sent."""
+    return _locale_of(settings.LANGUAGE_CODE)
+
+
+@lru_cache(maxsize=8)
+def _locale_of(language_code: str) -> str:
+    return str(Locale.parse(to_locale(language_code)))
+
+
+def format_money(amount, currency: str, locale: str | None = None) -> str:
+    """An amount with its currency, e.g. "£1,234.56"; "" for none."""
     if amount is None:
         return ""
-    return _formatted(Decimal(amount), currency, locale)
+    return _formatted(Decimal(amount), currency, locale or display_locale())
 
 
 # Babel takes a tenth of a millisecond per amount, and a report shows hundreds; the same

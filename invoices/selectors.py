@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
@@ -28,9 +30,11 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 
+from accounts.roles import ADMIN, COLLECTOR, MANAGER
 from audit.selectors import audit_timeline
 
 from .models import (
@@ -535,4 +539,38 @@ def invoice_page(invoice: Invoice, *, as_of: date) -> InvoicePage:
         ),
         disputes=list(invoice.disputes.select_related("owner", "credit_note")),
         timeline=audit_timeline(invoice_id=invoice.pk),
+    )
+
+
+def collectors() -> QuerySet:
+    """The people the collector filter offers: active users whose role is Collector, and
+    anyone, whatever their role, who has customers assigned (whose figures must stay
+    reachable). A manager or an admin holding no customers is not a collector."""
+    users = get_user_model().objects
+    member = Group.user_set.through.objects.filter(user_id=OuterRef("pk"))
+    is_collector = Exists(member.filter(group__name=COLLECTOR)) & ~Exists(
+        member.filter(group__name__in=(MANAGER, ADMIN))
+    )
+    return users.filter(
+        (Q(is_active=True, is_superuser=False) & is_collector) | Q(pk__in=_customer_holders())
+    ).order_by("first_name", "last_name", "username")
+
+
+def _customer_holders() -> RawSQL:
+    """The distinct collector ids of the customers, as a subquery walking the collector
+    index (one probe per collector). A per-user EXISTS is planned as a scan of every
+    customer for each user who holds none: the planner expects any id to match early."""
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    column = connection.ops.quote_name(Customer._meta.get_field("collector").column)
+    return RawSQL(
+        f"""
+        WITH RECURSIVE held(id) AS (
+            SELECT MIN({column}) FROM {table}
+            UNION ALL
+            SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > held.id)
+            FROM held WHERE held.id IS NOT NULL
+        )
+        SELECT id FROM held WHERE id IS NOT NULL
+        """,
+        [],
     )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 
+from .dates import format_day
 from .exceptions import CurrencyMismatch, DisputeError, InvoiceNotOpen, LedgerError, OverAllocation
 from .models import (
     Allocation,
@@ -28,7 +29,7 @@ from .models import (
     WriteOffRequest,
     WriteOffStatus,
 )
-from .money import ZERO, quantize
+from .money import ZERO, format_money, quantize
 
 CUSTOMER_FIELDS = (
     "name",
@@ -211,7 +212,7 @@ def invoice_create(
         actor=actor,
         customer_id=customer.pk,
         invoice_id=invoice.pk,
-        summary=f"Invoice {number} for {amount} {currency} due {due_date}",
+        summary=f"Invoice {number} for {format_money(amount, currency)} due {format_day(due_date)}",
         data={
             "number": number,
             "amount": amount,
@@ -235,8 +236,9 @@ def invoice_update(*, actor, invoice: Invoice, **values) -> dict:
         applied = invoice.amount - invoice.open_balance
         if values["amount"] < applied:
             raise OverAllocation(
-                f"Invoice {invoice.number}: {applied} has already been paid or credited, "
-                f"more than the new amount {values['amount']}."
+                f"Invoice {invoice.number}: {format_money(applied, invoice.currency)} has "
+                "already been paid or credited, more than the new amount "
+                f"{format_money(values['amount'], invoice.currency)}."
             )
     changed = _changes(invoice, values)
     if not changed:
@@ -363,8 +365,8 @@ def payment_record(
             actor=actor,
             customer_id=customer.pk,
             invoice_id=allocations[0][0].pk if len(allocations) == 1 else None,
-            summary=f"Payment of {amount} {currency} received {received_on}"
-            + (f" (ref {reference})" if reference else ""),
+            summary=f"Payment of {format_money(amount, currency)} received "
+            f"{format_day(received_on)}" + (f" (ref {reference})" if reference else ""),
             data={
                 "payment_id": payment.pk,
                 "amount": amount,
@@ -393,7 +395,8 @@ def _apply(*, payment=None, credit_note=None, allocations, on: date, currency: s
             raise LedgerError(f"Invoice {invoice.number} belongs to another customer.")
         if part > invoice.open_balance:
             raise OverAllocation(
-                f"{part} is more than the {invoice.open_balance} still open on invoice "
+                f"{format_money(part, invoice.currency)} is more than the "
+                f"{format_money(invoice.open_balance, invoice.currency)} still open on invoice "
                 f"{invoice.number}."
             )
         total += part
@@ -403,7 +406,10 @@ def _apply(*, payment=None, credit_note=None, allocations, on: date, currency: s
         invoice_ids.append(invoice.pk)
         applied.append({"invoice": invoice.number, "amount": str(part)})
     if total > source.amount:
-        raise OverAllocation(f"Allocations of {total} exceed the {source.amount} received.")
+        raise OverAllocation(
+            f"Allocations of {format_money(total, source.currency)} exceed the "
+            f"{format_money(source.amount, source.currency)} received."
+        )
     invoice_refresh(invoice_ids=invoice_ids)
     return applied
 
@@ -430,7 +436,8 @@ def payment_allocate(
         actor=actor,
         customer_id=payment.customer_id,
         invoice_id=invoice.pk,
-        summary=f"{amount} {payment.currency} of credit applied to invoice {invoice.number}",
+        summary=f"{format_money(amount, payment.currency)} of credit applied to invoice "
+        f"{invoice.number}",
         data={"payment_id": payment.pk, "allocations": applied},
     )
 
@@ -473,7 +480,8 @@ def credit_note_issue(
         actor=actor,
         customer_id=invoice.customer_id,
         invoice_id=invoice.pk,
-        summary=f"{amount} {invoice.currency} {kind} on invoice {invoice.number}: {reason}",
+        summary=f"{format_money(amount, invoice.currency)} {kind} on invoice {invoice.number}: "
+        f"{reason}",
         data={"credit_note": credit.number, "amount": amount, "reason": reason},
     )
     return credit
@@ -555,7 +563,7 @@ def write_off_propose(
         actor=actor,
         customer_id=invoice.customer_id,
         invoice_id=invoice.pk,
-        summary=f"Write-off of {request.amount} {request.currency} on invoice "
+        summary=f"Write-off of {format_money(request.amount, request.currency)} on invoice "
         f"{invoice.number} proposed: {reason}",
         data={"request_id": request.pk, "amount": request.amount, "reason": reason},
     )
@@ -583,8 +591,10 @@ def write_off_approve(
         )
     if invoice.open_balance > request.amount:
         raise LedgerError(
-            f"The balance of invoice {invoice.number} rose from {request.amount} to "
-            f"{invoice.open_balance} since the proposal. Decline it and propose again."
+            f"The balance of invoice {invoice.number} rose from "
+            f"{format_money(request.amount, request.currency)} to "
+            f"{format_money(invoice.open_balance, request.currency)} since the proposal. "
+            "Decline it and propose again."
         )
     if invoice.status == InvoiceStatus.IN_DISPUTE:
         raise LedgerError(
@@ -609,8 +619,13 @@ def write_off_approve(
         actor=actor,
         customer_id=invoice.customer_id,
         invoice_id=invoice.pk,
-        summary=f"Write-off of {amount} {request.currency} on invoice {invoice.number} approved"
-        + (f" (proposed {request.amount}; the balance fell since)" if changed else ""),
+        summary=f"Write-off of {format_money(amount, request.currency)} on invoice "
+        f"{invoice.number} approved"
+        + (
+            f" (proposed {format_money(request.amount, request.currency)}; the balance fell since)"
+            if changed
+            else ""
+        ),
         data={
             "request_id": request.pk,
             "proposed": request.amount,
@@ -640,7 +655,7 @@ def write_off_decline(
         actor=actor,
         customer_id=request.invoice.customer_id,
         invoice_id=request.invoice_id,
-        summary=f"Write-off of {request.amount} {request.currency} on invoice "
+        summary=f"Write-off of {format_money(request.amount, request.currency)} on invoice "
         f"{request.invoice.number} declined: {note}",
         data={"request_id": request.pk, "note": note},
     )

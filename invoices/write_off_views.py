@@ -10,6 +10,7 @@ from accounts.roles import COLLECTOR, MANAGER, has_role, require_change, role_re
 
 from .exceptions import LedgerError
 from .models import Invoice, WriteOffRequest, WriteOffStatus
+from .money import format_money
 from .services import write_off_approve, write_off_decline, write_off_propose, write_off_withdraw
 
 DECIDED_ROWS = 50
@@ -29,8 +30,8 @@ def write_off_propose_view(request, pk: int):
     else:
         messages.success(
             request,
-            f"Write-off of {proposal.amount} {proposal.currency} proposed; a manager will "
-            "approve or decline it.",
+            f"Write-off of {format_money(proposal.amount, proposal.currency)} proposed; "
+            "a manager will approve or decline it.",
         )
     return redirect("invoice_detail", pk)
 

@@ -209,3 +209,22 @@ def test_an_admin_cannot_deactivate_themselves(admin_client_, admin_user):
     assert "You cannot deactivate your own account" in response.text
     admin_user.refresh_from_db()
     assert admin_user.is_active
+
+
+def test_the_settings_offer_only_currencies_in_use(admin_client_):
+    page = admin_client_.get(reverse("settings")).text
+    assert '<option value="EUR"' in page
+    assert '<option value="ADP"' not in page  # the Andorran peseta, withdrawn in 2002
+
+    response = admin_client_.post(
+        reverse("settings"),
+        {
+            "name": "Harbour Trading",
+            "default_currency": "ADP",
+            "default_timezone": "Europe/Dublin",
+            "default_country": "IE",
+        },
+    )
+
+    assert response.status_code == 200
+    assert Organisation.current().default_currency == "GBP"

@@ -47,7 +47,7 @@ def test_a_step_is_due_by_the_customers_local_date_not_the_utc_date():
 def test_the_explanation_gives_the_time_in_the_customers_zone():
     result = plan(friendly_due(TODAY, timezone="America/Los_Angeles"))
 
-    assert "on Wed 11 Mar 09:00 (America/Los_Angeles)" in result.explanation
+    assert "on 11 Mar 2026, 09:00 (America/Los_Angeles)" in result.explanation
 
 
 # Business days and holidays
@@ -57,7 +57,7 @@ def test_a_step_falling_on_a_saturday_waits_for_monday():
     result = plan(friendly_due(dt.date(2026, 3, 13)))  # due Friday, step day Saturday
 
     assert result.action.due_at == dt.datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
-    assert "Sat 14 Mar is not a business day" in result.explanation
+    assert "14 Mar 2026 is a Saturday, not a business day" in result.explanation
 
 
 def test_a_step_falling_on_a_public_holiday_waits_for_the_next_business_day():
@@ -66,7 +66,7 @@ def test_a_step_falling_on_a_public_holiday_waits_for_the_next_business_day():
     result = plan(friendly_due(TODAY), calendar=calendar)
 
     assert result.action.due_at == dt.datetime(2026, 3, 12, 9, 0, tzinfo=UTC)
-    assert "Wed 11 Mar is a public holiday" in result.explanation
+    assert "11 Mar 2026 is a public holiday" in result.explanation
 
 
 def test_a_step_not_limited_to_business_days_may_go_on_a_saturday():
@@ -119,7 +119,7 @@ def test_a_message_due_on_friday_evening_goes_on_monday_morning():
     assert result.action.due_at == local(LONDON, 2026, 3, 16, 9)
     assert result.explanation.endswith(
         "Not sooner because: messages go out only 09:00–17:00 local time; "
-        "Sat 14 Mar is not a business day."
+        "14 Mar 2026 is a Saturday, not a business day."
     )
 
 
@@ -185,7 +185,7 @@ def test_a_message_waits_for_the_minimum_interval_since_the_last_one():
 
     assert result.action.due_at == dt.datetime(2026, 3, 12, 10, 0, tzinfo=UTC)
     assert (
-        "the last automated message went out on Mon 9 Mar 10:00 and messages are at least "
+        "the last automated message went out on 9 Mar 2026, 10:00 and messages are at least "
         "3 days apart" in result.explanation
     )
 

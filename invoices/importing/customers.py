@@ -11,7 +11,7 @@ from django.core.validators import validate_email
 
 from audit.services import Event
 from invoices.models import Contact, ContactRole, DebtorType, ImportKind, Organisation
-from invoices.money import currency_codes
+from invoices.money import currency_codes, currency_problem
 from invoices.validators import timezone_names
 
 from . import reader
@@ -91,7 +91,7 @@ class CustomerImport:
                 reasons.append(f"timezone '{zone}' is not an IANA time zone (e.g. Europe/London)")
             currency = value["currency"].upper()
             if currency and currency not in currencies:
-                reasons.append(f"currency '{currency}' is not an ISO 4217 code")
+                reasons.append("currency " + currency_problem(currency, currencies).rstrip("."))
             debtor_type = value["debtor_type"].lower()
             if debtor_type and debtor_type not in DEBTOR_TYPES:
                 reasons.append(f"debtor_type '{value['debtor_type']}' is not business or consumer")

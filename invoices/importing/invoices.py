@@ -5,7 +5,7 @@ import hashlib
 
 from audit.services import Event
 from invoices.models import ImportKind, InvoiceStatus
-from invoices.money import currency_codes
+from invoices.money import currency_codes, currency_problem
 from invoices.signals import ledger_changed_by
 
 from . import reader
@@ -91,7 +91,7 @@ class InvoiceImport:
             if not currency:
                 reasons.append("currency is missing")
             elif currency not in currencies:
-                reasons.append(f"currency '{currency}' is not an ISO 4217 code")
+                reasons.append("currency " + currency_problem(currency, currencies).rstrip("."))
             amount = reader.cents(get(values, i_amount), "amount", reasons)
             settled = day(
                 get(values, i_settled), "settled_date", parse_date, reasons, required=False

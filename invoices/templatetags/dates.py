@@ -1,61 +1,39 @@
-"""Dates and times in the reader's locale and the site's time zone:
-{% day value %} and {% moment value %} in pages; `day` and `moment` filters elsewhere."""
+"""Dates and times in pages: {% day value %} / {% moment value %}, or the `day` and `moment`
+filters; both give exactly what invoices.dates gives letters, emails and exports."""
 
-from datetime import date, datetime
-from functools import lru_cache
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time, get_datetime_format
 from django import template
-from django.utils import timezone
 
-from .money import default_locale, user_locale
+from invoices.dates import format_day, format_moment
 
 register = template.Library()
 
 
-def _day(value, locale: str) -> str:
-    if not value:
-        return ""
-    if isinstance(value, datetime):
-        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    if not isinstance(value, date):
-        return str(value)
-    return _medium_date(value, locale)
+@register.simple_tag(name="day")
+def day_tag(value):
+    return format_day(value)
 
 
-@lru_cache(maxsize=4096)
-def _medium_date(value: date, locale: str) -> str:
-    # Babel is slow for the hundreds of dates a report shows, and the same ones recur.
-    return format_date(value, format="medium", locale=locale)
-
-
-def _moment(value, locale: str) -> str:
-    if not isinstance(value, datetime):
-        return _day(value, locale)
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    # The locale's own way of joining a date and a time, minus the seconds nobody reads.
-    pattern = get_datetime_format("medium", locale=locale).replace("'", "")
-    return pattern.replace("{0}", format_time(value, "short", locale=locale)).replace(
-        "{1}", format_date(value, "medium", locale=locale)
-    )
-
-
-@register.simple_tag(takes_context=True, name="day")
-def day_tag(context, value):
-    return _day(value, user_locale(context))
-
-
-@register.simple_tag(takes_context=True, name="moment")
-def moment_tag(context, value):
-    return _moment(value, user_locale(context))
+@register.simple_tag(name="moment")
+def moment_tag(value):
+    return format_moment(value)
 
 
 @register.filter(name="day")
 def day_filter(value):
-    return _day(value, default_locale())
+    return format_day(value)
 
 
 @register.filter(name="moment")
-def moment_filter(value):
-    return _moment(value, default_locale())
+def moment_filter(value, zone_name=None):
+    """`value|moment`, or `value|moment:customer.timezone` for the time in that zone."""
+    return format_moment(value, tz=_zone(zone_name))
+
+
+def _zone(name):
+    # Customer zones are validated where they are entered; a blank or unknown one is the site's.
+    try:
+        return ZoneInfo(name) if name else None
+    except (ValueError, KeyError):
+        return None

@@ -137,7 +137,7 @@ def test_reimporting_the_same_customers_changes_nothing(tmp_path):
     ("row", "reason"),
     [
         ("C9,Bad,,,Mars/Olympus,GBP", "timezone 'Mars/Olympus' is not an IANA time zone"),
-        ("C9,Bad,,,Europe/London,POUND", "currency 'POUND' is not an ISO 4217 code"),
+        ("C9,Bad,,,Europe/London,POUND", "currency 'POUND' is not an ISO 4217 currency code"),
         ("C9,Bad,not-an-email,,Europe/London,GBP", "email 'not-an-email' is not an email"),
         ("C9,,,,Europe/London,GBP", "name is missing"),
     ],

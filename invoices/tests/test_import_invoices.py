@@ -89,7 +89,14 @@ def test_one_bad_row_among_good_ones_imports_nothing_and_every_bad_row_is_listed
         ("INV-9,ACME,2026-01-01,2026-01-31,GBP,0.00", "amount 0.00 must be more than zero"),
         ("INV-9,ACME,2026-01-01,2026-01-31,GBP,10.005", "has more than two decimal places"),
         ("INV-9,ACME,2026-01-01,2026-01-31,GBP,1 000", "is not an amount"),
-        ("INV-9,ACME,2026-01-01,2026-01-31,GBX,10", "currency 'GBX' is not an ISO 4217 code"),
+        (
+            "INV-9,ACME,2026-01-01,2026-01-31,GBX,10",
+            "currency 'GBX' is not an ISO 4217 currency code",
+        ),
+        (
+            "INV-9,ACME,2026-01-01,2026-01-31,ADP,10",
+            "currency 'ADP' (Andorran Peseta) is no longer",
+        ),
         ("INV-9,ACME,2026-01-01,2026-01-31,EUR,10", "is in EUR but customer ACME is billed in GBP"),
         ("INV-9,GHOST,2026-01-01,2026-01-31,GBP,10", "unknown customer 'GHOST'"),
         ("INV-9,ACME,2026-01-01,2026-01-31", "has 4 columns but the header has 6"),

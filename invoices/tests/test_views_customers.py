@@ -168,10 +168,19 @@ def test_it_shows_open_and_overdue_balances_and_the_oldest_days_late(collector_c
     assert "£700.00" in response.text and "£300.00" in response.text
 
 
-def test_it_formats_money_in_the_readers_locale(collector_client):
+def test_it_formats_money_in_the_firms_locale_whatever_the_browser_asks(collector_client):
     overdue_invoice(CustomerFactory(currency="EUR"), days=5, amount="1234.50")
 
     response = collector_client.get(reverse("customer_list"), HTTP_ACCEPT_LANGUAGE="de-DE")
+
+    assert "€1,234.50" in response.text
+
+
+def test_it_formats_money_in_the_locale_the_firm_sets(collector_client, settings):
+    settings.LANGUAGE_CODE = "de-de"
+    overdue_invoice(CustomerFactory(currency="EUR"), days=5, amount="1234.50")
+
+    response = collector_client.get(reverse("customer_list"))
 
     assert "1.234,50\xa0€" in response.text
 

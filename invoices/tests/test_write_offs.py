@@ -134,7 +134,7 @@ def test_approval_is_refused_once_the_invoice_was_paid_in_full(invoice, proposal
 def test_approval_is_refused_when_the_balance_rose_since_the_proposal(invoice, proposal, manager):
     invoice_update(actor=None, invoice=invoice, amount=Decimal("400.00"))
 
-    with pytest.raises(LedgerError, match="rose from 250.00 to 400.00"):
+    with pytest.raises(LedgerError, match="rose from £250.00 to £400.00"):
         write_off_approve(actor=manager, request=proposal)
 
 
