@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from invoices.dates import format_day
 from invoices.models import MONEY, Contact, Customer, Invoice
 from letters.models import Document, InterestRegime, TemplateVersion
 
@@ -35,6 +36,10 @@ class DunningSettings(models.Model):
         default=3, help_text="At most one automated message per customer within this many days"
     )
     promise_grace_days = models.PositiveSmallIntegerField(default=3)
+    promise_max_days = models.PositiveSmallIntegerField(
+        default=30,
+        help_text="A promise to pay can be at most this many days ahead; longer needs a plan",
+    )
     plan_grace_days = models.PositiveSmallIntegerField(default=3)
     schedule_minutes = models.PositiveSmallIntegerField(default=15)
 
@@ -105,7 +110,10 @@ class PolicyStep(models.Model):
     name = models.CharField(max_length=100)
     offset_days = models.IntegerField(help_text="Days from the due date; negative = before")
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    template = models.CharField(max_length=100, help_text="Template key, e.g. friendly_reminder")
+    # Phone and legal steps may name no template; messages always do (the editor checks).
+    template = models.CharField(
+        max_length=100, blank=True, help_text="Template key, e.g. friendly_reminder"
+    )
     min_balance = models.DecimalField(**MONEY, default=0)
     business_days_only = models.BooleanField(default=True)
     use_escalation_contact = models.BooleanField(
@@ -345,8 +353,9 @@ class HoldStatus(models.TextChoices):
 
 
 class PromiseToPay(models.Model):
-    """The customer's word to pay an amount by a date; pauses dunning until the date plus
-    grace. No invoices listed means the whole account."""
+    """The customer's word to pay an amount by a date; pauses dunning of the invoices it
+    lists until the date plus grace. Promises recorded before they always listed their
+    invoices may list none: those cover the whole account."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="promises")
     invoices = models.ManyToManyField(Invoice, blank=True, related_name="promises")
@@ -367,7 +376,7 @@ class PromiseToPay(models.Model):
         ]
 
     def __str__(self):
-        return f"Promise of {self.amount} by {self.promised_for}"
+        return f"Promise of {self.amount} by {format_day(self.promised_for)}"
 
     @property
     def holds_until(self) -> dt.date:
@@ -403,7 +412,7 @@ class PaymentPlan(models.Model):
         ]
 
     def __str__(self):
-        return f"Payment plan for {self.customer} from {self.agreed_on}"
+        return f"Payment plan for {self.customer} from {format_day(self.agreed_on)}"
 
 
 class Instalment(models.Model):
@@ -418,7 +427,7 @@ class Instalment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.amount} due {self.due_date}"
+        return f"{self.amount} due {format_day(self.due_date)}"
 
 
 class DeliveryEvent(models.Model):
@@ -560,6 +569,12 @@ class QueueEntry(models.Model):
                 | Q(disputed=True)
                 | Q(in_legal=True)
                 | Q(no_contact=True),
+            ),
+            # What goes out next, soonest first (the managers' seven-day preview).
+            models.Index(
+                fields=["next_at", "customer"],
+                name="queue_next_at",
+                condition=Q(next_at__isnull=False),
             ),
         ]
 

@@ -50,7 +50,8 @@ from .handoff import HandoffFailed, HandoffUnclear, HandoffWithdrawn
 from .models import Channel, ChaseStatus, Task, TaskKind, TaskStatus, Touch, TouchStatus
 from .outcomes import outcome_unknown, send_failed_task, touch_task_create
 from .planning import RunResult
-from .selectors import Steps, calendar_for, facts_load, touches_due
+from .queue import queue_refresh, queue_touched, touch_label
+from .selectors import Steps, calendar_for, chunks, facts_load, touches_due
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,10 @@ def touches_deliver(
        for the next run.
     3. Re-plan the customer with fresh facts: cancelled if the step is no longer due
        (paid, disputed, paused), put back if it is not due yet.
-    4. Commit handoff_at, hand the message off, record it as sent."""
+    4. Commit handoff_at, hand the message off, record it as sent (and, in the same
+       transaction, make it the queue row's last touch).
+    5. Rewrite the queue rows of the customers whose messages moved, in one pass: their
+       next step was planned before the message went."""
     started = time.monotonic()
     results = _recover_stale(as_of, customer_ids)
     calendar = calendar_for(as_of)
@@ -110,7 +114,20 @@ def touches_deliver(
             log.exception("delivering touch %s failed before the hand-off", touch_id)
             _reset_broken_connection()
             results.append(_failed_attempt(touch_id, claim, as_of=as_of, error=exc))
-    return [r for r in results if r is not None]
+    results = [r for r in results if r is not None]
+    _refresh_queue(sorted({r.customer_id for r in results}), as_of=as_of)
+    return results
+
+
+def _refresh_queue(customer_ids: list[int], *, as_of: dt.datetime) -> None:
+    # The rows are derived data the next run rewrites anyway: a failure here must not
+    # fail a delivery that has already happened.
+    for chunk in chunks(customer_ids):
+        try:
+            queue_refresh(customer_ids=chunk, as_of=as_of)
+        except Exception:
+            log.exception("refreshing the queue rows after delivery failed")
+            _reset_broken_connection()
 
 
 def _mine(touch_id: int, claim: int):
@@ -312,6 +329,9 @@ def _record_sent(sent: Sent, *, as_of, step, reason: str) -> RunResult:
         raise RuntimeError(f"touch {touch.pk} changed hands while it was being sent")
     Task.objects.filter(touch_id=touch.pk, kind=TaskKind.CHECK_SEND, status=TaskStatus.OPEN).update(
         status=TaskStatus.CANCELLED, notes="The worker's answer came: it was sent."
+    )
+    queue_touched(
+        customer_id=touch.customer_id, at=as_of, label=touch_label(step.fact.name, touch.channel)
     )
     audit_record(
         action=f"dunning.{touch.channel}.sent",

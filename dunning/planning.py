@@ -20,6 +20,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from audit.services import Event, audit_record, audit_record_many
+from invoices.money import format_money
 
 from .engine import plan_customer
 from .facts import Calendar, CustomerPlan
@@ -461,7 +462,7 @@ def _task_for(item: Loaded, step: StepRow, action, touch_id: int, calendar: Cale
     """The task row (in _TASK_COLUMNS order) a phone, legal or internal step creates."""
     channel = action.step.channel
     customer = item.customer
-    amount = f"{action.total} {item.facts.currency}"
+    amount = format_money(action.total, item.facts.currency)
     count = len(action.invoice_ids)
     if channel == Channel.PHONE:
         window_end = _window_end(action.due_at, item.facts.timezone, calendar.phone_end)
@@ -478,7 +479,8 @@ def _task_for(item: Loaded, step: StepRow, action, touch_id: int, calendar: Cale
         )
     if channel == Channel.LEGAL:
         # Managers approve referrals: the task sits in their shared queue, not a collector's.
-        title = f"Approve legal referral of {customer.name} ({amount}, {count} invoices)"
+        invoices = "1 invoice" if count == 1 else f"{count} invoices"
+        title = f"Approve legal referral of {customer.name} ({amount}, {invoices})"
         return (
             TaskKind.REFERRAL,
             customer.id,

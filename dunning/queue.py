@@ -5,27 +5,37 @@ has loaded anyway; every collector action rewrites the row of the customer it to
 (queue_refresh), so the queue shows the change at once. The priority, documented on the
 queue page:
 
-  0 act now   a promise was broken and nobody has called since, or a phone task is due
+  0 act now   a promise was broken and nobody has called since, a phone task is due, or
+              a message waits for a collector's decision (dunning.outcomes)
   1 chase     overdue money not in dispute, and nothing pauses chasing
   2 waiting   overdue, but paused: a promise, a plan, a hold, a dispute, legal, no contact
   3 not due   open invoices, none overdue (kept for the customer page, not queued)
 
 Within a class, the overdue balance weighted by days late (sum of balance x days late)
-ranks high-value old debt first."""
+ranks high-value old debt first.
+
+The last touch is the last time the customer was contacted: a message or letter that went
+out (by a run or by hand; its step named) or a call logged (with its outcome). Pending
+messages are not touches yet. Every write that sends or logs one refreshes it: a call
+(calls.call_log), a message settled or sent now (outcomes, sending: queue_refresh), and
+each delivery from the outbox (queue_touched: one UPDATE in the transaction that records
+the send; the outbox then rewrites the rows of the customers it sent to, in one pass)."""
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Exists, Max, Min, OuterRef, Q
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from invoices.models import Invoice
 
-from .engine import plan_customer
+from .engine import plan_customer, step_heading
 from .facts import CustomerPlan
 from .models import (
+    CallOutcome,
     Channel,
     Chase,
     ChaseStatus,
@@ -36,8 +46,11 @@ from .models import (
     Task,
     TaskKind,
     TaskStatus,
+    Touch,
+    TouchStatus,
 )
 from .selectors import (
+    MESSAGE_CHANNELS,
     OPEN_STATUSES,
     Loaded,
     Steps,
@@ -83,18 +96,96 @@ _COLUMNS = (
 )
 
 
+# A message in one of these states went out (a bounce or a complaint came after it did).
+WENT_OUT = (TouchStatus.SENT, TouchStatus.DELIVERED, TouchStatus.BOUNCED, TouchStatus.COMPLAINED)
+NO_CALLS = (None, None, "")
+NO_MESSAGE = (None, "")
+LABEL_MAX = QueueEntry._meta.get_field("last_touch").max_length
+
+
+def touch_label(step_name: str, channel: str) -> str:
+    """What the last touch says for a message or letter that went out."""
+    if not step_name:
+        return Channel(channel).label if channel in Channel.values else channel
+    heading = step_heading(step_name, channel)
+    return heading if len(heading) <= LABEL_MAX else step_name[:LABEL_MAX]
+
+
+def call_label(outcome: str) -> str:
+    """What the last touch says for a call logged."""
+    if outcome not in CallOutcome.values:
+        return "Call"
+    words = CallOutcome(outcome).label
+    return f"Call: {words[0].lower()}{words[1:]}"
+
+
 def _calls(ids: Sequence[int]) -> dict[int, tuple]:
-    """customer id -> (earliest open phone task, last call logged)."""
-    rows = (
-        Task.objects.filter(**_of_customers(ids), kind=TaskKind.CALL)
-        .order_by()
-        .values_list("customer_id")
-        .annotate(
-            due=Min("due_at", filter=Q(status=TaskStatus.OPEN)),
-            logged=Max("completed_at", filter=Q(status=TaskStatus.DONE)),
-        )
+    """customer id -> (earliest open phone task, last call logged, its outcome): the first
+    row of each customer's open calls (soonest) and of their done ones (latest)."""
+    first = Window(
+        RowNumber(),
+        partition_by=[F("customer_id"), F("status")],
+        order_by=[F("completed_at").desc(nulls_last=True), F("due_at").asc(), F("id").asc()],
     )
-    return {cid: (due, logged) for cid, due, logged in rows}
+    rows = (
+        Task.objects.filter(
+            **_of_customers(ids),
+            kind=TaskKind.CALL,
+            status__in=(TaskStatus.OPEN, TaskStatus.DONE),
+        )
+        .annotate(first=first)
+        .filter(first=1)
+        .order_by()
+        .values_list("customer_id", "status", "due_at", "completed_at", "outcome")
+    )
+    calls: dict[int, tuple] = {}
+    for cid, status, due, logged, outcome in rows:
+        due_at, logged_at, last = calls.get(cid, NO_CALLS)
+        if status == TaskStatus.OPEN:
+            calls[cid] = (due, logged_at, last)
+        else:
+            calls[cid] = (due_at, logged, outcome)
+    return calls
+
+
+def _messages(ids: Sequence[int]) -> dict[int, tuple]:
+    """customer id -> (when the last message or letter went out, its label)."""
+    latest = Window(
+        RowNumber(),
+        partition_by=[F("customer_id")],
+        order_by=[F("sent_at").desc(), F("id").desc()],
+    )
+    rows = (
+        Touch.objects.filter(
+            **_of_customers(ids),
+            channel__in=MESSAGE_CHANNELS,
+            status__in=WENT_OUT,
+            sent_at__isnull=False,
+        )
+        .annotate(latest=latest)
+        .filter(latest=1)
+        .order_by()
+        .values_list("customer_id", "sent_at", "channel", "step__name")
+    )
+    return {cid: (at, touch_label(name or "", channel)) for cid, at, channel, name in rows}
+
+
+def last_touch(calls: tuple, message: tuple) -> tuple:
+    """(when, label) of the customer's last touch: the later of their last call logged and
+    their last message that went out; (None, "") when there is neither."""
+    _, call_at, outcome = calls
+    message_at, label = message
+    if call_at is not None and (message_at is None or call_at > message_at):
+        return call_at, call_label(outcome)
+    return message_at, label
+
+
+def queue_touched(*, customer_id: int, at: dt.datetime, label: str) -> None:
+    """A touch happened (a delivery from the outbox): make it the row's last touch unless a
+    later one is there already. One UPDATE in the caller's transaction; no re-plan."""
+    QueueEntry.objects.filter(customer_id=customer_id).filter(
+        Q(last_touch_at__isnull=True) | Q(last_touch_at__lte=at)
+    ).update(last_touch_at=at, last_touch=label[:LABEL_MAX])
 
 
 def _promises(ids: Sequence[int]) -> dict[int, tuple]:
@@ -119,10 +210,13 @@ def entry_row(
     *,
     as_of: dt.datetime,
     today: dt.date,
-    calls: tuple = (None, None),
+    calls: tuple = NO_CALLS,
     promises: tuple = (None, None),
+    message: tuple = NO_MESSAGE,
 ) -> tuple:
-    """One customer's queue row, as values in _COLUMNS order. today: as_of's local date."""
+    """One customer's queue row, as values in _COLUMNS order. today: as_of's local date.
+    calls: (earliest open call, last call logged, its outcome); message: (when the last
+    message went out, its label)."""
     facts = item.facts
     weight = overdue = disputed = open_total = ZERO
     count = 0
@@ -144,7 +238,7 @@ def entry_row(
             oldest = invoice.due_date
     if facts.account_promise_until and (promised is None or facts.account_promise_until > promised):
         promised = facts.account_promise_until
-    call_due_at, last_call_at = calls
+    call_due_at, last_call_at, _ = calls
     promised_for, broken_on = promises
     action = plan.action
     if action and action.step.channel == Channel.PHONE and action.due_at <= as_of:
@@ -169,11 +263,7 @@ def entry_row(
     else:
         priority = Priority.NOT_DUE
 
-    last_touch_at, last_touch = facts.last_automated_at, "Message"
-    if last_call_at and (last_touch_at is None or last_call_at > last_touch_at):
-        last_touch_at, last_touch = last_call_at, "Call"
-    if last_touch_at is None:
-        last_touch = ""
+    touched_at, touched = last_touch(calls, message)
 
     return (
         facts.customer_id,
@@ -186,8 +276,8 @@ def entry_row(
         count,
         disputed,
         oldest,
-        last_touch_at,
-        last_touch,
+        touched_at,
+        touched,
         action.step.name if action else "",
         action.step.channel if action else "",
         action.due_at if action else None,
@@ -208,11 +298,13 @@ def entry_row(
 
 
 def entries_rows(plans: Sequence[tuple[Loaded, CustomerPlan]], *, as_of: dt.datetime) -> list:
-    """The queue rows of these planned customers (two small queries besides the facts)."""
+    """The queue rows of these planned customers (three small queries besides the facts)."""
     if not plans:
         return []
-    calls = _calls([item.customer.id for item, _ in plans])
-    promises = _promises([item.customer.id for item, _ in plans])
+    ids = [item.customer.id for item, _ in plans]
+    calls = _calls(ids)
+    promises = _promises(ids)
+    messages = _messages(ids)
     today = timezone.localdate(as_of)
     return [
         entry_row(
@@ -220,8 +312,9 @@ def entries_rows(plans: Sequence[tuple[Loaded, CustomerPlan]], *, as_of: dt.date
             plan,
             as_of=as_of,
             today=today,
-            calls=calls.get(item.customer.id, (None, None)),
+            calls=calls.get(item.customer.id, NO_CALLS),
             promises=promises.get(item.customer.id, (None, None)),
+            message=messages.get(item.customer.id, NO_MESSAGE),
         )
         for item, plan in plans
     ]

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from audit.services import audit_record
+from invoices.dates import format_moment, format_time_of_day
 from invoices.models import Customer
 from letters.exceptions import LetterError
 from letters.render import Parts, letter_page, message_render
@@ -107,8 +108,8 @@ def next_step_send_now(*, actor, customer: Customer, as_of: dt.datetime) -> Touc
        not paused, contactable, and for a consumer inside their contact hours.
     2. In one transaction: record its touch as the run would (same unique key), by the
        actor and not automated, and audit who brought it forward.
-    3. Deliver it (touches_deliver for this customer), which audits the send.
-    4. Refresh the customer's queue row.
+    3. Deliver it (touches_deliver for this customer), which audits the send and rewrites
+       the customer's queue row: its last touch is this step, its next step the one after.
     The record commits before the send, as in a run: a crash mid-send leaves the touch
     claimed, never sent twice. Returns the touch as delivery left it."""
     found = _next(customer, as_of=as_of)
@@ -162,8 +163,10 @@ def next_step_send_now(*, actor, customer: Customer, as_of: dt.datetime) -> Touc
                 "total": str(brought.total),
             },
         )
-    services.touches_deliver(as_of=as_of, customer_ids=[customer.pk])
-    queue_refresh(customer_ids=[customer.pk], as_of=as_of)
+    delivered = services.touches_deliver(as_of=as_of, customer_ids=[customer.pk])
+    if not any(result.customer_id == customer.pk for result in delivered):
+        # Nothing moved (another worker has it): the row still shows the step recorded.
+        queue_refresh(customer_ids=[customer.pk], as_of=as_of)
     return Touch.objects.select_related("step").get(pk=result.touch_id)
 
 
@@ -238,8 +241,8 @@ def _why_not(customer: Customer, found: _Found, *, as_of: dt.datetime) -> str:
         cal = found.calendar
         return (
             f"it is {_moment(as_of, customer)} for {customer.name}, and a consumer may be "
-            f"contacted only between {cal.phone_start:%H:%M} and {cal.phone_end:%H:%M} "
-            "their time."
+            f"contacted only between {format_time_of_day(cal.phone_start)} and "
+            f"{format_time_of_day(cal.phone_end)} their time."
         )
     return ""
 
@@ -281,5 +284,4 @@ def _who(actor) -> str:
 
 def _moment(moment: dt.datetime, customer: Customer) -> str:
     tz = zone(customer.timezone)
-    local = moment.astimezone(tz)
-    return f"{local:%a} {local.day} {local:%b %H:%M} ({tz.key})"
+    return f"{format_moment(moment, tz=tz)} ({tz.key})"

@@ -11,7 +11,9 @@ from django.db import transaction
 
 from audit.services import audit_record
 from invoices import services as ledger
-from invoices.models import Contact, Customer, Dispute, Invoice
+from invoices.dates import format_day
+from invoices.models import Contact, Customer, Dispute, Invoice, InvoiceStatus
+from invoices.money import format_money
 from letters.documents import promissory_note_pdf
 from letters.models import DocumentKind
 from letters.services import document_store
@@ -124,16 +126,41 @@ def promise_record(
     grace_days: int | None = None,
     note: str = "",
 ) -> PromiseToPay:
-    """Record a promise to pay; it pauses dunning (of the named invoices, or the whole
-    account) until its date plus the grace days."""
+    """Record a promise to pay; it pauses dunning of the invoices it covers until its date
+    plus the grace days. Without named invoices it covers those overdue today, never ones
+    not yet due: their reminders still go. A promise is for no more than what those
+    invoices have open, and at most the settings' promise_max_days ahead."""
     if amount <= 0:
         raise DunningError("A promise must be for more than zero.")
     if promised_for < made_on:
         raise DunningError("The promised date cannot be before the day it was made.")
     if any(inv.customer_id != customer.pk for inv in invoices):
         raise DunningError("A promise can only name the customer's own invoices.")
+    dunning_settings = settings_load()
+    latest = made_on + dt.timedelta(days=dunning_settings.promise_max_days)
+    if promised_for > latest:
+        raise DunningError(
+            f"A promise can be at most {dunning_settings.promise_max_days} days ahead "
+            f"(by {format_day(latest)}). For longer, agree a payment plan."
+        )
+    invoices = list(invoices) or list(
+        Invoice.objects.filter(
+            customer=customer,
+            status=InvoiceStatus.OPEN,
+            due_date__lt=made_on,
+            open_balance__gt=0,
+        ).order_by("due_date", "id")
+    )
+    if not invoices:
+        raise DunningError("Nothing is overdue: tick the invoices the promise is for.")
+    covered = sum((inv.open_balance for inv in invoices), Decimal("0"))
+    if amount > covered:
+        raise DunningError(
+            f"The promise of {format_money(amount, customer.currency)} is more than the "
+            f"{format_money(covered, customer.currency)} open on the invoices it covers."
+        )
     if grace_days is None:
-        grace_days = settings_load().promise_grace_days
+        grace_days = dunning_settings.promise_grace_days
     promise = PromiseToPay.objects.create(
         customer=customer,
         amount=amount,
@@ -144,13 +171,15 @@ def promise_record(
         created_by=actor,
     )
     promise.invoices.set(invoices)
-    scope = ", ".join(inv.number for inv in invoices) or "the whole account"
     audit_record(
         action="dunning.promise.recorded",
         actor=actor,
         customer_id=customer.pk,
         invoice_id=invoices[0].pk if len(invoices) == 1 else None,
-        summary=f"Promise to pay {amount} {customer.currency} by {promised_for} ({scope})",
+        summary=(
+            f"Promise to pay {format_money(amount, customer.currency)} by "
+            f"{format_day(promised_for)} ({', '.join(inv.number for inv in invoices)})"
+        ),
         data={
             "promise_id": promise.pk,
             "amount": str(amount),
@@ -174,7 +203,8 @@ def promise_cancel(*, actor, promise: PromiseToPay, on: dt.date, note: str = "")
         action="dunning.promise.cancelled",
         actor=actor,
         customer_id=promise.customer_id,
-        summary=f"Promise of {promise.amount} by {promise.promised_for} cancelled. {note}",
+        summary=f"Promise of {format_money(promise.amount, promise.customer.currency)} by "
+        f"{format_day(promise.promised_for)} cancelled. {note}",
         data={"promise_id": promise.pk, "note": note},
     )
     queue_refresh(customer_ids=[promise.customer_id])
@@ -184,7 +214,11 @@ def promises_settle(*, on: dt.date) -> list[PromiseToPay]:
     """Settle open promises whose date plus grace has passed: kept when payments applied
     since the promise was made cover the amount, else broken (and escalation resumes)."""
     settled = []
-    due = PromiseToPay.objects.filter(status=HoldStatus.OPEN, promised_for__lt=on).order_by("id")
+    due = (
+        PromiseToPay.objects.filter(status=HoldStatus.OPEN, promised_for__lt=on)
+        .select_related("customer")
+        .order_by("id")
+    )
     for promise in due:
         if promise.holds_until >= on:
             continue
@@ -204,8 +238,9 @@ def promises_settle(*, on: dt.date) -> list[PromiseToPay]:
             audit_record(
                 action=f"dunning.promise.{status}",
                 customer_id=promise.customer_id,
-                summary=f"Promise of {promise.amount} by {promise.promised_for} {status}: "
-                f"{paid} paid",
+                summary=f"Promise of {format_money(promise.amount, promise.customer.currency)} "
+                f"by {format_day(promise.promised_for)} {status}: "
+                f"{format_money(paid, promise.customer.currency)} paid",
                 data={"promise_id": promise.pk, "paid": str(paid), "amount": str(promise.amount)},
             )
             promise.status = status
@@ -257,7 +292,8 @@ def plan_create(
         action="dunning.plan.created",
         actor=actor,
         customer_id=customer.pk,
-        summary=f"Payment plan of {len(instalments)} instalments, {total} {customer.currency}",
+        summary=f"Payment plan of {len(instalments)} instalments, "
+        f"{format_money(total, customer.currency)}",
         data={
             "plan_id": plan.pk,
             "instalments": [[due.isoformat(), str(amount)] for due, amount in instalments],
@@ -289,7 +325,8 @@ def plans_settle(*, on: dt.date) -> list[PaymentPlan]:
     """Active plans: broken when payments fall behind the instalments due (after grace),
     completed when everything is paid."""
     changed = []
-    for plan in PaymentPlan.objects.filter(status=PlanStatus.ACTIVE).order_by("id"):
+    active = PaymentPlan.objects.filter(status=PlanStatus.ACTIVE).select_related("customer")
+    for plan in active.order_by("id"):
         instalments = list(plan.instalments.values_list("due_date", "amount"))
         paid = plan_paid(customer_id=plan.customer_id, since=plan.agreed_on, until=on)
         total = sum((amount for _, amount in instalments), Decimal("0"))
@@ -307,7 +344,8 @@ def plans_settle(*, on: dt.date) -> list[PaymentPlan]:
             audit_record(
                 action=f"dunning.plan.{status}",
                 customer_id=plan.customer_id,
-                summary=f"Payment plan {status}: {paid} of {total} paid",
+                summary=f"Payment plan {status}: {format_money(paid, plan.customer.currency)} "
+                f"of {format_money(total, plan.customer.currency)} paid",
                 data={"plan_id": plan.pk, "paid": str(paid), "total": str(total)},
             )
             plan.status = status
@@ -328,7 +366,7 @@ def hold_set(*, actor, customer: Customer, reason: str, until: dt.date | None = 
                 action="dunning.hold.set",
                 actor=actor,
                 customer_id=customer.pk,
-                summary=f"On hold{f' until {until}' if until else ''}: {reason}",
+                summary=f"On hold{f' until {format_day(until)}' if until else ''}: {reason}",
                 data={"reason": reason, "until": until.isoformat() if until else None},
             )
     queue_refresh(customer_ids=[customer.pk])

@@ -35,6 +35,7 @@ from .forms import (
 from .models import (
     DunningSettings,
     Policy,
+    QueueEntry,
 )
 from .policy_services import (
     PolicyError,
@@ -47,9 +48,10 @@ from .policy_services import (
     policy_set_default,
     policy_set_interest,
     policy_version_diff,
+    template_catalogue,
     version_steps,
 )
-from .selectors import Steps, calendar_for, customers_to_chase, facts_load
+from .selectors import Steps, calendar_for, facts_load
 
 
 def _posted(request):
@@ -83,6 +85,14 @@ def policy_detail(request, pk: int):
     versions = list(
         policy.versions.select_related("created_by").prefetch_related("steps").order_by("-number")
     )
+    catalogue = template_catalogue(
+        s.template for s in (versions[0].steps.all() if versions else ())
+    )
+    for version in versions:
+        for step in version.steps.all():
+            option = catalogue.get(step.template)
+            step.template_name = option.name if option else ""
+            step.template_problem = catalogue.problem(step.channel, step.template)
     return render(
         request,
         "dunning/policy_detail.html",
@@ -103,10 +113,17 @@ def policy_detail(request, pk: int):
 def policy_edit(request, pk: int):
     policy = get_object_or_404(Policy, pk=pk)
     current = policy.current_version
+    steps = version_steps(current)
+    rows = {
+        "prefix": "steps",
+        "form_kwargs": {"catalogue": template_catalogue(step["template"] for step in steps)},
+    }
+    problems = []
     if request.method == "POST":
-        formset = StepFormSet(request.POST, prefix="steps")
+        formset = StepFormSet(request.POST, **rows)
         note = PolicyVersionNoteForm(request.POST)
-        if formset.is_valid() and note.is_valid():
+        # Both are checked, not one after the other, so every problem shows in one round.
+        if all([formset.is_valid(), note.is_valid()]):
             try:
                 version = policy_save_version(
                     actor=request.user,
@@ -122,13 +139,20 @@ def policy_edit(request, pk: int):
                 else:
                     messages.success(request, f"Saved as {policy.name} v{version.number}.")
                 return redirect("dunning:policy_detail", policy.pk)
+        problems = formset.problems(note)
     else:
-        formset = StepFormSet(initial=version_steps(current), prefix="steps")
+        formset = StepFormSet(initial=steps, **rows)
         note = PolicyVersionNoteForm()
     return render(
         request,
         "dunning/policy_edit.html",
-        {"policy": policy, "current": current, "formset": formset, "note_form": note},
+        {
+            "policy": policy,
+            "current": current,
+            "formset": formset,
+            "note_form": note,
+            "problems": problems,
+        },
     )
 
 
@@ -259,14 +283,15 @@ def customer_policy(request, pk: int):
 
 PREVIEW_DAYS = 7
 PREVIEW_PAGE = 25
+PREVIEW_CHUNK = 500
 
 
 @role_required(MANAGER)
 @require_GET
 def preview(request):
-    """What goes out in the next seven days: each customer's next planned action, if it
-    falls inside the window. Customers are planned chunk by chunk until the page is full,
-    so a page costs what it shows rather than the whole ledger."""
+    """What goes out in the next seven days, soonest first: each customer's next planned
+    action, if it falls inside the window. Customers are planned chunk by chunk until the
+    page is full, so a page costs what it shows rather than the whole ledger."""
     form = PreviewFilterForm(request.GET)
     filters = form.filters()
     now = timezone.now()
@@ -276,23 +301,26 @@ def preview(request):
     except ValueError:
         number = 1
     wanted = number * PREVIEW_PAGE + 1
-    ids = customers_to_chase()
+    # Candidates soonest first, as the last run or action left each customer's next step;
+    # each is planned again here, so a row shows what a run now would do.
+    entries = QueueEntry.objects.filter(next_at__lte=until).order_by("next_at", "customer_id")
     if filters["collector"]:
-        mine = set(
-            Customer.objects.filter(collector_id=filters["collector"]).values_list("pk", flat=True)
-        )
-        ids = [i for i in ids if i in mine]
+        entries = entries.filter(collector_id=filters["collector"])
     rows = []
-    for start in range(0, len(ids), 500):
-        for planned in plans_for(ids[start : start + 500], as_of=now):
+    start = 0
+    while len(rows) < wanted:
+        ids = list(entries.values_list("customer_id", flat=True)[start : start + PREVIEW_CHUNK])
+        if not ids:
+            break
+        start += PREVIEW_CHUNK
+        for planned in plans_for(ids, as_of=now):
             action = planned.plan.action
             if action is None or action.due_at > until:
                 continue
             if filters["channel"] and action.step.channel != filters["channel"]:
                 continue
             rows.append(planned)
-        if len(rows) >= wanted:
-            break
+    rows.sort(key=lambda r: (r.plan.action.due_at, r.name, r.customer_id))
     page_rows = rows[(number - 1) * PREVIEW_PAGE : number * PREVIEW_PAGE]
     numbers = {
         invoice.pk: invoice.number

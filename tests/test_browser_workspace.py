@@ -104,7 +104,7 @@ def test_a_dispute_is_opened_and_resolved_for_us(
 
     page.keyboard.press("d")
     dispute = page.locator("#action-area form")
-    dispute.get_by_label("Invoice").select_option(label="INV-0043 (300.00 GBP open)")
+    dispute.get_by_label("Invoice").select_option(label="INV-0043 (£300.00 open)")
     dispute.get_by_label("Reason").select_option(label="Pricing or rate")
     dispute.get_by_label("Amount in dispute").fill("300.00")
     page.screenshot(path=artifacts / "workspace-dispute-03-open.png", full_page=True)

@@ -10,15 +10,20 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from dunning.calendar import local_to_utc, zone
-from dunning.calls import _day, _hhmm
 from dunning.models import Task, TaskKind, TaskStatus
 from dunning.selectors import calendar_for
+from invoices.dates import format_day, format_time_of_day
 from invoices.models import Contact, Customer, Invoice, InvoiceStatus, Organisation
 from invoices.money import format_money
 from letters.exceptions import LetterError
 from letters.models import LetterSettings, TemplateVersion
 from letters.render import Parts, context_build, message_render
 from letters.selectors import language_of
+
+from .situation import OpenTasks, account_flags, last_touch, next_step
+
+# What the "Promise or plan" figure of a call shows, worded as the queue words it.
+PROMISE_FLAGS = ("broken_promise", "promise", "plan")
 
 
 def _end_of_today(now: dt.datetime) -> dt.datetime:
@@ -45,7 +50,7 @@ def calls_today(*, assignee, now: dt.datetime) -> list[Task]:
     and overdue. calls_complete adds the rest for the rows a page shows."""
     end = _end_of_today(now)
     cal = calendar_for(now)
-    hours = f"{_hhmm(cal.phone_start)}–{_hhmm(cal.phone_end)}"
+    hours = f"{format_time_of_day(cal.phone_start)}–{format_time_of_day(cal.phone_end)}"
     tasks = list(
         Task.objects.filter(
             kind=TaskKind.CALL, status=TaskStatus.OPEN, assigned_to=assignee, due_at__lt=end
@@ -64,6 +69,14 @@ def calls_today(*, assignee, now: dt.datetime) -> list[Task]:
         task.overdue = (task.window_end or task.due_at) < now
         oldest = task.entry.oldest_due if task.entry else None
         task.days_late = (task.local_now.date() - oldest).days if oldest else None
+        # The customer's situation in the queue's words (workspace.situation).
+        task.promise_flags = [
+            flag
+            for flag in account_flags(task.entry, task.customer, now=now, tasks=OpenTasks())
+            if flag.key in PROMISE_FLAGS
+        ]
+        task.next = next_step(task.entry, has_open=True, now=now)
+        task.touched = last_touch(task.entry)
     tasks.sort(key=lambda t: (t.local_due.replace(tzinfo=None), t.due_at, t.pk))
     return tasks
 
@@ -153,7 +166,7 @@ def builtin_script(customer: Customer, overdue: Sequence[Invoice], *, organisati
     count = f"{len(overdue)} invoice{'s are' if len(overdue) != 1 else ' is'} overdue"
     lines = [
         f"- {inv.number}: {format_money(inv.open_balance, customer.currency)}, due "
-        f"{_day(inv.due_date)}"
+        f"{format_day(inv.due_date)}"
         for inv in overdue
     ]
     return "\n".join(

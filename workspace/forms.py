@@ -10,15 +10,17 @@ from django.utils import timezone
 
 from dunning.forms import DATE, amount_field, collector_choices
 from dunning.models import CallOutcome
+from invoices.dates import format_day
 from invoices.models import Dispute, DisputeReason, DisputeStatus, Invoice, InvoiceStatus
+from invoices.money import format_money
 
 # --- holds on the customer page ---------------------------------------------------------------
 
 
 class InvoiceChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, invoice):
-        balance = f"{invoice.open_balance} {invoice.currency}"
-        return f"{invoice.number} ({balance}, due {invoice.due_date:%d %b %Y})"
+        balance = format_money(invoice.open_balance, invoice.currency)
+        return f"{invoice.number} ({balance}, due {format_day(invoice.due_date)})"
 
 
 class PromiseForm(forms.Form):
@@ -28,21 +30,29 @@ class PromiseForm(forms.Form):
         queryset=Invoice.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: the whole account.",
+        help_text="None ticked: the invoices overdue today.",
     )
     note = forms.CharField(max_length=500, required=False)
 
-    def __init__(self, *args, customer, today: dt.date, **kwargs):
+    def __init__(self, *args, customer, today: dt.date, latest: dt.date, **kwargs):
         super().__init__(*args, **kwargs)
-        self.today = today
+        self.today, self.latest = today, latest
         self.fields["invoices"].queryset = Invoice.objects.filter(
             customer=customer, status__in=[InvoiceStatus.OPEN, InvoiceStatus.IN_DISPUTE]
         ).order_by("due_date", "id")
+        self.fields["promised_for"].widget.attrs.update(
+            min=today.isoformat(), max=latest.isoformat()
+        )
+        self.fields["promised_for"].help_text = f"At the latest {format_day(latest)}."
 
     def clean_promised_for(self):
         day = self.cleaned_data["promised_for"]
         if day < self.today:
             raise forms.ValidationError("A promise is for today or a later date.")
+        if day > self.latest:
+            raise forms.ValidationError(
+                f"At the latest {format_day(self.latest)}; for longer, agree a payment plan."
+            )
         return day
 
 
@@ -184,7 +194,7 @@ class CallOutcomeForm(forms.Form):
         self.fields["dispute_invoice"].choices = [
             ("", "Choose an invoice"),
             *(
-                (str(inv.pk), f"{inv.number} ({inv.open_balance} {inv.currency})")
+                (str(inv.pk), f"{inv.number} ({format_money(inv.open_balance, inv.currency)})")
                 for inv in invoices
             ),
         ]
@@ -246,7 +256,7 @@ class NoteForm(forms.Form):
 
 class DisputeInvoiceField(forms.ModelChoiceField):
     def label_from_instance(self, invoice):
-        return f"{invoice.number} ({invoice.open_balance} {invoice.currency} open)"
+        return f"{invoice.number} ({format_money(invoice.open_balance, invoice.currency)} open)"
 
 
 class DisputeOpenForm(forms.Form):
@@ -274,7 +284,8 @@ class DisputeOpenForm(forms.Form):
         if invoice and amount and amount > invoice.open_balance:
             self.add_error(
                 "amount",
-                f"At most the open balance of {invoice.number}: {invoice.open_balance}.",
+                f"At most the open balance of {invoice.number}: "
+                f"{format_money(invoice.open_balance, invoice.currency)}.",
             )
         return data
 
@@ -283,7 +294,7 @@ class DisputeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, dispute):
         return (
             f"{dispute.invoice.number}: {dispute.get_reason_display()} "
-            f"({dispute.amount} {dispute.invoice.currency})"
+            f"({format_money(dispute.amount, dispute.invoice.currency)})"
         )
 
 

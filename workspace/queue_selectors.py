@@ -1,12 +1,15 @@
 """Reads for the queue page: one index scan over the queue rows, never a sum over the
-ledger (the rows carry the figures; see dunning.queue)."""
+ledger (the rows carry the figures; see dunning.queue). Each row's flags, next step and
+last touch are worded by workspace.situation, as the customer page words them."""
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from dunning.models import Priority, QueueEntry
+from dunning.models import Priority, QueueEntry, Task, TaskKind, TaskStatus
 from invoices.selectors import OVERDUE_RANGES, customers_matching, uncounted_page
+
+from .situation import OpenTasks, account_flags, last_touch, next_step
 
 # Flags the queue filters on, as conditions on a row. "call_due" needs the moment.
 FLAGS = {
@@ -52,8 +55,21 @@ def queue_entries(
         entries = entries.filter(currency=currency)
     if q:
         entries = entries.filter(customers_matching(q, prefix="customer__"))
-    return entries.select_related("customer", "collector").order_by(
-        "priority", "-weight", "customer_id"
+    return (
+        entries.select_related("customer", "collector")
+        .annotate(
+            # Read in the same query, only for the rows of the page: the open tasks the
+            # flags name, as the customer page names them.
+            open_check=_open_task(TaskKind.CHECK_SEND),
+            open_referral=_open_task(TaskKind.REFERRAL),
+        )
+        .order_by("priority", "-weight", "customer_id")
+    )
+
+
+def _open_task(kind: str) -> Exists:
+    return Exists(
+        Task.objects.filter(customer_id=OuterRef("customer_id"), kind=kind, status=TaskStatus.OPEN)
     )
 
 
@@ -62,5 +78,8 @@ def queue_page(*, raw_page, now: dt.datetime, today: dt.date, **filters):
     page = uncounted_page(queue_entries(now=now, today=today, **filters), raw_page)
     for entry in page.object_list:
         entry.days_late = (today - entry.oldest_due).days if entry.oldest_due else 0
-        entry.call_due = entry.call_due_at is not None and entry.call_due_at <= now
+        tasks = OpenTasks(checks=int(entry.open_check), referral=entry.open_referral)
+        entry.flags = account_flags(entry, entry.customer, now=now, tasks=tasks)
+        entry.next = next_step(entry, has_open=True, now=now)
+        entry.touched = last_touch(entry)
     return page

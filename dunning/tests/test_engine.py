@@ -3,8 +3,12 @@
 import datetime as dt
 from decimal import Decimal
 
-from dunning.engine import plan_customer
+import pytest
+
+from dunning.engine import LADDER_RULE, plan_customer, step_heading
 from dunning.facts import Calendar, CustomerFacts, InvoiceFact, StepFact
+from invoices.dates import format_day, format_moment
+from invoices.money import format_money
 
 UTC = dt.UTC
 LONDON = "Europe/London"
@@ -106,7 +110,6 @@ def test_steps_advance_one_at_a_time_even_when_the_invoice_is_long_overdue():
 
     assert step_of(result) == "Second reminder"
     assert result.due(NOON)
-    assert "Steps go one at a time, so Phone call waits" in result.action.reason
 
 
 def test_a_payment_that_moves_the_oldest_date_does_not_skip_the_next_step():
@@ -218,8 +221,8 @@ def test_a_manual_hold_pauses_the_chase_until_its_date():
     result = plan(facts)
 
     assert result.action is None
-    assert result.paused_by == ("manual hold until 10 Mar: Director on leave",)
-    assert result.explanation.endswith("Chasing resumes on Wed 11 Mar.")
+    assert result.paused_by == ("manual hold until 10 Mar 2026: Director on leave",)
+    assert result.explanation.endswith("Chasing resumes on 11 Mar 2026.")
 
 
 def test_a_manual_hold_that_has_ended_no_longer_pauses():
@@ -248,7 +251,7 @@ def test_a_customer_referred_to_legal_gets_no_automated_contact():
     result = plan(customer(invoice(), in_legal_since=dt.date(2026, 3, 2)))
 
     assert result.action is None
-    assert result.paused_by == ("referred to legal on 2 Mar",)
+    assert result.paused_by == ("referred to legal on 2 Mar 2026",)
 
 
 def test_an_insolvent_customer_is_not_chased():
@@ -265,7 +268,8 @@ def test_an_open_promise_for_the_whole_account_pauses_until_its_date_plus_grace(
 
     assert result.action is None
     assert result.explanation == (
-        "Paused: open promise to pay until 20 Mar (whole account). Chasing resumes on Sat 21 Mar."
+        "Paused: open promise to pay on the whole account until 20 Mar 2026. "
+        "Chasing resumes on 21 Mar 2026."
     )
 
 
@@ -295,7 +299,7 @@ def test_a_promise_naming_one_invoice_leaves_the_others_in_the_chase():
     action = plan(facts).action
 
     assert action.invoice_ids == (2,)
-    assert "Left out: promise to pay on INV-1 until 10 Mar." in action.reason
+    assert "Left out: promise to pay on INV-1 until 10 Mar 2026." in action.reason
 
 
 def test_a_customer_whose_every_invoice_is_promised_is_paused():
@@ -305,7 +309,7 @@ def test_a_customer_whose_every_invoice_is_promised_is_paused():
 
     assert result.action is None
     assert result.explanation == (
-        "Paused: every open invoice is on hold (promise to pay on INV-1 until 12 Mar)."
+        "Paused: every open invoice is on hold (promise to pay on INV-1 until 12 Mar 2026)."
     )
 
 
@@ -374,7 +378,7 @@ def test_a_legal_referral_waits_until_the_final_demands_deadline_has_passed():
 
     assert result.action.step.name == "Legal referral"
     assert result.action.due_at == dt.datetime(2026, 3, 23, 0, 0, tzinfo=UTC)
-    assert "the final demand gives them until Fri 20 Mar" in result.explanation
+    assert "the final demand gives them until 20 Mar 2026" in result.explanation
 
 
 def test_a_legal_referral_is_due_the_day_after_the_final_demands_deadline():
@@ -409,8 +413,9 @@ def test_it_explains_why_the_next_step_is_not_sooner():
     )
 
     assert plan(facts).explanation == (
-        "Next: Firm reminder by email on Fri 13 Mar 09:00 (Europe/London). Not sooner because: "
-        "the oldest invoice INV-7 is 12 days overdue and this step waits until 15 days."
+        "Next: Firm reminder by email on 13 Mar 2026, 09:00 (Europe/London). Not sooner because: "
+        "the oldest invoice INV-7 is 12 days overdue and this step waits until it is 15 days "
+        "overdue."
     )
 
 
@@ -424,7 +429,7 @@ def test_it_explains_a_step_due_now_with_its_invoices_and_total():
     assert plan(facts).explanation == (
         "Due now: Firm reminder by email. Step 4 (15 days after the due date): the oldest open "
         "invoice INV-7 is 16 days overdue. Covers 2 invoices, oldest first: INV-7, INV-9; "
-        "total 1,234.50 GBP."
+        "total £1,234.50."
     )
 
 
@@ -432,7 +437,7 @@ def test_it_explains_a_courtesy_reminder_waiting_for_the_due_date_to_come_near()
     result = plan(customer(invoice("INV-4", due=dt.date(2026, 3, 20))))
 
     assert result.explanation == (
-        "Next: Courtesy reminder by email on Tue 17 Mar 09:00 (Europe/London). Not sooner "
+        "Next: Courtesy reminder by email on 17 Mar 2026, 09:00 (Europe/London). Not sooner "
         "because: the oldest invoice INV-4 is due in 10 days and this step is 3 days before "
         "the due date."
     )
@@ -442,3 +447,114 @@ def test_a_reason_lists_at_most_five_invoice_numbers():
     facts = customer(*(invoice(f"INV-{n}", due=days_ago(30 - n)) for n in range(1, 8)))
 
     assert "INV-1, INV-2, INV-3, INV-4, INV-5, and 2 more" in plan(facts).action.reason
+
+
+# Wording
+
+
+def test_a_step_whose_name_says_its_channel_does_not_say_it_twice():
+    assert step_heading("Legal referral", "legal") == "Legal referral"
+    assert step_heading("Phone call", "phone") == "Phone call"
+    assert step_heading("Friendly reminder", "email") == "Friendly reminder by email"
+    assert step_heading("Final demand", "letter") == "Final demand by letter"
+
+
+def test_a_legal_referral_due_now_is_named_once():
+    result = plan(legal_due(demand_deadline=days_ago(1)))
+
+    assert result.explanation.startswith("Due now: Legal referral. Step 7")
+
+
+def test_no_reason_repeats_the_rule_that_steps_go_one_at_a_time():
+    reasons = [
+        plan(customer(invoice(due=days_ago(days)), done=tuple(range(1, done + 1)))).action.reason
+        for days, done in ((437, 0), (40, 2), (16, 3), (90, 5))
+    ]
+
+    assert not [reason for reason in reasons if "one at a time" in reason]
+    assert "one at a time" in LADDER_RULE
+
+
+def test_a_new_chase_on_a_very_old_debt_says_why_it_starts_with_a_friendly_reminder():
+    result = plan(customer(invoice("INV-1", due=days_ago(437))))
+
+    assert step_of(result) == "Friendly reminder"
+    assert (
+        "Friendly reminder comes first because a new chase starts at the top of the ladder, "
+        "however old the debt (by age alone it would be Legal referral)."
+    ) in result.action.reason
+
+
+def test_a_chase_behind_the_debts_age_names_the_last_step_taken():
+    result = plan(customer(invoice(due=days_ago(40)), done=(1, 2)))
+
+    assert (
+        "Second reminder is next because Friendly reminder was the last step taken in this "
+        "chase (by age alone it would be Phone call)."
+    ) in result.action.reason
+
+
+def test_a_step_that_matches_the_debts_age_needs_no_word_on_why():
+    reason = plan(customer(invoice(due=days_ago(16)), done=(1, 2, 3))).action.reason
+
+    assert "by age alone" not in reason
+
+
+def test_a_complete_ladder_suggests_what_to_do_after_a_referral():
+    result = plan(customer(invoice(due=days_ago(90)), done=(1, 2, 3, 4, 5, 6, 7)))
+
+    assert result.explanation == (
+        "Ladder complete: every step has been taken in this chase and the oldest invoice INV-1 "
+        "is 90 days overdue. A collector decides what happens next: if the legal referral is "
+        "not going ahead, consider a collection agency, a write-off or selling the debt."
+    )
+
+
+def test_a_complete_ladder_without_a_legal_step_suggests_a_referral():
+    emails_only = LADDER[:4]
+
+    result = plan(customer(invoice(due=days_ago(90)), done=(1, 2, 3, 4)), steps=emails_only)
+
+    assert result.explanation.endswith(
+        "A collector decides what happens next: consider a legal referral, a collection agency "
+        "or a write-off."
+    )
+
+
+def test_a_pause_names_its_date_once():
+    result = plan(customer(invoice(), account_promise_until=dt.date(2026, 3, 20)))
+
+    assert result.paused_by == ("open promise to pay on the whole account until 20 Mar 2026",)
+    assert result.explanation.count("20 Mar 2026") == 1
+
+
+def test_dates_and_times_are_written_by_the_shared_formatters(settings):
+    settings.LANGUAGE_CODE = "en-us"
+    facts = customer(invoice(due=days_ago(5)), done=(1, 2), on_hold=True, hold_until=TODAY)
+
+    held = plan(facts)
+    waiting = plan(facts._replace(on_hold=False))
+
+    assert held.paused_by == (f"manual hold until {format_day(TODAY, 'en_US')}",)
+    assert format_day(TODAY, "en_US") == "Mar 10, 2026"
+    moment = format_moment(dt.datetime(2026, 3, 12, 9, 0, tzinfo=UTC), "en_US")
+    assert f"on {moment} (Europe/London)" in waiting.explanation
+
+
+@pytest.mark.parametrize("language", ["en-gb", "en-us", "de-de", "fr-fr", "en-in", "ja"])
+def test_amounts_read_exactly_as_the_shared_money_formatter_writes_them(settings, language):
+    settings.LANGUAGE_CODE = language
+    for currency in ("GBP", "EUR", "JPY", "BHD"):
+        for text in ("0.01", "9.99", "1234.5", "1000000", "87654321.09"):
+            facts = customer(invoice(due=days_ago(3), balance=text), currency=currency)
+
+            total = format_money(Decimal(text), currency)
+            assert f"total {total}." in plan(facts).action.reason
+
+
+def test_a_weekend_is_named_as_one():
+    saturday_evening = dt.datetime(2026, 3, 14, 18, 0, tzinfo=UTC)
+
+    result = plan(customer(invoice(due=days_ago(5))), as_of=saturday_evening)
+
+    assert "14 Mar 2026 is a Saturday, not a business day" in result.explanation

@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 
 from audit.models import AuditEvent
-from dunning.models import HoldStatus, PlanStatus, Touch
+from dunning.exceptions import DunningError
+from dunning.models import HoldStatus, PlanStatus, PromiseToPay, Touch
 from dunning.planning import dunning_run
 from dunning.services import (
     hold_release,
@@ -15,6 +16,7 @@ from dunning.services import (
     promises_settle,
 )
 from invoices.services import payment_record
+from invoices.tests.factories import InvoiceFactory
 
 from .factories import MONDAY_10, ladder, overdue_customer  # noqa: F401
 
@@ -141,3 +143,46 @@ def test_releasing_a_hold_resumes_the_chase():
     hold_release(actor=None, customer=customer)
 
     assert len(dunning_run(as_of=MONDAY_10)) == 1
+
+
+# --- a promise's limits -------------------------------------------------------------------
+
+
+def test_a_promise_for_more_than_the_open_balance_is_refused_and_nothing_is_kept():
+    customer = overdue_customer(days=3, amount=Decimal("30000.00"))
+
+    with pytest.raises(DunningError, match="more than the £30,000.00 open"):
+        promise(customer, amount="99999999.00")
+
+    assert not PromiseToPay.objects.exists()
+    assert not AuditEvent.objects.filter(action="dunning.promise.recorded").exists()
+
+
+def test_a_promise_further_ahead_than_the_settings_allow_is_refused():
+    customer = overdue_customer(days=3)
+
+    with pytest.raises(DunningError, match="at most 30 days ahead"):
+        promise(customer, days=31)
+
+    assert promise(customer, days=30).promised_for == TODAY + dt.timedelta(days=30)
+
+
+def test_a_promise_naming_no_invoices_covers_those_overdue_not_those_still_to_fall_due():
+    customer = overdue_customer(days=10)
+    coming = InvoiceFactory(customer=customer, due_date=TODAY + dt.timedelta(days=3))
+
+    covered = promise(customer)
+
+    assert coming not in covered.invoices.all()
+    assert list(covered.invoices.all()) == list(customer.invoices.exclude(pk=coming.pk))
+    # The invoice not yet due still gets its courtesy reminder.
+    dunning_run(as_of=MONDAY_10)
+    (sent,) = Touch.objects.values_list("invoices", flat=True)
+    assert [inv["number"] for inv in sent] == [coming.number]
+
+
+def test_a_promise_is_refused_when_nothing_is_overdue_and_no_invoice_is_named():
+    customer = overdue_customer(days=-5)
+
+    with pytest.raises(DunningError, match="Nothing is overdue"):
+        promise(customer)

@@ -163,7 +163,7 @@ def test_who_brought_a_step_forward_is_audited(collector):
 
     event = AuditEvent.objects.get(action="dunning.touch.sent_now")
     assert (event.actor, event.data["touch_id"]) == (collector, touch.pk)
-    assert "ahead of Fri 20 Mar" in event.summary
+    assert "ahead of 20 Mar 2026, 09:00 (Europe/London)" in event.summary
     assert (
         AuditEvent.objects.filter(action="dunning.email.sent", customer_id=customer.pk).count() == 2
     )
@@ -248,3 +248,25 @@ def test_a_message_still_waiting_to_go_out_goes_first(collector):
     dunning_run(as_of=MONDAY_10)  # the friendly reminder is planned, not yet delivered
 
     assert refused(customer, collector, "Friendly reminder is already waiting to go out")
+
+
+# --- the queue row ---------------------------------------------------------------------------
+
+
+def test_a_final_demand_sent_now_is_the_last_touch_at_once(collector):
+    customer = at_step(6, days=40)
+    dunning_cycle(as_of=MONDAY_10)
+
+    next_step_send_now(actor=collector, customer=customer, as_of=AN_HOUR_LATER)
+
+    row = QueueEntry.objects.get(customer=customer)
+    assert (row.last_touch, row.last_touch_at) == ("Final demand by letter", AN_HOUR_LATER)
+
+
+def test_after_a_step_sent_now_the_row_names_the_step_after_it(collector):
+    customer = at_step(6, days=40)
+    dunning_cycle(as_of=MONDAY_10)
+
+    next_step_send_now(actor=collector, customer=customer, as_of=AN_HOUR_LATER)
+
+    assert QueueEntry.objects.get(customer=customer).next_step == "Legal referral"

@@ -10,11 +10,14 @@ from django.urls import reverse
 
 from dunning.models import PromiseToPay, Task, TaskKind, TaskStatus
 from dunning.planning import dunning_run
+from dunning.sending import next_step_send_now
+from dunning.services import promise_record
 from dunning.tests.factories import MONDAY_10, ladder  # noqa: F401
 from dunning.tests.test_sending import at_step
 from invoices.models import ContactRole, Customer
 from invoices.tests.factories import ContactFactory
 from letters.models import Template, TemplateVersion
+from workspace.call_selectors import PROMISE_FLAGS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ladder")]
 NEW_YORK = ZoneInfo("America/New_York")
@@ -128,9 +131,9 @@ def test_a_call_shows_the_customers_local_time_zone_and_time_there_now(collector
 
     page = calls_page(collector_client).content.decode()
 
-    assert "Mon 16 Mar, 09:30" in page
+    assert "16 Mar 2026, 09:30" in page
     assert "America/New_York" in page
-    assert "It is 06:00 there now" in page
+    assert "It is 16 Mar 2026, 06:00 there now" in page
 
 
 def test_a_call_says_when_it_is_too_early_to_phone_them(collector_client, collector):
@@ -304,3 +307,35 @@ def test_with_no_call_today_the_page_says_when_the_next_one_is(collector_client,
     page = calls_page(collector_client).content.decode()
 
     assert "No calls to make today. Next: 18 Mar 2026, 10:00." in page
+
+
+# --- the customer's situation, as the queue words it -----------------------------------------
+
+
+def test_a_call_shows_a_final_demand_sent_now_as_the_last_touch(collector_client, collector):
+    task = phone_task(collector)
+    next_step_send_now(actor=collector, customer=task.customer, as_of=MONDAY_10)
+
+    [shown] = listed(calls_page(collector_client))
+    text = calls_page(collector_client).content.decode()
+
+    assert (shown.touched.label, shown.touched.at) == ("Final demand by letter", MONDAY_10)
+    assert 'Final demand by letter<br><span class="muted small">16 Mar 2026, 10:00' in text
+
+
+def test_a_call_words_the_promise_and_next_step_as_the_queue_does(collector_client, collector):
+    task = phone_task(collector)
+    promise_record(
+        actor=collector,
+        customer=task.customer,
+        amount=Decimal("50.00"),
+        promised_for=MONDAY_10.date() + dt.timedelta(days=7),
+        made_on=MONDAY_10.date(),
+    )
+    [entry] = collector_client.get(reverse("queue")).context["page"].object_list
+
+    [shown] = listed(calls_page(collector_client))
+
+    assert shown.next == entry.next
+    assert [f.label for f in shown.promise_flags] == ["Promised for 23 Mar 2026"]
+    assert shown.promise_flags == [f for f in entry.flags if f.key in PROMISE_FLAGS]

@@ -115,6 +115,26 @@ def promise_data(**overrides):
     return {"amount": "100.00", "promised_for": "2026-03-20", **overrides}
 
 
+@pytest.mark.parametrize(
+    "data, error",
+    [
+        ({"amount": "99999999.00"}, "more than the £100.00 open on the invoices it covers"),
+        ({"promised_for": "2030-01-01"}, "At the latest 15 Apr 2026"),
+    ],
+)
+def test_a_promise_beyond_its_limits_is_shown_as_an_error_and_nothing_is_kept(
+    collector_client, data, error
+):
+    customer = overdue_customer()
+
+    response = collector_client.post(
+        url("customer_promise", customer), promise_data(**data), **HTMX
+    )
+
+    assert error in response.text
+    assert not PromiseToPay.objects.exists()
+
+
 def test_recording_a_promise_redirects_the_page_by_htmx(collector_client):
     customer = overdue_customer()
 
@@ -123,8 +143,9 @@ def test_recording_a_promise_redirects_the_page_by_htmx(collector_client):
     assert response["HX-Redirect"] == page_url(customer)
     promise = PromiseToPay.objects.get(customer=customer)
     assert (promise.amount, promise.promised_for) == (Decimal("100.00"), dt.date(2026, 3, 20))
+    (number,) = customer.invoices.values_list("number", flat=True)
     assert shown_messages(collector_client, customer) == [
-        "Promise recorded: chasing pauses until 23 Mar 2026."
+        f"Promise recorded: chasing of {number} pauses until 23 Mar 2026."
     ]
 
 

@@ -10,14 +10,23 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from audit.services import audit_record
-from dunning.models import PromiseToPay, QueueEntry, Touch, TouchStatus
+from audit.services import Event, audit_record, audit_record_many
+from dunning.models import PromiseToPay, QueueEntry, Task, TaskKind, Touch, TouchStatus
 from dunning.queue import queue_refresh
-from dunning.services import hold_set, plan_create, promise_record
+from dunning.services import (
+    dispute_open_queued,
+    dunning_cycle,
+    hold_release,
+    hold_set,
+    plan_create,
+    promise_record,
+)
 from dunning.tests.factories import MONDAY_10, overdue_customer
-from invoices.models import Invoice, InvoiceStatus
-from invoices.services import customer_note_add, dispute_open, payment_record
+from invoices.models import ImportBatch, Invoice, InvoiceStatus
+from invoices.services import customer_note_add, customer_update, dispute_open, payment_record
 from invoices.tests.factories import ContactFactory, CustomerFactory, InvoiceFactory
+from letters.models import DocumentKind
+from letters.services import document_store
 
 pytestmark = pytest.mark.django_db
 TODAY = MONDAY_10.date()
@@ -145,11 +154,11 @@ def test_a_promise_and_a_dispute_show_as_badges(collector_client, collector):
         made_on=TODAY,
         invoices=[first],
     )
-    dispute_open(actor=collector, invoice=second, reason="quality", opened_on=TODAY)
+    dispute_open_queued(actor=collector, invoice=second, reason="quality", opened_on=TODAY)
 
     labels = [f.label for f in page(collector_client, customer).context["view"].flags]
 
-    assert labels == ["Promise", "Disputed"]
+    assert labels == ["Promised for 21 Mar 2026", "Disputed"]
 
 
 def test_a_broken_promise_and_legal_action_come_from_the_queue_row(collector_client):
@@ -230,6 +239,132 @@ def test_a_customer_not_yet_planned_says_so(collector_client):
     assert "Not planned yet" in response.text
 
 
+def test_a_legal_referral_is_named_once(collector_client):
+    customer = overdue_customer(days=90)
+    queue_refresh(customer_ids=[customer.pk])
+    QueueEntry.objects.filter(customer=customer).update(
+        next_step="Legal referral", next_channel="legal", next_at=MONDAY_10
+    )
+
+    text = page(collector_client, customer).text
+
+    assert "<strong>Legal referral</strong>" in text
+    assert "Legal referral (Legal referral)" not in text
+
+
+def test_a_paused_customer_reads_each_date_once(collector_client, collector):
+    customer = overdue_customer()
+    hold_set(actor=collector, customer=customer, reason="Director on leave", until=TODAY)
+
+    response = page(collector_client, customer)
+    next_step = response.text.split('id="next-step"')[1].split("</div>")[0]
+
+    assert "manual hold until 16 Mar 2026: Director on leave" in next_step
+    assert next_step.count("until 16 Mar 2026") == 1
+
+
+def test_the_rule_that_steps_go_one_at_a_time_is_said_once_as_help(collector_client):
+    customer = overdue_customer(days=40)
+    queue_refresh(customer_ids=[customer.pk])
+
+    text = page(collector_client, customer).text
+
+    assert text.count("one at a time") == 1
+    assert "How the next step is chosen" in text
+
+
+def test_a_complete_ladder_suggests_what_to_do(collector_client):
+    customer = overdue_customer(days=90)
+    queue_refresh(customer_ids=[customer.pk])
+    reason = (
+        "Ladder complete: every step has been taken in this chase and the oldest invoice "
+        "INV-1 is 90 days overdue. A collector decides what happens next: consider a legal "
+        "referral, a collection agency or a write-off."
+    )
+    QueueEntry.objects.filter(customer=customer).update(next_step="", next_reason=reason)
+
+    text = page(collector_client, customer).text
+
+    assert "<strong>Ladder complete</strong>: every step" in text
+    assert "consider a legal referral, a collection agency or a write-off." in text
+
+
+# --- open tasks and the last touch -----------------------------------------------------------
+
+
+def test_open_tasks_are_listed_at_the_top_with_what_to_do(collector_client, collector):
+    customer = overdue_customer(collector=collector)
+    Task.objects.create(
+        kind=TaskKind.CALL, customer=customer, title="Call Saltmarsh", due_at=MONDAY_10
+    )
+    Task.objects.create(
+        kind=TaskKind.FIX_CONTACT,
+        customer=customer,
+        title="Fix the email contact",
+        due_at=MONDAY_10 + dt.timedelta(days=1),
+    )
+    queue_refresh(customer_ids=[customer.pk])
+
+    text = page(collector_client, customer).text
+    top = text.split('id="next-step"')[0]
+
+    assert "Open tasks" in top
+    assert "Call Saltmarsh" in top
+    assert reverse("customer_call", args=[customer.pk]) in top
+    assert "Fix the email contact" in top
+    assert top.index("Call Saltmarsh") < top.index("Fix the email contact")
+
+
+def test_a_referral_waiting_is_flagged_and_a_manager_gets_its_link(
+    collector_client, manager_client, collector
+):
+    customer = overdue_customer(collector=collector)
+    task = Task.objects.create(
+        kind=TaskKind.REFERRAL,
+        customer=customer,
+        title="Approve legal referral of them",
+        due_at=MONDAY_10,
+    )
+    queue_refresh(customer_ids=[customer.pk])
+
+    as_collector = page(collector_client, customer)
+    as_manager = page(manager_client, customer)
+
+    assert [f.label for f in as_collector.context["view"].flags] == ["Referral to approve"]
+    assert "a manager decides" in as_collector.text
+    assert reverse("dunning:referral_detail", args=[task.pk]) in as_manager.text
+
+
+def test_a_dispute_says_how_much_is_not_chased(collector_client, collector):
+    customer = overdue_customer()
+    dispute_open_queued(
+        actor=collector,
+        invoice=customer.invoices.get(),
+        reason="pricing",
+        opened_on=TODAY,
+        amount=Decimal("80.00"),
+    )
+
+    response = page(collector_client, customer)
+
+    [flag] = response.context["view"].flags
+    assert (flag.label, flag.detail) == ("Disputed", "£100.00 not chased")
+    assert "disputed disputed" not in response.text.lower()
+
+
+def test_the_header_shows_the_last_touch_as_the_queue_does(collector_client, collector):
+    customer = overdue_customer(days=3, collector=collector)
+    dunning_cycle(as_of=MONDAY_10)
+
+    response = page(collector_client, customer)
+
+    touched = response.context["view"].last_touch
+    assert (touched.label, touched.at) == ("Friendly reminder by email", MONDAY_10)
+    assert '16 Mar 2026, 10:00 <span class="muted">Friendly reminder by email</span>' in (
+        response.text
+    )
+
+
 # --- invoices and contacts --------------------------------------------------------------------
 
 
@@ -286,6 +421,10 @@ def test_contacts_have_click_to_call_and_mailto_links_and_their_opt_outs(collect
 # --- the timeline -----------------------------------------------------------------------------
 
 
+def timeline(client, customer, **params):
+    return page(client, customer, **params).context["view"].timeline
+
+
 def test_the_timeline_shows_notes_payments_disputes_and_promises_newest_first(
     collector_client, collector
 ):
@@ -295,9 +434,9 @@ def test_the_timeline_shows_notes_payments_disputes_and_promises_newest_first(
     payment_record(actor=collector, customer=customer, amount=Decimal("10"), received_on=TODAY)
     dispute_open(actor=collector, invoice=invoice, reason="pricing", opened_on=TODAY)
 
-    events = page(collector_client, customer).context["view"].timeline.page.events
+    entries = timeline(collector_client, customer).entries
 
-    assert [e.kind for e in events][:3] == ["disputes", "payments", "notes"]
+    assert [e.kind for e in entries][:3] == ["disputes", "payments", "notes"]
 
 
 def test_the_timeline_filter_keeps_one_kind(collector_client, collector):
@@ -305,20 +444,30 @@ def test_the_timeline_filter_keeps_one_kind(collector_client, collector):
     customer_note_add(actor=collector, customer=customer, text="First note")
     payment_record(actor=collector, customer=customer, amount=Decimal("10"), received_on=TODAY)
 
-    events = page(collector_client, customer, kind="notes").context["view"].timeline.page.events
+    entries = timeline(collector_client, customer, kind="notes").entries
 
-    assert [e.note for e in events] == ["First note"]
+    assert [e.said.note for e in entries] == ["First note"]
+
+
+def test_the_decisions_filter_keeps_holds_as_one_entry_each(collector_client, collector):
+    customer = overdue_customer()
+    customer_note_add(actor=collector, customer=customer, text="A note")
+    hold_set(actor=collector, customer=customer, reason="Audit")
+
+    entries = timeline(collector_client, customer, kind="decisions").entries
+
+    assert [(e.said.text, e.said.note) for e in entries] == [("Put on hold", "Audit")]
 
 
 def test_the_other_filter_keeps_what_no_other_filter_claims(collector_client, collector):
     customer = overdue_customer()
     customer_note_add(actor=collector, customer=customer, text="A note")
-    hold_set(actor=collector, customer=customer, reason="Audit")
+    customer_update(actor=collector, customer=customer, credit_limit=Decimal("900"))
 
-    events = page(collector_client, customer, kind="other").context["view"].timeline.page.events
+    entries = timeline(collector_client, customer, kind="other").entries
 
-    assert "dunning.hold.set" in [e.action for e in events]
-    assert "ledger.note.added" not in [e.action for e in events]
+    assert "ledger.customer.updated" in [e.action for e in entries]
+    assert "ledger.note.added" not in [e.action for e in entries]
 
 
 def test_an_htmx_filter_request_gets_the_timeline_alone(collector_client, collector):
@@ -335,20 +484,18 @@ def test_an_htmx_filter_request_gets_the_timeline_alone(collector_client, collec
     assert "HX-Request" in response["Vary"]
 
 
-def test_the_timeline_shows_fifty_events_and_links_to_older_ones(collector_client, collector):
+def test_the_timeline_shows_fifty_entries_and_links_to_older_ones(collector_client, collector):
     customer = CustomerFactory()
     for i in range(55):
-        audit_record(action="dunning.email.sent", customer_id=customer.pk, summary=f"Mail {i}")
+        customer_note_add(actor=collector, customer=customer, text=f"Note {i}")
 
-    first = page(collector_client, customer).context["view"].timeline.page
-    older = page(collector_client, customer, before=first.older_before).context["view"]
+    first = timeline(collector_client, customer)
+    older = timeline(collector_client, customer, before=first.older_before)
 
-    assert [e.summary for e in first.events][:2] == ["Mail 54", "Mail 53"]
-    assert len(first.events) == 50
-    assert [e.summary for e in older.timeline.page.events] == [
-        f"Mail {i}" for i in range(4, -1, -1)
-    ]
-    assert older.timeline.page.older_before is None
+    assert [e.said.note for e in first.entries][:2] == ["Note 54", "Note 53"]
+    assert len(first.entries) == 50
+    assert [e.said.note for e in older.entries] == [f"Note {i}" for i in range(4, -1, -1)]
+    assert older.older_before is None
 
 
 def test_the_older_link_keeps_the_filter(collector_client, collector):
@@ -358,16 +505,94 @@ def test_the_older_link_keeps_the_filter(collector_client, collector):
 
     response = page(collector_client, customer, kind="notes")
 
-    before = response.context["view"].timeline.page.older_before
+    before = response.context["view"].timeline.older_before
     assert f"?kind=notes&amp;before={before}" in response.text
 
 
-def test_a_note_is_shown_in_full(collector_client, collector):
+def test_a_long_note_shows_its_start_and_the_rest_behind_more(collector_client, collector):
     customer = CustomerFactory()
     text = "Long story. " * 40
     customer_note_add(actor=collector, customer=customer, text=text)
 
-    assert text.strip() in page(collector_client, customer).text
+    html = page(collector_client, customer).text
+
+    shown = html[html.index('class="note-text"') : html.index('<details class="note-more">')]
+    assert 10 < shown.count("Long story.") < 30
+    assert "<summary>more" in html
+
+
+def _eventful_customer(rounds: int, collector):
+    """A customer with `rounds` of each kind of timeline event, interleaved: emails and
+    letters sent, calls, notes, payments (some imported), disputes, promises, holds and a
+    load of invoices, so that any page of it mentions every kind of thing."""
+    customer = CustomerFactory(collector=collector)
+    contact = ContactFactory(customer=customer, name="Ann Lee")
+    letter = document_store(
+        kind=DocumentKind.LETTER, customer_id=customer.pk, filename="demand.pdf", content=b"%PDF"
+    )
+    for i in range(rounds):
+        invoices = [invoice_due(customer, days_late=40, amount="500.00") for _ in range(2)]
+        for channel in ("email", "letter"):
+            touch = Touch.objects.create(
+                key=f"t{customer.pk}-{i}-{channel}",
+                customer=customer,
+                channel=channel,
+                status=TouchStatus.SENT,
+                scheduled_for=MONDAY_10,
+                currency="GBP",
+                contact=contact,
+                to_email=contact.email,
+                document=letter if channel == "letter" else None,
+            )
+            audit_record(
+                action=f"dunning.{channel}.sent",
+                customer_id=customer.pk,
+                data={"touch_id": touch.pk, "to": contact.email, "subject": f"Reminder {i}"},
+            )
+        audit_record(
+            action="dunning.call.logged",
+            actor=collector,
+            customer_id=customer.pk,
+            data={"outcome": "no_answer", "notes": "", "contact_id": contact.pk},
+        )
+        customer_note_add(actor=collector, customer=customer, text=f"Note {i}")
+        payment_record(actor=collector, customer=customer, amount=Decimal("100"), received_on=TODAY)
+        batch = ImportBatch.objects.create(kind="payments", filename=f"bank-{i}.csv")
+        audit_record_many(
+            events=[
+                Event(
+                    action="ledger.payment.recorded",
+                    customer_id=customer.pk,
+                    data={"amount": "50.00", "currency": "GBP", "import_batch": batch.pk},
+                )
+                for _ in range(2)
+            ]
+        )
+        dispute_open(actor=collector, invoice=invoices[0], reason="pricing", opened_on=TODAY)
+        audit_record(
+            action="dunning.promise.recorded",
+            actor=collector,
+            customer_id=customer.pk,
+            data={"amount": "10.00", "promised_for": str(TODAY), "invoice_ids": [invoices[1].pk]},
+        )
+        hold_set(actor=collector, customer=customer, reason=f"Hold {i}")
+        hold_release(actor=collector, customer=customer)
+    return customer
+
+
+def test_the_timeline_costs_the_same_queries_for_3_or_60_rounds_of_every_kind(
+    collector_client, collector
+):
+    def queries_for(rounds, **params):
+        customer = _eventful_customer(rounds, collector)
+        with CaptureQueriesContext(connection) as captured:
+            response = page(collector_client, customer, **params)
+        assert response.status_code == 200
+        assert response.context["view"].timeline.entries
+        return len(captured)
+
+    assert queries_for(3) == queries_for(60)
+    assert queries_for(3, kind="messages") == queries_for(60, kind="messages")
 
 
 # --- the page as a whole ----------------------------------------------------------------------

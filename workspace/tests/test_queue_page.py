@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from dunning.models import HoldStatus, PromiseToPay, QueueEntry, Task, TaskKind
 from dunning.queue import queue_rebuild
-from dunning.services import promise_record
+from dunning.services import dunning_cycle, promise_record
 from dunning.tests.factories import MONDAY_10, overdue_customer
 from invoices.models import Customer
 from invoices.services import dispute_open, payment_record
@@ -200,6 +201,92 @@ def test_the_queue_costs_the_same_queries_for_5_and_500_invoices(manager_client,
     few = queries_for(5, 1)
     many = queries_for(50, 10)  # 500 more invoices
     assert few == many
+
+
+# --- what a row says ------------------------------------------------------------------------
+
+
+def row_of(response, customer) -> str:
+    url = reverse("customer_detail", args=[customer.pk])
+    [row] = re.findall(rf'<tr data-href="{url}".*?</tr>', response.text, re.S)
+    return row
+
+
+def test_a_row_and_the_customer_page_both_flag_a_call_due(collector_client, collector):
+    customer = CustomerFactory(name="Saltmarsh Interiors", collector=collector)
+    owes(customer, days=35)
+    Task.objects.create(kind=TaskKind.CALL, customer=customer, title="Call them", due_at=MONDAY_10)
+    queue_rebuild(as_of=MONDAY_10)
+
+    queue = collector_client.get(reverse("queue"))
+    page = collector_client.get(reverse("customer_detail", args=[customer.pk]))
+
+    assert '<span class="badge badge-danger">Call due</span>' in row_of(queue, customer)
+    assert [flag.label for flag in page.context["view"].flags] == ["Call due"]
+    assert "No flags" not in page.text
+
+
+def test_a_complete_ladder_shows_its_suggestion_in_full_behind_more(collector_client, collector):
+    customer = CustomerFactory(collector=collector)
+    owes(customer, days=400)
+    queue_rebuild(as_of=MONDAY_10)
+    reason = (
+        "Ladder complete: every step has been taken in this chase and the oldest invoice "
+        "INV-1 is 400 days overdue. A collector decides what happens next: consider a legal "
+        "referral, a collection agency or a write-off."
+    )
+    QueueEntry.objects.filter(customer=customer).update(next_step="", next_reason=reason)
+
+    row = row_of(collector_client.get(reverse("queue")), customer)
+
+    assert "Ladder complete" in row
+    assert "consider a legal referral, a collection agency or a write-off." in row
+    assert '<span class="clamp-more">more</span>' in row
+    assert "…" not in row
+
+
+def test_a_paused_row_gives_the_engines_words_with_each_date_once(collector_client, collector):
+    customer = CustomerFactory(collector=collector)
+    owes(customer, days=20)
+    promise_record(
+        actor=collector,
+        customer=customer,
+        amount=Decimal("100.00"),
+        promised_for=TODAY + dt.timedelta(days=7),
+        made_on=TODAY,
+        grace_days=0,
+    )
+
+    row = row_of(collector_client.get(reverse("queue")), customer)
+
+    assert '<span class="badge badge-warn">Paused</span>' in row
+    assert "until 23 Mar 2026)." in row
+    assert row.count("until 23 Mar 2026") == 1
+
+
+def test_a_legal_referral_is_named_once(collector_client, collector):
+    customer = CustomerFactory(collector=collector)
+    owes(customer, days=90)
+    queue_rebuild(as_of=MONDAY_10)
+    QueueEntry.objects.filter(customer=customer).update(
+        next_step="Legal referral", next_channel="legal", next_at=MONDAY_10
+    )
+
+    row = row_of(collector_client.get(reverse("queue")), customer)
+
+    assert "Legal referral" in row
+    assert "Legal referral (Legal referral)" not in row
+    assert "Legal referral as a legal referral" not in row
+
+
+def test_the_last_touch_names_the_step_that_went_out(collector_client, collector):
+    customer = overdue_customer(days=3, collector=collector)
+    dunning_cycle(as_of=MONDAY_10)
+
+    row = row_of(collector_client.get(reverse("queue")), customer)
+
+    assert "Friendly reminder by email" in row
+    assert "16 Mar 2026, 10:00" in row
 
 
 # --- bulk actions ------------------------------------------------------------------------

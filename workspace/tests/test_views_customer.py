@@ -18,6 +18,7 @@ from dunning.models import (
     TaskStatus,
     Touch,
 )
+from dunning.queue import queue_refresh
 from invoices.tests.factories import ContactFactory, CustomerFactory, InvoiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -145,8 +146,14 @@ def row_counts():
     }
 
 
+def queued(*customers):
+    """Queue rows as a run leaves them: the preview starts from them, like the queue."""
+    queue_refresh(customer_ids=[c.pk for c in customers])
+    return customers
+
+
 def test_the_preview_lists_what_goes_out_and_writes_nothing(manager_client):
-    customer = overdue_customer(days=10, name="Harbour Foods Ltd")
+    (customer,) = queued(overdue_customer(days=10, name="Harbour Foods Ltd"))
     before = row_counts()
 
     response = manager_client.get(reverse("dunning:preview"))
@@ -155,8 +162,18 @@ def test_the_preview_lists_what_goes_out_and_writes_nothing(manager_client):
     assert row_counts() == before
 
 
+def test_the_preview_lists_the_soonest_first_whatever_the_names(manager_client):
+    later = overdue_customer(days=-4, name="Alder Ltd")  # its courtesy reminder: tomorrow
+    now = overdue_customer(days=10, name="Zephyr Ltd")  # a reminder due now
+    queued(later, now)
+
+    response = manager_client.get(reverse("dunning:preview"))
+
+    assert [row.customer_id for row in response.context["rows"]] == [now.pk, later.pk]
+
+
 def test_the_preview_filters_by_channel(manager_client):
-    overdue_customer(days=10)
+    queued(overdue_customer(days=10))
 
     response = manager_client.get(reverse("dunning:preview"), {"channel": "phone"})
 
@@ -164,8 +181,7 @@ def test_the_preview_filters_by_channel(manager_client):
 
 
 def test_the_preview_filters_by_collector(manager_client, collector):
-    overdue_customer(days=10, collector=collector)
-    overdue_customer(days=10)
+    queued(overdue_customer(days=10, collector=collector), overdue_customer(days=10))
 
     response = manager_client.get(reverse("dunning:preview"), {"collector": collector.pk})
 
