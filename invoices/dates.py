@@ -30,19 +30,30 @@ def format_moment(value, locale: str | None = None, *, tz=None) -> str:
     locale = locale or display_locale()
     if timezone.is_aware(value):
         value = value.astimezone(tz) if tz is not None else timezone.localtime(value)
-    # The locale's own way of joining a date and a time, minus the seconds nobody reads.
-    pattern = get_datetime_format("medium", locale=locale).replace("'", "")
-    return pattern.replace("{0}", format_time(value, "short", locale=locale)).replace(
-        "{1}", _medium_date(value.date(), locale)
+    return (
+        _moment_pattern(locale)
+        .replace("{0}", _short_time(value.hour, value.minute, locale))
+        .replace("{1}", _medium_date(value.date(), locale))
     )
 
 
 def format_time_of_day(value: dt.time, locale: str | None = None) -> str:
     """A time of day to the minute, e.g. "09:00" (en-GB) or "9:00 AM" (en-US)."""
-    return format_time(value, "short", locale=locale or display_locale())
+    return _short_time(value.hour, value.minute, locale or display_locale())
 
 
 @lru_cache(maxsize=4096)
 def _medium_date(value: dt.date, locale: str) -> str:
     # Babel is slow for the hundreds of dates a report shows, and the same ones recur.
     return format_date(value, format="medium", locale=locale)
+
+
+@lru_cache(maxsize=16)
+def _moment_pattern(locale: str) -> str:
+    # The locale's own way of joining a date and a time, minus the seconds nobody reads.
+    return get_datetime_format("medium", locale=locale).replace("'", "")
+
+
+@lru_cache(maxsize=4096)
+def _short_time(hour: int, minute: int, locale: str) -> str:
+    return format_time(dt.time(hour, minute), "short", locale=locale)
