@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.services import audit_record
+from invoices.dates import format_day, format_moment, format_time_of_day
 from invoices.exceptions import LedgerError
 from invoices.models import (
     Contact,
@@ -120,8 +121,8 @@ def call_log(
         )
         follow_ups.append(
             f"promise of {format_money(promise.amount, customer.currency)} by "
-            f"{_day(promise.promised_for)} recorded; chasing pauses until "
-            f"{_day(promise.holds_until)}"
+            f"{format_day(promise.promised_for)} recorded; chasing pauses until "
+            f"{format_day(promise.holds_until)}"
         )
     elif outcome == CallOutcome.DISPUTE:
         try:
@@ -214,9 +215,9 @@ def _check_call_back(*, customer: Customer, at: dt.datetime, call_back_at) -> No
         local = call_back_at.astimezone(tz)
         if not cal.phone_start <= local.time() < cal.phone_end:
             raise DunningError(
-                f"{customer.name} is a consumer: calls only between {_hhmm(cal.phone_start)} "
-                f"and {_hhmm(cal.phone_end)} their time, and {_moment(call_back_at, tz)} "
-                "is outside those hours."
+                f"{customer.name} is a consumer: calls only between "
+                f"{format_time_of_day(cal.phone_start)} and {format_time_of_day(cal.phone_end)} "
+                f"their time, and {_moment(call_back_at, tz)} is outside those hours."
             )
 
 
@@ -271,9 +272,9 @@ def _plan_task(*, actor, customer: Customer, task: Task, at: dt.datetime, cal: C
         task=plan_task,
         call=task,
         action="dunning.task.created",
-        summary=f"Task: set up the payment plan they asked for, by {_day(day)}",
+        summary=f"Task: set up the payment plan they asked for, by {format_day(day)}",
     )
-    return f"task to set up the payment plan, due {_day(day)}"
+    return f"task to set up the payment plan, due {format_day(day)}"
 
 
 def _retry(*, actor, customer: Customer, task: Task, at: dt.datetime, cal: Calendar) -> str:
@@ -302,7 +303,7 @@ def _retry(*, actor, customer: Customer, task: Task, at: dt.datetime, cal: Calen
         customer=customer,
         touch=task.touch,
         assigned_to_id=task.assigned_to_id or getattr(actor, "pk", None),
-        title=f"Call {customer.name} again (no answer on {_day(local.date())})"[:200],
+        title=f"Call {customer.name} again (no answer on {format_day(local.date())})"[:200],
         detail=task.detail,
         due_at=slot.at,
         window_end=local_to_utc(slot.at.astimezone(tz).date(), cal.phone_end, tz),
@@ -413,14 +414,6 @@ def consumer_call_limit(customer: Customer, moment: dt.datetime) -> str:
     return ""
 
 
-def _hhmm(at: dt.time) -> str:
-    return f"{at.hour:02d}:{at.minute:02d}"
-
-
-def _day(day: dt.date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
-
-
 def _moment(moment: dt.datetime, tz) -> str:
-    local = moment.astimezone(tz)
-    return f"{_day(local.date())} {_hhmm(local.time())} ({tz.key})"
+    """A moment in the customer's zone, named: "16 Mar 2026, 09:00 (Europe/London)"."""
+    return f"{format_moment(moment, tz=tz)} ({tz.key})"

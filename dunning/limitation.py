@@ -9,6 +9,8 @@ from collections.abc import Iterable
 import holidays
 from django.apps import apps as global_apps
 
+from invoices.dates import format_day
+
 WARN_DAYS = 180  # how far ahead a coming limitation date is flagged
 
 # (country, region, years, note): examples from LEGAL.md, written contracts / open accounts.
@@ -78,10 +80,10 @@ def limitation_check(
     for number, due in invoices:
         last = limitation_date(due, years)
         if last < today:
-            barred.append(f"{number} passed its limitation date on {last:%-d %b %Y}")
+            barred.append(f"{number} passed its limitation date on {format_day(last)}")
         elif (last - today).days <= WARN_DAYS:
             warnings.append(
-                f"{number} reaches its limitation date on {last:%-d %b %Y} "
+                f"{number} reaches its limitation date on {format_day(last)} "
                 f"(in {(last - today).days} days)"
             )
     return barred, warnings

@@ -31,7 +31,7 @@ def call_task(customer, assignee, *, due_at=MONDAY_10):
         kind=TaskKind.CALL,
         customer=customer,
         assigned_to=assignee,
-        title=f"Call {customer.name} about 100.00 GBP overdue",
+        title=f"Call {customer.name} about £100.00 overdue",
         due_at=due_at,
     )
 
@@ -154,7 +154,7 @@ def test_a_promise_is_recorded_with_the_call(collector):
         dt.date(2026, 3, 20),
         MONDAY_10.date(),
     )
-    assert "promise of £60.00 by Fri 20 Mar 2026" in logged.follow_ups[0]
+    assert "promise of £60.00 by 20 Mar 2026" in logged.follow_ups[0]
 
 
 def test_a_promise_without_an_amount_is_refused_and_nothing_is_written(collector):
@@ -330,7 +330,7 @@ def test_a_no_answer_books_a_retry_call_on_the_next_business_day(collector):
 
     retry = open_calls(customer).get()
     assert retry.due_at == MONDAY_10 + dt.timedelta(days=1)
-    assert "retry call booked for Tue 17 Mar 2026 10:00 (Europe/London)" in logged.follow_ups
+    assert "retry call booked for 17 Mar 2026, 10:00 (Europe/London)" in logged.follow_ups
 
 
 def test_a_no_answer_on_friday_retries_on_monday_at_the_same_local_time(collector):

@@ -235,7 +235,7 @@ def test_logging_a_promise_returns_to_the_list_naming_the_follow_up(collector_cl
     assert response.status_code == 302
     assert response.url == reverse("calls")
     assert PromiseToPay.objects.get(customer=task.customer).amount == Decimal("100.00")
-    assert "promise of £100.00 by Fri 20 Mar 2026 recorded" in message_texts(response)[0]
+    assert "promise of £100.00 by 20 Mar 2026 recorded" in message_texts(response)[0]
 
 
 def test_a_promise_without_its_date_is_not_logged_and_says_what_is_missing(
