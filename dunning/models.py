@@ -20,6 +20,19 @@ class Channel(models.TextChoices):
     TASK = "task", "Internal task"
 
 
+class CreditorRole(models.TextChoices):
+    CREDITOR = "creditor", "Original creditor (collecting our own invoices)"
+    AGENCY = "agency", "Collection agency (collecting for others)"
+
+
+class BarredDebts(models.TextChoices):
+    """What a policy does with a debt past its limitation date: it is still owed, but no
+    court will enforce it, so no message may say one will."""
+
+    SOFT = "soft", "Soft reminders only (no legal action, no charges)"
+    STOP = "stop", "Stop chasing"
+
+
 class DunningSettings(models.Model):
     """The organisation's contact rules: one row (DunningSettings.current())."""
 
@@ -42,6 +55,12 @@ class DunningSettings(models.Model):
     )
     plan_grace_days = models.PositiveSmallIntegerField(default=3)
     schedule_minutes = models.PositiveSmallIntegerField(default=15)
+    creditor_role = models.CharField(
+        max_length=8,
+        choices=CreditorRole.choices,
+        default=CreditorRole.CREDITOR,
+        help_text="Debt-collection law binds a collection agency more tightly",
+    )
 
     def __str__(self):
         return "Dunning settings"
@@ -64,6 +83,12 @@ class Policy(models.Model):
         choices=InterestRegime.choices,
         blank=True,
         help_text="Claim statutory interest and fixed compensation in letters under this law",
+    )
+    barred_debts = models.CharField(
+        max_length=4,
+        choices=BarredDebts.choices,
+        default=BarredDebts.SOFT,
+        help_text="What happens to a debt past its limitation date",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

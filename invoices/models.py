@@ -36,7 +36,12 @@ class Organisation(models.Model):
 
 
 class DebtorType(models.TextChoices):
+    """Who owes: the law differs for each. A sole trader is a business for late-payment
+    interest but an individual for the UK Pre-Action Protocol; consumer protections (contact
+    hours, opt-out, call caps) are for consumers only."""
+
     BUSINESS = "business", "Business"
+    SOLE_TRADER = "sole_trader", "Sole trader"
     CONSUMER = "consumer", "Consumer"
 
 
@@ -44,7 +49,7 @@ class Customer(models.Model):
     external_id = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200, db_index=True)
     debtor_type = models.CharField(
-        max_length=10, choices=DebtorType.choices, default=DebtorType.BUSINESS
+        max_length=12, choices=DebtorType.choices, default=DebtorType.BUSINESS
     )
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     currency = currency_field()
@@ -68,6 +73,23 @@ class Customer(models.Model):
     )
     terms_accepted_on = models.DateField(null=True, blank=True)
     terms_version = models.CharField(max_length=32, blank=True)
+    # Late-payment charges the customer's accepted terms give (a contractual regime, usable
+    # where no statute does, e.g. in the US); only claimed with terms_accepted_on set.
+    late_interest_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text="Interest on late invoices under the accepted terms, percent a year",
+    )
+    late_fee = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text="Fee per late invoice under the accepted terms",
+    )
     import_batch = models.ForeignKey(
         "ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

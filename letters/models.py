@@ -75,6 +75,20 @@ class LetterSettings(models.Model):
     logo = models.BinaryField(blank=True, default=b"", editable=True)
     logo_type = models.CharField(max_length=30, blank=True)  # image/png, image/jpeg
     address = models.TextField(blank=True, help_text="One line per row")
+    company_number = models.CharField(
+        max_length=40, blank=True, help_text="As registered, e.g. Companies House 01234567"
+    )
+    vat_id = models.CharField(max_length=40, blank=True, verbose_name="VAT number")
+    bank_details = models.TextField(
+        blank=True,
+        help_text="Account name, sort code and account number or IBAN and BIC, one per row",
+    )
+    payment_reference = models.CharField(
+        max_length=120,
+        blank=True,
+        default="your account number and the invoice numbers",
+        help_text="What the customer quotes when paying",
+    )
     signature = models.TextField(blank=True, help_text="Name and title, one line per row")
     page_size = models.CharField(max_length=10, choices=PageSize.choices, default=PageSize.A4)
     payment_instructions = models.TextField(
@@ -166,6 +180,7 @@ class PrintItem(models.Model):
 class InterestRegime(models.TextChoices):
     EU = "eu", "EU Late Payment Directive 2011/7/EU"
     UK = "uk", "UK Late Payment of Commercial Debts (Interest) Act 1998"
+    DE = "de", "Germany, BGB § 288 (2): base rate + 9 points between businesses"
 
 
 class ReferenceRate(models.Model):

@@ -37,7 +37,7 @@ STAGE = TempTable(
         ("phone", "VARCHAR(40) NOT NULL"),
         ("timezone", "VARCHAR(64) NOT NULL"),
         ("currency", "VARCHAR(3) NOT NULL"),
-        ("debtor_type", "VARCHAR(10) NOT NULL"),
+        ("debtor_type", "VARCHAR(12) NOT NULL"),
         ("country", "VARCHAR(2) NOT NULL"),
         ("region", "VARCHAR(64) NOT NULL"),
     ],
@@ -94,7 +94,9 @@ class CustomerImport:
                 reasons.append("currency " + currency_problem(currency, currencies).rstrip("."))
             debtor_type = value["debtor_type"].lower()
             if debtor_type and debtor_type not in DEBTOR_TYPES:
-                reasons.append(f"debtor_type '{value['debtor_type']}' is not business or consumer")
+                reasons.append(
+                    f"debtor_type '{value['debtor_type']}' is not business, sole_trader or consumer"
+                )
             country = value["country"].upper()
             if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
                 reasons.append(f"country '{value['country']}' is not a two-letter code, e.g. GB")
