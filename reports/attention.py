@@ -238,7 +238,16 @@ def limitation_ahead(as_of: dt.date) -> Shortlist:
 
     Each period turns the window into a due-date range, so the database reads only the
     invoices inside those ranges through the (status, due_date) index."""
-    periods = list(LimitationPeriod.objects.values_list("country", "region", "years"))
+    # Invoices are open accounts; the latest period on file per jurisdiction. A restart by a
+    # part-payment or an acknowledgement is the clock's (dunning.limitation) to judge: this
+    # shortlist is the cautious reading from the due date.
+    latest = {}
+    rows = LimitationPeriod.objects.filter(kind="open_account", valid_from__lte=as_of)
+    for country, region, years in rows.order_by("valid_from").values_list(
+        "country", "region", "years"
+    ):
+        latest[(country, region)] = years
+    periods = [(country, region, years) for (country, region), years in latest.items()]
     if not periods:
         return Shortlist(count=0, rows=[])
     end = as_of + dt.timedelta(days=WARN_DAYS)
