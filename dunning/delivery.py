@@ -2,12 +2,19 @@
 
 The words come from the step's template in letters (its latest version), rendered with the
 plain context of letters.render.context_build, so a preview shows exactly what is sent. A
-letter step also renders the template's letter as a PDF, attached to the email."""
+letter step also renders the template's letter as a PDF, attached to the email.
+
+The context carries the consequence check (letters.consequences) for the customer: their
+debtor type, our role, whether an invoice covered is time-barred and the policy's rule for
+barred debts. A template that requires a consequence the check refuses raises
+ConsequenceRefused (a LetterError): the touch fails and a collector gets a task saying why
+(dunning.outbox), and nothing is sent."""
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -24,8 +31,9 @@ from letters.selectors import language_of, template_version_current
 from .calendar import business_days_after
 from .facts import Calendar, CustomerFacts
 from .handoff import handoff
-from .models import Channel
-from .selectors import StepRow
+from .limitation import limitation_state
+from .models import BarredDebts, Channel, Policy
+from .selectors import StepRow, settings_load
 
 OPT_OUT_SALT = "dunning.opt-out"
 
@@ -132,7 +140,37 @@ def message_context(
         collector=customer.collector,
         opt_out_url=opt_out_url(customer) if consumer else "",
         interest_regime=step.interest_regime,
+        creditor_role=settings_load().creditor_role,
+        barred_invoices=_barred(customer, invoices, local_today),
+        barred_rule=_barred_rule(step),
     )
+
+
+class _Due(NamedTuple):
+    pk: int
+    number: str
+    due_date: dt.date
+
+
+def _barred(customer: Customer, invoice_lines: list[dict], today: dt.date) -> tuple[str, ...]:
+    """The numbers of the invoices covered that are past their limitation date (empty when
+    none is): the one place delivery asks dunning.limitation."""
+    state = limitation_state(
+        customer=customer,
+        invoices=[_Due(line["id"], line["number"], line["due_date"]) for line in invoice_lines],
+        today=today,
+    )
+    return tuple(state.barred)
+
+
+def _barred_rule(step: StepRow) -> str:
+    """What the step's policy does with barred debts (BarredDebts)."""
+    rule = (
+        Policy.objects.filter(versions__id=step.version_id)
+        .values_list("barred_debts", flat=True)
+        .first()
+    )
+    return rule or BarredDebts.SOFT
 
 
 def message_build(
@@ -147,6 +185,7 @@ def message_build(
 ) -> Message:
     """The message of a step for a customer, from the latest version of its template.
     Raises LetterError when there is no such template or it cannot be rendered."""
+    step = step.for_customer(customer)  # the Pre-Action Protocol's letter for individuals
     version = template_version_current(step.template, language_of(customer.country))
     if version is None:
         raise LetterError(f"There is no template {step.template!r} for the step {step.fact.name}.")

@@ -39,7 +39,7 @@ from django.db.models import F
 
 from audit.services import audit_record
 from invoices.models import Contact
-from letters.exceptions import LetterError
+from letters.exceptions import ConsequenceRefused, LetterError
 from letters.models import DocumentKind
 from letters.services import document_store, print_queue_add
 
@@ -437,7 +437,9 @@ def _retry_or_give_up(
     if touch.handoff_at is not None and not proven:
         return None
     attempts = touch.attempts + 1
-    text = f"{type(error).__name__}: {error}"[:2000]
+    # A refusal of the consequence check is a reason for a person, not a fault: its words alone.
+    refused = isinstance(error, ConsequenceRefused)
+    text = (str(error) if refused else f"{type(error).__name__}: {error}")[:2000]
     if attempts >= MAX_ATTEMPTS or final:
         _mine(touch_id, claim).update(
             status=TouchStatus.FAILED, attempts=attempts, last_error=text, handoff_at=None
@@ -445,11 +447,15 @@ def _retry_or_give_up(
         audit_record(
             action=f"dunning.{touch.channel}.failed",
             customer_id=touch.customer_id,
-            summary=f"Not sent after {attempts} attempt{'s' if attempts > 1 else ''}, "
-            f"a collector decides: {text}"[:300],
+            summary=(
+                f"{text}; a collector decides"
+                if refused
+                else f"Not sent after {attempts} attempt{'s' if attempts > 1 else ''}, "
+                f"a collector decides: {text}"
+            )[:300],
             data={"touch_id": touch_id, "error": text},
         )
-        send_failed_task(touch=touch, at=as_of, error=text, attempts=attempts)
+        send_failed_task(touch=touch, at=as_of, error=text, attempts=attempts, refused=refused)
         return RunResult.of_touch(touch, TouchStatus.FAILED, text)
     retry_at = as_of + RETRY_BASE * 2 ** (attempts - 1)
     _mine(touch_id, claim).update(

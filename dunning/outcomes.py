@@ -57,16 +57,26 @@ def outcome_unknown(*, touch_id: int, claim: int, at: dt.datetime, reason: str) 
     return RunResult.of_touch(touch, TouchStatus.UNKNOWN, f"outcome unknown: {reason}")
 
 
-def send_failed_task(*, touch: Touch, at: dt.datetime, error: str, attempts: int) -> Task:
-    """Every retry of a touch failed: ask its collector (in the caller's transaction)."""
-    task = _task(
-        touch,
-        at=at,
-        title=f"The {_name(touch)} to {touch.customer.name} could not be sent",
-        detail=f"{attempts} attempt{'s' if attempts > 1 else ''} failed; the last: {error}. "
-        f"Chasing {touch.customer.name} waits until you choose “Send it again” (once the "
-        "mail server or the template is fixed) or “Skip this step”.",
-    )
+def send_failed_task(
+    *, touch: Touch, at: dt.datetime, error: str, attempts: int, refused: bool = False
+) -> Task:
+    """Every retry of a touch failed, or the consequence check refused what it would say
+    (`refused`): ask its collector (in the caller's transaction)."""
+    if refused:
+        title = f"The {_name(touch)} to {touch.customer.name} was not sent"
+        detail = (
+            f"{error}. Chasing {touch.customer.name} waits until you choose “Skip this step”, "
+            "or “Send it again” once it may be said (a part-payment or a written "
+            "acknowledgement restarts the limitation clock)."
+        )
+    else:
+        title = f"The {_name(touch)} to {touch.customer.name} could not be sent"
+        detail = (
+            f"{attempts} attempt{'s' if attempts > 1 else ''} failed; the last: {error}. "
+            f"Chasing {touch.customer.name} waits until you choose “Send it again” (once the "
+            "mail server or the template is fixed) or “Skip this step”."
+        )
+    task = _task(touch, at=at, title=title, detail=detail)
     queue_refresh(customer_ids=[touch.customer_id], as_of=at)
     return task
 

@@ -250,7 +250,7 @@ def _why_not(customer: Customer, found: _Found, *, as_of: dt.datetime) -> str:
 def _render(customer: Customer, found: _Found, *, as_of: dt.datetime) -> dict:
     """The message (and a letter step's letter) as delivery would render it now: the same
     template version, context and renderers (delivery.message_build), without the PDFs."""
-    step = found.step
+    step = found.step.for_customer(customer)
     contact = delivery.contact_choose(customer, escalation=step.use_escalation_contact)
     if contact is None and step.fact.channel == Channel.LETTER:
         contact = delivery.postal_contact(customer, escalation=step.use_escalation_contact)

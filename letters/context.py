@@ -37,6 +37,21 @@ class Record:
         return f"Record({self._values!r})"
 
 
+def record_cleared(record: Record, **changes) -> Record:
+    """A copy with every amount zero and every list empty, then `changes` (those it has):
+    the same fields, so a template reading any of them still renders."""
+    values = {
+        key: Decimal("0.00")
+        if isinstance(value, Decimal)
+        else ()
+        if isinstance(value, tuple)
+        else value
+        for key, value in record._values.items()
+    }
+    values.update({key: value for key, value in changes.items() if key in values})
+    return Record(**values)
+
+
 @dataclass(frozen=True)
 class Field:
     """A field of the context as the template editor offers it: clicking it inserts `text`
@@ -157,9 +172,17 @@ FIELD_GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
             ),
             Field(
                 "organisation.payment_instructions",
-                "how to pay: bank details and reference",
+                "how to pay, in your words",
                 **_lines("organisation.payment_instructions"),
             ),
+            Field(
+                "organisation.bank_details",
+                "your bank account (several lines; blank when not set)",
+                **_lines("organisation.bank_details"),
+            ),
+            Field("organisation.payment_reference", "what the customer quotes when paying"),
+            Field("organisation.company_number", "your company registration number"),
+            Field("organisation.vat_id", "your VAT number"),
             Field("collector.name", "the collector looking after the customer (blank when none)"),
             Field("collector.email", "their email address"),
             Field("step", "the name of the ladder step"),
@@ -177,15 +200,24 @@ FIELD_GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
         ),
     ),
     (
-        "Statutory interest",
+        "Interest and compensation",
         (
             Field(
                 "interest.enabled",
-                "true when the step's policy claims statutory interest",
+                "true when late-payment charges are claimed (under the policy's law or the "
+                "customer's accepted terms) and the consequence check allows them",
                 "{% if interest.enabled %}…{% endif %}",
             ),
-            Field("interest.regime", "the law it is claimed under"),
-            Field("interest.total", "statutory interest to date", _money("interest.total")),
+            Field(
+                "interest.statutory",
+                "true when they are claimed under a law, false under the customer's terms",
+                "{% if interest.statutory %}…{% endif %}",
+            ),
+            Field("interest.regime", "the law or the terms they are claimed under"),
+            Field("interest.reason", "why nothing is claimed (blank when something is)"),
+            Field(
+                "interest.total", "interest to date on the open invoices", _money("interest.total")
+            ),
             Field(
                 "interest.compensation",
                 "fixed compensation for the late invoices",
@@ -195,6 +227,34 @@ FIELD_GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
                 "interest.lines",
                 "one line per invoice: invoice_number, days, rate, interest, compensation",
                 **_loop("interest.lines", _INTEREST_LINE),
+            ),
+            Field(
+                "interest.paid_late",
+                "the same lines for invoices already paid, but late (interest to the day paid)",
+                **_loop("interest.paid_late", _INTEREST_LINE),
+            ),
+            Field(
+                "interest.paid_late_total",
+                "interest and compensation owed on invoices paid late",
+                _money("interest.paid_late_total"),
+            ),
+        ),
+    ),
+    (
+        "Consequences",
+        (
+            Field(
+                "consequence",
+                "words stating a consequence: interest, compensation, fees, credit_hold, "
+                "referral, legal_action or reporting. Shown only when it is true to say for "
+                "this customer (not time-barred, allowed by the terms and the law)",
+                '{% consequence "interest" %}…{% endconsequence %}',
+            ),
+            Field(
+                "required consequence",
+                "words the message cannot go without: when the check refuses them, the "
+                "message is not sent and the customer's collector is told why",
+                '{% consequence "referral" required %}…{% endconsequence %}',
             ),
         ),
     ),
@@ -217,9 +277,10 @@ FIELD_GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
     ),
 )
 
-# name -> what it is: every field a template can rely on (the blocks and the greeting are
-# shortcuts, not fields).
-_SHORTCUTS = {"greeting", "invoice table", "closing"}
+# name -> what it is: every field a template can rely on (the blocks, the greeting and the
+# consequence tags are shortcuts, not fields). The context also carries `consequences`, the
+# verdict of letters.consequences, which the {% consequence %} tag reads.
+_SHORTCUTS = {"greeting", "invoice table", "closing", "consequence", "required consequence"}
 FIELDS: dict[str, str] = {
     field.name: field.meaning
     for _title, fields in FIELD_GROUPS
@@ -255,8 +316,14 @@ def invoice_line(
 
 NO_INTEREST = Record(
     enabled=False,
+    statutory=False,
     regime="",
+    reason="",
     total=Decimal("0.00"),
     compensation=Decimal("0.00"),
     lines=(),
+    paid_late=(),
+    paid_late_interest=Decimal("0.00"),
+    paid_late_compensation=Decimal("0.00"),
+    paid_late_total=Decimal("0.00"),
 )

@@ -12,13 +12,22 @@ from django.utils.safestring import mark_safe
 
 from invoices.models import Contact, Customer, Organisation
 
+from . import claims
 from . import interest as statutory
 from .budget import too_costly
-from .context import NO_INTEREST, Record, invoice_line, records
+from .consequences import (
+    COMPENSATION,
+    CONSEQUENCES,
+    INTEREST,
+    Facts,
+    Verdict,
+    consequences_allowed,
+)
+from .context import Record, invoice_line, record_cleared, records
 from .exceptions import LetterError
-from .models import LetterSettings, PageSize, ReferenceRate
+from .models import LetterSettings, PageSize
 from .pdf import render_pdf
-from .sandbox import HTML, TEXT, render
+from .sandbox import HTML, TEXT, consequences_in, render
 
 PAGE_SIZES = {PageSize.A4: "A4", PageSize.LETTER: "letter"}
 
@@ -52,42 +61,24 @@ class Message:
     html: str
 
 
-def interest_record(*, regime: str, lines: Sequence[dict], today: dt.date) -> Record:
-    """Statutory interest and compensation on these invoice lines to today, as the
-    template sees it; NO_INTEREST when no regime applies."""
-    if not regime:
-        return NO_INTEREST
-    rule = statutory.REGIMES[regime]
-    table = [
-        statutory.ReferenceRate(valid_from=valid_from, rate=rate)
-        for valid_from, rate in ReferenceRate.objects.filter(regime=regime).values_list(
-            "valid_from", "rate"
-        )
-    ]
-    try:
-        claimed, total, compensation = statutory.claim(
-            regime=rule,
-            invoices=[(line["number"], line["balance"], line["due_date"]) for line in lines],
-            as_of=today,
-            rates=table,
-        )
-    except ValueError as error:
-        raise LetterError(f"Statutory interest cannot be worked out: {error}") from None
-    return Record(
-        enabled=True,
-        regime=rule.name,
-        total=total,
-        compensation=compensation,
-        lines=records(
-            {
-                "invoice_number": line.invoice_number,
-                "days": line.days,
-                "rate": line.periods[-1].annual_rate if line.periods else Decimal("0"),
-                "interest": line.interest,
-                "compensation": line.compensation,
-            }
-            for line in claimed
-        ),
+def interest_record(
+    *,
+    customer: Customer,
+    regime: str,
+    lines: Sequence[dict],
+    today: dt.date,
+    paid_late_since: dt.date | None = None,
+) -> Record:
+    """Late-payment interest and compensation on these invoice lines, and on the customer's
+    invoices paid late, to today, as the template sees it (letters.claims.claim_record); not
+    enabled, with the reason, when neither the policy's regime nor the customer's accepted
+    terms may charge them."""
+    return claims.claim_record(
+        customer=customer,
+        regime=regime,
+        lines=lines,
+        today=today,
+        paid_late_since=paid_late_since,
     )
 
 
@@ -105,10 +96,18 @@ def context_build(
     interest_regime: str = "",
     organisation: Organisation | None = None,
     letter_settings: LetterSettings | None = None,
+    creditor_role: str = "creditor",
+    barred: bool = False,
+    barred_invoices: Sequence[str] = (),
+    barred_rule: str = "soft",
 ) -> dict:
-    """The documented context (letters.context.FIELDS) of plain values.
+    """The documented context (letters.context.FIELDS) of plain values, with the verdict of
+    the consequence check (letters.consequences) the {% consequence %} tag reads.
 
-    invoices: dicts with number, due_date, balance and optionally issue_date and amount."""
+    invoices: dicts with number, due_date, balance and optionally issue_date and amount.
+    creditor_role: "creditor" or "agency" (the organisation's role in dunning settings).
+    barred / barred_invoices: an invoice covered is past its limitation date (by number).
+    barred_rule: the policy's rule for barred debts, "soft" or "stop"."""
     organisation = organisation or Organisation.current()
     settings = letter_settings or LetterSettings.current()
     lines = [
@@ -124,7 +123,27 @@ def context_build(
         for inv in invoices
     ]
     total = sum((line["balance"] for line in lines), Decimal("0.00"))
-    interest = interest_record(regime=interest_regime, lines=lines, today=today)
+    barred = barred or bool(barred_invoices)
+    if barred:
+        # No interest is claimed on a barred debt (letters.consequences), and its due date
+        # may predate the reference-rate tables: nothing to work out.
+        interest_regime = ""
+    interest = interest_record(customer=customer, regime=interest_regime, lines=lines, today=today)
+    verdict = consequences_allowed(
+        Facts(
+            debtor_type=customer.debtor_type,
+            creditor_role=creditor_role,
+            country=customer.country,
+            region=customer.region,
+            interest_enabled=bool(interest["enabled"]),
+            fees_agreed=bool(customer.late_fee and customer.terms_accepted_on),
+            barred=barred,
+            barred_rule=barred_rule,
+            credit_hold_possible=not customer.credit_hold,
+            barred_invoices=tuple(barred_invoices),
+        )
+    )
+    interest = _claimable(interest, verdict)
     name = (collector.get_full_name() or collector.get_username()) if collector else ""
     return {
         "organisation": Record(
@@ -132,6 +151,10 @@ def context_build(
             address=settings.address,
             signature=settings.signature,
             payment_instructions=settings.payment_instructions,
+            bank_details=settings.bank_details,
+            payment_reference=settings.payment_reference,
+            company_number=settings.company_number,
+            vat_id=settings.vat_id,
         ),
         "customer": Record(name=customer.name, account=customer.external_id),
         "contact": Record(
@@ -156,7 +179,53 @@ def context_build(
         "opt_out_url": opt_out_url,
         "interest": interest,
         "grand_total": total + interest["total"] + interest["compensation"],
+        "consequences": verdict_record(verdict),
     }
+
+
+def _claimable(interest: Record, verdict: Verdict) -> Record:
+    """The interest record, or none claimed when the check refuses interest or
+    compensation: a letter never asks for (nor adds to its total) a sum it may not claim.
+    The two stand or fall together, as they come from the same regime."""
+    if not interest["enabled"] or verdict.allows(INTEREST, COMPENSATION):
+        return interest
+    return record_cleared(interest, enabled=False, reason=verdict.why_not([INTEREST, COMPENSATION]))
+
+
+def verdict_record(verdict: Verdict) -> Record:
+    """The verdict as templates see it: allowed names, and the reason for each refused one."""
+    return Record(
+        allowed=tuple(name for name in CONSEQUENCES if name in verdict.allowed),
+        refused=Record(**verdict.refused),
+    )
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A consequence a template states, and whether it cannot go without it."""
+
+    name: str
+    required: bool
+
+    @property
+    def label(self) -> str:
+        return CONSEQUENCES[self.name]
+
+
+def consequences_declared(parts: Parts) -> tuple[Declared, ...]:
+    """The consequences a template's parts state, each once (required if any part requires
+    it), in the order of letters.consequences.CONSEQUENCES. Raises TemplateProblem when a
+    part does not parse."""
+    required: dict[str, bool] = {}
+    for source, engine, field in (
+        (parts.subject, TEXT, "Subject"),
+        (parts.body_text, TEXT, "Plain text"),
+        (parts.body_html, HTML, "HTML email"),
+        (parts.letter_html, HTML, "Letter"),
+    ):
+        for name, must in consequences_in(source, engine=engine, field=field):
+            required[name] = required.get(name, False) or must
+    return tuple(Declared(name, required[name]) for name in CONSEQUENCES if name in required)
 
 
 def message_render(parts: Parts, context: dict) -> Message:
@@ -196,6 +265,7 @@ def letter_page(
             "addressee": addressee,
             "today": context["today"],
             "account": customer["account"],
+            "letter_settings": settings,  # the letterhead and payment box, as previewed
             "body": mark_safe(body),  # rendered by the sandbox, autoescaped
         },
     )
@@ -214,11 +284,21 @@ def letter_pdf(
     return render_pdf(page, logo=bytes(settings.logo or b""), logo_type=settings.logo_type)
 
 
-def sample_context(*, interest_regime: str = "") -> dict:
-    """A realistic customer, for checking a template before it is saved."""
+SAMPLE_BARRED_DAYS = 7 * 366  # past England's six years (LEGAL.md)
+
+
+def sample_context(
+    *, interest_regime: str = "", debtor_type: str = "business", barred: bool = False
+) -> dict:
+    """A realistic customer in England, for checking a template before it is saved; the
+    editor switches its debtor type and whether its oldest invoice is time-barred."""
     today = dt.date.today()
     customer = Customer(
-        name="Example Trading Ltd", external_id="C-0001", currency="GBP", debtor_type="business"
+        name="Example Trading Ltd",
+        external_id="C-0001",
+        currency="GBP",
+        debtor_type=debtor_type,
+        country="GB",
     )
     contact = Contact(
         name="Alex Morgan", email="ap@example.com", address="1 High Street\nLondon\nEC1A 1AA"
@@ -226,7 +306,7 @@ def sample_context(*, interest_regime: str = "") -> dict:
     invoices = [
         {
             "number": "INV-1001",
-            "due_date": today - dt.timedelta(days=52),
+            "due_date": today - dt.timedelta(days=SAMPLE_BARRED_DAYS if barred else 52),
             "balance": Decimal("1250.00"),
         },
         {
@@ -245,6 +325,7 @@ def sample_context(*, interest_regime: str = "") -> dict:
         deadline_days=14,
         opt_out_url="https://example.com/portal/opt-out/sample/",
         interest_regime=interest_regime,
+        barred_invoices=("INV-1001",) if barred else (),
     )
 
 

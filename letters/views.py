@@ -4,23 +4,32 @@ day's letters; anyone with a role downloads a stored document or a customer's st
 
 import datetime as dt
 import io
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 from pypdf import PdfWriter
 
 from accounts.roles import ADMIN, COLLECTOR, MANAGER, role_required
-from invoices.models import Contact, ContactRole, Customer, Invoice, InvoiceStatus
+from invoices.models import Contact, ContactRole, Customer, DebtorType, Invoice, InvoiceStatus
 
 from .context import FIELD_GROUPS
 from .documents import statement_pdf
 from .exceptions import LetterError, TemplateProblem
 from .forms import LetterSettingsForm, PreviewForm, ReferenceRateForm, TemplateForm
 from .models import Document, LetterSettings, ReferenceRate, Template
-from .render import Parts, context_build, letter_pdf, message_render, sample_context
+from .render import (
+    Parts,
+    consequences_declared,
+    context_build,
+    letter_pdf,
+    message_render,
+    sample_context,
+)
 from .selectors import print_queue, steps_without_template, templates_in_ladder_order
 from .services import (
     letter_settings_update,
@@ -32,6 +41,8 @@ from .services import (
 from .signals import steps_naming_templates
 
 PREVIEW_DEADLINE_DAYS = 14
+# A consumer's opt-out link as the preview shows it (each sent message carries its own).
+SAMPLE_OPT_OUT = "https://example.com/portal/opt-out/preview/"
 PARTS = ("subject", "body_text", "body_html", "letter_html")
 FIELD_OF = {
     "Subject": "subject",
@@ -81,6 +92,7 @@ def template_edit(request, pk: int):
     if request.GET.get("version", "").isdigit():
         shown = next((v for v in versions if v.number == int(request.GET["version"])), shown)
     form = TemplateForm(_posted(request), initial={name: getattr(shown, name) for name in PARTS})
+    sample = _Sample.of(request.GET)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -106,6 +118,9 @@ def template_edit(request, pk: int):
             "preview_form": PreviewForm(),
             "field_groups": FIELD_GROUPS,
             "uses": _uses_of(template),
+            "sample": sample,
+            "debtor_types": DebtorType.choices,
+            "check": _check(Parts.of(shown), sample_context(**sample.kwargs), who=sample.who),
         },
     )
 
@@ -123,13 +138,60 @@ def _add_problem(form, error: LetterError) -> None:
         form.add_error("letter_html", str(error))
 
 
-def _preview_context(preview: PreviewForm) -> dict:
+@dataclass(frozen=True)
+class _Sample:
+    """How the preview's sample customer is set up: their debtor type and whether their
+    oldest invoice is past its limitation date (the editor switches both)."""
+
+    debtor_type: str
+    barred: bool
+
+    @classmethod
+    def of(cls, data) -> "_Sample":
+        debtor_type = data.get("sample_debtor", "")
+        if debtor_type not in DebtorType.values:
+            debtor_type = DebtorType.BUSINESS
+        return cls(debtor_type, data.get("sample_barred") == "1")
+
+    @property
+    def kwargs(self) -> dict:
+        return {"debtor_type": self.debtor_type, "barred": self.barred}
+
+    @property
+    def who(self) -> str:
+        debt = "past its limitation date" if self.barred else "within its limitation period"
+        return f"the sample customer ({DebtorType(self.debtor_type).label.lower()}, debt {debt})"
+
+
+def _check(parts: Parts, context: dict, *, who: str) -> dict:
+    """The consequence check as the editor shows it: what the template states and, for the
+    customer previewed, whether each may be said and why not."""
+    try:
+        declared = consequences_declared(parts)
+    except LetterError:  # a part that does not parse: the preview says where
+        declared = ()
+    verdict = context["consequences"]
+    rows = []
+    for item in declared:
+        allowed = item.name in verdict["allowed"]
+        rows.append(
+            {
+                "label": item.label,
+                "required": item.required,
+                "allowed": allowed,
+                "reason": "" if allowed else verdict["refused"][item.name],
+            }
+        )
+    return {"rows": rows, "who": who}
+
+
+def _preview_context(preview: PreviewForm, sample: _Sample) -> dict:
     """The context for a chosen customer (their open invoices and accounts-payable
-    contact), or the sample customer."""
+    contact), or the sample customer as the editor set it up."""
     account = preview.cleaned_data.get("customer", "").strip()
     regime = preview.cleaned_data.get("interest", "")
     if not account:
-        return sample_context(interest_regime=regime)
+        return sample_context(interest_regime=regime, **sample.kwargs)
     customer = Customer.objects.filter(external_id=account).select_related("collector").first()
     if customer is None:
         raise LetterError(f"There is no customer with account number {account}.")
@@ -157,6 +219,8 @@ def _preview_context(preview: PreviewForm) -> dict:
         deadline_days=PREVIEW_DEADLINE_DAYS,
         collector=customer.collector,
         interest_regime=regime,
+        opt_out_url=SAMPLE_OPT_OUT if customer.debtor_type == DebtorType.CONSUMER else "",
+        barred=sample.barred,
     )
 
 
@@ -180,14 +244,28 @@ def template_preview(request, pk: int):
     template = get_object_or_404(Template, pk=pk)
     preview = PreviewForm(request.POST)
     parts = _parts_from(TemplateForm(request.POST), template)
+    sample = _Sample.of(request.POST)
     result = {"parts": parts, "preview_form": preview}
+    check = None
     try:
         preview.is_valid()
-        context = _preview_context(preview)
+        context = _preview_context(preview, sample)
+        account = preview.cleaned_data.get("customer", "").strip()
+        who = sample.who
+        if account:
+            as_if = " (as if past its limitation date)" if sample.barred else ""
+            who = f"customer {account}{as_if}"
+        check = _check(parts, context, who=who)
         result["message"] = message_render(parts, context)
     except LetterError as error:
         result["error"] = error
-    return render(request, "letters/_preview.html", result)
+    page = render_to_string("letters/_preview.html", result, request=request)
+    if check is not None:
+        # The check beside the preview follows it (an out-of-band swap).
+        page += render_to_string(
+            "letters/_consequence_check.html", {"check": check, "oob": True}, request=request
+        )
+    return HttpResponse(page)
 
 
 # The editor shows this PDF in a frame of its own page; every other response keeps DENY.
@@ -200,7 +278,7 @@ def template_preview_pdf(request, pk: int):
     try:
         preview.is_valid()
         parts = _parts_from(TemplateForm(request.POST), template)
-        pdf = letter_pdf(parts, _preview_context(preview))
+        pdf = letter_pdf(parts, _preview_context(preview, _Sample.of(request.POST)))
     except LetterError as error:
         return render(request, "letters/_pdf_error.html", {"error": error}, status=400)
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -10,6 +10,7 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from dunning.calendar import local_to_utc, zone
+from dunning.limitation import barred_load
 from dunning.models import Task, TaskKind, TaskStatus
 from dunning.selectors import calendar_for
 from invoices.dates import format_day, format_time_of_day
@@ -101,9 +102,22 @@ def calls_complete(tasks: Sequence[Task]) -> None:
     # Read, not created: a page view writes nothing.
     organisation = Organisation.objects.filter(pk=1).first() or Organisation(pk=1)
     letter_settings = LetterSettings.current()
+    # A script is checked like a message: nothing barred is threatened on the phone either.
+    barred = barred_load(
+        [(inv.pk, inv.customer_id, inv.due_date) for rows in invoices.values() for inv in rows],
+        {
+            task.customer_id: (
+                task.customer.country,
+                task.customer.region,
+                task.local_now.date(),
+            )
+            for task in tasks
+        },
+    )
     for task in tasks:
         task.contacts = contacts[task.customer_id]
         task.invoices = invoices[task.customer_id]
+        task.barred = tuple(inv.number for inv in task.invoices if inv.pk in barred)
         task.script, task.script_source = _script(
             task, versions, organisation=organisation, letter_settings=letter_settings
         )
@@ -147,6 +161,7 @@ def _script(task: Task, versions, *, organisation, letter_settings) -> tuple[str
             collector=customer.collector,
             organisation=organisation,
             letter_settings=letter_settings,
+            barred_invoices=task.barred,
         )
         try:
             return message_render(Parts.of(version), context).text, str(version)

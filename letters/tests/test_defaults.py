@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from invoices.tests.factories import ContactFactory, CustomerFactory
+from letters.defaults import DEFAULTS_DIR as SHIPPED_DIR
 from letters.defaults import SHIPPED
 from letters.models import LetterSettings, Template
 from letters.render import Parts, context_build, letter_pdf, message_render
@@ -106,3 +107,37 @@ def test_statutory_interest_appears_only_where_the_policy_enables_it(context):
     assert with_interest["grand_total"] == (
         Decimal("1200.00") + with_interest["interest"]["total"] + Decimal("70.00")
     )
+
+
+def test_a_release_refreshes_the_shipped_templates_nobody_edited_and_keeps_edited_ones():
+    from letters.defaults import refresh_shipped
+    from letters.models import TemplateVersion
+
+    untouched = Template.objects.get(key="firm_reminder", language="en")
+    edited = Template.objects.get(key="friendly_reminder", language="en")
+    old = untouched.versions.order_by("-number").first()
+    TemplateVersion.objects.create(
+        template=untouched,
+        number=old.number + 1,
+        note="Shipped default",
+        subject="An older release's subject",
+        body_text=old.body_text,
+        body_html=old.body_html,
+    )
+    mine = edited.versions.order_by("-number").first()
+    TemplateVersion.objects.create(
+        template=edited,
+        number=mine.number + 1,
+        note="Our own wording",
+        subject="Our own subject",
+        body_text=mine.body_text,
+        body_html=mine.body_html,
+    )
+
+    assert refresh_shipped() == 1
+    assert refresh_shipped() == 0  # once only
+
+    latest = untouched.versions.order_by("-number").first()
+    assert latest.subject == (SHIPPED_DIR / "firm_reminder" / "subject.txt").read_text().strip()
+    assert latest.note == "Shipped default, updated with a new release"
+    assert edited.versions.order_by("-number").first().subject == "Our own subject"

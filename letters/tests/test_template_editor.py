@@ -106,7 +106,8 @@ def test_every_other_letters_page_still_refuses_to_be_framed(admin_client_):
 
 
 def test_templates_are_listed_in_the_order_the_default_ladder_sends_them(admin_client_):
-    assert _listed(admin_client_) == [(key, "en") for key in [*LADDER, "final_demand"]]
+    keys = [*LADDER, "final_demand", "letter_of_claim"]
+    assert _listed(admin_client_) == [(key, "en") for key in keys]
 
 
 def test_templates_follow_the_order_of_the_steps_that_name_them():
@@ -124,6 +125,7 @@ def test_templates_follow_the_order_of_the_steps_that_name_them():
         "courtesy_reminder",
         "friendly_reminder",
         "second_reminder",
+        "letter_of_claim",
     ]
 
 
@@ -206,7 +208,7 @@ def test_the_template_list_costs_the_same_queries_however_many_templates(admin_c
     with CaptureQueriesContext(connection) as many:
         response = admin_client_.get(url)
 
-    assert len(response.context["rows"]) == 17
+    assert len(response.context["rows"]) == 18
     assert len(many) == len(few)
 
 
