@@ -77,7 +77,59 @@ class PreviewForm(forms.Form):
     )
 
 
+REGISTRATION_PUNCTUATION = " -."
+LINES_MAX = {"address": 6, "bank_details": 6, "signature": 5}
+LINE_MAX_CHARS = 80
+
+
+def _registration(value: str, what: str, example: str) -> str:
+    """A company or VAT number as registries print them: letters and digits, perhaps grouped
+    by spaces, hyphens or dots, with at least one digit. Lenient on purpose: formats differ
+    by country, and a clear mistake (an email, a sentence, a stray symbol) is what to catch."""
+    value = " ".join(value.split())
+    if not value:
+        return value
+    allowed = all(char.isalnum() or char in REGISTRATION_PUNCTUATION for char in value)
+    if not allowed or not any(char.isdigit() for char in value):
+        raise forms.ValidationError(
+            f"A {what} is letters and digits, perhaps with spaces or hyphens, e.g. {example}."
+        )
+    return value
+
+
+def _lines(value: str, *, what: str, most: int) -> str:
+    """Rows of a box as a letter prints them: each trimmed, no blank rows."""
+    rows = [" ".join(row.split()) for row in value.splitlines()]
+    rows = [row for row in rows if row]
+    if len(rows) > most:
+        raise forms.ValidationError(f"Keep the {what} to {most} rows; a letter has no more room.")
+    if any(len(row) > LINE_MAX_CHARS for row in rows):
+        raise forms.ValidationError(
+            f"Each row of the {what} can be up to {LINE_MAX_CHARS} characters; split longer "
+            "ones over two rows."
+        )
+    return "\n".join(rows)
+
+
 class LetterSettingsForm(forms.ModelForm):
+    """The letterhead, how to pay and the signature. SECTIONS order the screen."""
+
+    SECTIONS = (
+        (
+            "Letterhead",
+            "Heads every letter and document; the company and VAT numbers also sit in the "
+            "footer of each page.",
+            ("logo_file", "remove_logo", "address", "company_number", "vat_id"),
+        ),
+        (
+            "How to pay",
+            "A payment box in each letter shows the bank details, the reference and the "
+            "payment link when they are set.",
+            ("bank_details", "payment_reference", "payment_instructions", "payment_link"),
+        ),
+        ("Signature and paper", "", ("signature", "page_size")),
+    )
+
     logo_file = forms.FileField(
         required=False, label="Letterhead logo", help_text="PNG or JPEG, up to 1 MB."
     )
@@ -85,12 +137,60 @@ class LetterSettingsForm(forms.ModelForm):
 
     class Meta:
         model = LetterSettings
-        fields = ["address", "signature", "page_size", "payment_instructions", "payment_link"]
+        fields = [
+            "address",
+            "company_number",
+            "vat_id",
+            "bank_details",
+            "payment_reference",
+            "payment_instructions",
+            "payment_link",
+            "signature",
+            "page_size",
+        ]
+        labels = {
+            "address": "Postal address",
+            "company_number": "Company number",
+            "bank_details": "Bank details",
+            "payment_reference": "Payment reference",
+            "payment_instructions": "How to pay (wording)",
+            "payment_link": "Payment link",
+        }
         widgets = {
             "address": forms.Textarea(attrs={"rows": 4}),
+            "bank_details": forms.Textarea(attrs={"rows": 4}),
             "signature": forms.Textarea(attrs={"rows": 3}),
-            "payment_instructions": forms.Textarea(attrs={"rows": 4}),
+            "payment_instructions": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def sections(self):
+        """(title, help, bound fields) per part of the screen; Remove the logo only when
+        there is one to remove."""
+        has_logo = bool(self.instance.logo)
+        for title, help_text, names in self.SECTIONS:
+            shown = [n for n in names if n != "remove_logo" or has_logo]
+            yield title, help_text, [self[name] for name in shown]
+
+    def clean_address(self):
+        return _lines(self.cleaned_data["address"], what="address", most=LINES_MAX["address"])
+
+    def clean_bank_details(self):
+        value = self.cleaned_data["bank_details"]
+        return _lines(value, what="bank details", most=LINES_MAX["bank_details"])
+
+    def clean_signature(self):
+        value = self.cleaned_data["signature"]
+        return _lines(value, what="signature", most=LINES_MAX["signature"])
+
+    def clean_company_number(self):
+        value = self.cleaned_data["company_number"]
+        return _registration(value, "company number", "01234567 or HRB 12345")
+
+    def clean_vat_id(self):
+        return _registration(self.cleaned_data["vat_id"], "VAT number", "GB 123 4567 89")
+
+    def clean_payment_reference(self):
+        return " ".join(self.cleaned_data["payment_reference"].split())
 
     def clean_payment_link(self):
         link = self.cleaned_data["payment_link"].strip()

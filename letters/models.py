@@ -69,34 +69,54 @@ class PageSize(models.TextChoices):
     LETTER = "letter", "US Letter"
 
 
+OLD_PAYMENT_INSTRUCTIONS = (
+    "Please pay by bank transfer to the account shown on the invoice, quoting the "
+    "invoice numbers as the reference."
+)
+# True whether or not bank details are set: the letter shows them beside this text.
+PAYMENT_INSTRUCTIONS = (
+    "Please pay by bank transfer, quoting your account number and the invoice numbers as "
+    "the reference."
+)
+
+
 class LetterSettings(models.Model):
     """What letters carry: letterhead, address, signature, paper and how to pay (one row)."""
 
     logo = models.BinaryField(blank=True, default=b"", editable=True)
     logo_type = models.CharField(max_length=30, blank=True)  # image/png, image/jpeg
-    address = models.TextField(blank=True, help_text="One line per row")
-    company_number = models.CharField(
-        max_length=40, blank=True, help_text="As registered, e.g. Companies House 01234567"
+    address = models.TextField(
+        blank=True, help_text="Your postal address as it heads each letter, one line per row."
     )
-    vat_id = models.CharField(max_length=40, blank=True, verbose_name="VAT number")
+    company_number = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="As registered, e.g. 01234567 (Companies House) or HRB 12345; shown in "
+        "the letterhead and the footer of every page.",
+    )
+    vat_id = models.CharField(
+        max_length=40,
+        blank=True,
+        verbose_name="VAT number",
+        help_text="With its country prefix, e.g. GB 123 4567 89 or DE123456789.",
+    )
     bank_details = models.TextField(
         blank=True,
-        help_text="Account name, sort code and account number or IBAN and BIC, one per row",
+        help_text="Account name, sort code and account number or IBAN and BIC, one per row. "
+        "Letters show them in a payment box.",
     )
     payment_reference = models.CharField(
         max_length=120,
         blank=True,
         default="your account number and the invoice numbers",
-        help_text="What the customer quotes when paying",
+        help_text="What the customer quotes when paying, shown in the payment box.",
     )
-    signature = models.TextField(blank=True, help_text="Name and title, one line per row")
+    signature = models.TextField(blank=True, help_text="Name and title, one line per row.")
     page_size = models.CharField(max_length=10, choices=PageSize.choices, default=PageSize.A4)
     payment_instructions = models.TextField(
         blank=True,
-        default=(
-            "Please pay by bank transfer to the account shown on the invoice, quoting the "
-            "invoice numbers as the reference."
-        ),
+        default=PAYMENT_INSTRUCTIONS,
+        help_text='The "How to pay" paragraph of the letters and emails.',
     )
     payment_link = models.CharField(
         max_length=300,
@@ -114,6 +134,20 @@ class LetterSettings(models.Model):
 
     def payment_link_for(self, number: str) -> str:
         return self.payment_link.replace("{number}", number) if self.payment_link else ""
+
+    @property
+    def payment_link_on_paper(self) -> str:
+        """The payment link as a printed letter can show it, for any of its invoices."""
+        return self.payment_link_for("[invoice number]").removeprefix("https://")
+
+    @property
+    def registration(self) -> list[str]:
+        """The company number and VAT number as a letter prints them."""
+        return [
+            label + value
+            for label, value in (("Company no. ", self.company_number), ("VAT ", self.vat_id))
+            if value
+        ]
 
 
 class DocumentKind(models.TextChoices):

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from dunning.demo import demo_history
 from dunning.planning import dunning_run
+from letters.demo import demo_letterhead_set
 
 
 class Command(BaseCommand):
@@ -14,6 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         now = timezone.now()
+        if demo_letterhead_set():
+            self.stdout.write("Set the demo letterhead: address, company and VAT numbers, bank.")
         moved = demo_history(now=now)
         if not moved:
             self.stdout.write("Dunning history is already there; nothing to do.")
