@@ -20,8 +20,17 @@ Rules (PRODUCT.md "Rules the engine always keeps", LEGAL.md):
   days_overdue >= min(offset, 1) (for a pre-due step: those coming due within |offset| days
   too), oldest first, and their total.
 - Below the step's min_balance: the action is planned with skip=True (recorded and passed).
+- Barred invoices (past their limitation date, barred_on) are never threatened. Under the
+  policy's "stop" rule they are left out of chasing like a disputed invoice (the reason
+  says so); under "soft" only email steps cover them: a letter (the final demand), a
+  phone task or a legal step leaves them out, and is skipped when they are all it would
+  cover.
 - A legal referral also waits until the day after the final demand's deadline
   (demand_deadline), whatever its offset says.
+- The UK Pre-Action Protocol for Debt Claims: an individual or sole trader in England and
+  Wales (pre_action) gets a letter step's Letter of Claim in its place (the step's
+  pre_action_days set), and the referral waits until its reply period is over: those days
+  from the letter, and as many again from a reply asking for documents (reply_deadline).
 - Timing (in the customer's time zone, returned in UTC): business_days_only -> a business
   day (weekday in business_weekdays, not a holiday); email/letter -> inside the sending
   window; phone -> inside phone_start..phone_end; consumers -> every channel inside
@@ -46,6 +55,8 @@ Rules (PRODUCT.md "Rules the engine always keeps", LEGAL.md):
 
 import datetime as dt
 import re
+from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -63,6 +74,22 @@ CONSUMER_CALL_CAP = 7  # Regulation F 1006.14: more than 7 calls in 7 days is pr
 CONSUMER_CALL_PERIOD = dt.timedelta(days=7)
 CONSUMER_QUIET_AFTER_CONVERSATION = dt.timedelta(days=7)
 LISTED_INVOICES = 5  # invoice numbers named in a reason before "and N more"
+# The channels that may cover a barred debt under the "soft" rule: an email's wording is
+# checked before it goes, while a letter demands, a call cannot be checked and a legal step
+# is the threat itself.
+BARRED_SOFT_CHANNELS = frozenset({"email"})
+STOP = "stop"  # dunning.models.BarredDebts.STOP
+# The Pre-Action Protocol for Debt Claims binds a business claiming from an individual or
+# sole trader in England and Wales. A blank or unrecognised region in GB counts as England
+# and Wales: 30 days given where the Protocol does not bind harms nobody, too few where it
+# does would.
+PRE_ACTION_DEBTORS = frozenset({"sole_trader", "consumer"})
+OTHER_UK_LAW = frozenset(
+    {"scotland", "sct", "gb-sct", "northern ireland", "nir", "gb-nir", "ni", "n. ireland"}
+)
+LETTER_OF_CLAIM = "Letter of claim"
+PRE_ACTION_DAYS = 30  # the Protocol's least reply period, for a step that names none
+SOFT_ONLY = "this policy chases barred debts by email reminders only"
 
 CHANNEL_PHRASE = {
     "email": "by email",
@@ -103,6 +130,27 @@ def step_heading(name: str, channel: str) -> str:
     return f"{name} {CHANNEL_PHRASE.get(channel, 'by ' + channel)}"
 
 
+def pre_action_applies(debtor_type: str, country: str, region: str) -> bool:
+    """Whether the Pre-Action Protocol for Debt Claims applies to this debtor: an individual
+    or sole trader in England and Wales."""
+    if debtor_type not in PRE_ACTION_DEBTORS or country.upper() != "GB":
+        return False
+    return " ".join(region.split()).casefold() not in OTHER_UK_LAW
+
+
+def reply_deadline(
+    sent_on: dt.date, days: int, documents_requested: Iterable[dt.date] = ()
+) -> dt.date:
+    """The last day to reply to a Letter of Claim sent on a day: `days` after it, or as
+    many after their latest reply asking for documents, whichever is later. A request
+    dated before the letter is not a reply to it."""
+    last = sent_on + dt.timedelta(days=days)
+    replies = [day for day in documents_requested if day >= sent_on]
+    if replies:
+        last = max(last, max(replies) + dt.timedelta(days=days))
+    return last
+
+
 def plan_customer(
     facts: CustomerFacts, steps: tuple[StepFact, ...], calendar: Calendar, as_of: dt.datetime
 ) -> CustomerPlan:
@@ -134,6 +182,7 @@ def plan_customer(
     account_pauses, resumes_on = _account_pauses(facts, today)
     eligible: list[InvoiceFact] = []
     invoice_pauses: list[str] = []
+    stopped: list[str] = []
     for inv in sorted(facts.invoices, key=_age):
         if inv.disputed:
             invoice_pauses.append(f"open dispute on {inv.number}")
@@ -141,8 +190,12 @@ def plan_customer(
             invoice_pauses.append(
                 f"promise to pay on {inv.number} until {_date(inv.promised_until)}"
             )
+        elif inv.barred_on is not None and facts.barred_debts == STOP:
+            stopped.append(_barred(inv))
         else:
             eligible.append(inv)
+    if stopped:
+        invoice_pauses.append(f"{'; '.join(stopped)}: this policy stops chasing barred debts")
     eligible_ids = tuple(inv.id for inv in eligible)
 
     if account_pauses:
@@ -152,12 +205,11 @@ def plan_customer(
         paused_by = tuple(account_pauses + invoice_pauses)
         return CustomerPlan(cid, None, text, paused_by, eligible_invoice_ids=eligible_ids)
     if not eligible:
-        return CustomerPlan(
-            cid,
-            None,
-            f"Paused: every open invoice is on hold ({'; '.join(invoice_pauses)}).",
-            tuple(invoice_pauses),
-        )
+        if stopped and len(invoice_pauses) == 1:
+            text = f"Not chased: {invoice_pauses[0]}."
+        else:
+            text = f"Paused: every open invoice is on hold ({'; '.join(invoice_pauses)})."
+        return CustomerPlan(cid, None, text, tuple(invoice_pauses))
 
     driver = eligible[0]
     days = (today - driver.due_date).days
@@ -188,6 +240,10 @@ def _plan_step(
     cid = facts.customer_id
     driver = eligible[0]
     days = (today - driver.due_date).days
+    in_place_of = ""
+    if facts.pre_action and step.pre_action_days is not None:
+        in_place_of = step.name
+        step = replace(step, name=LETTER_OF_CLAIM)
     offset_day = driver.due_date + dt.timedelta(days=step.offset_days)
     step_day = offset_day
     why: list[str] = []
@@ -198,11 +254,26 @@ def _plan_step(
         # Rule 6: a referral only once the final demand's deadline has passed, even when
         # the ladder ran late and the offset alone would allow it sooner.
         step_day = deadline + dt.timedelta(days=1)
-        why.append(f"the final demand gives them until {_date(deadline)}")
+        why.append(_demand_words(facts, deadline))
     day_start = local_to_utc(step_day, MIDNIGHT, tz) if step_day > today else as_of
     earliest = max(as_of, day_start)
 
-    covered = _covered(eligible, max(today, step_day), step.offset_days)
+    covered, barred = _threat_free(step, _covered(eligible, max(today, step_day), step.offset_days))
+    if barred and not covered:
+        # Soft rule: every invoice this step would cover is barred, and it may not say so.
+        action = PlannedAction(
+            step,
+            tuple(inv.id for inv in barred),
+            sum((inv.balance for inv in barred), Decimal("0")),
+            earliest.astimezone(dt.UTC),
+            _barred_skip_reason(barred),
+            skip=True,
+        )
+        when = "now" if earliest <= as_of else f"on {_date(step_day)}"
+        text = f"{step.name} will be skipped {when}. {action.reason}"
+        return CustomerPlan(cid, action, text, eligible_invoice_ids=_ids(eligible))
+    if barred:
+        invoice_pauses = [*invoice_pauses, f"{_barred_names(barred)}: {SOFT_ONLY}"]
     total = sum((inv.balance for inv in covered), Decimal("0"))
     if total < step.min_balance:
         # A skipped step contacts nobody: no window or interval applies, only its day.
@@ -241,9 +312,16 @@ def _plan_step(
 
     action_day = slot.at.astimezone(tz).date()
     if action_day != max(today, step_day):
-        covered = _covered(eligible, action_day, step.offset_days)
+        covered, _barred_too = _threat_free(step, _covered(eligible, action_day, step.offset_days))
         total = sum((inv.balance for inv in covered), Decimal("0"))
     reason = _action_reason(step, ladder, facts, driver, covered, total, action_day, invoice_pauses)
+    if in_place_of:
+        reason += (
+            f" {LETTER_OF_CLAIM} in place of {in_place_of}: the Pre-Action Protocol for Debt "
+            f"Claims gives an individual or sole trader in England and Wales "
+            f"{_plural(step.pre_action_days, 'day')} to reply, with a reply form and a "
+            "financial statement."
+        )
     action = PlannedAction(step, tuple(inv.id for inv in covered), total, slot.at, reason)
 
     heading = step_heading(step.name, step.channel)
@@ -327,6 +405,52 @@ def _covered(eligible: list[InvoiceFact], day: dt.date, offset: int) -> list[Inv
     """The invoices one message for this step covers on `day`, oldest first."""
     threshold = min(offset, 1)
     return [inv for inv in eligible if (day - inv.due_date).days >= threshold]
+
+
+def _threat_free(
+    step: StepFact, covered: list[InvoiceFact]
+) -> tuple[list[InvoiceFact], list[InvoiceFact]]:
+    """(the invoices this step may cover, the barred ones it must leave out). Only reached
+    under the soft rule: the stop rule took barred invoices out of eligible already."""
+    if step.channel in BARRED_SOFT_CHANNELS:
+        return covered, []
+    kept = [inv for inv in covered if inv.barred_on is None]
+    if len(kept) == len(covered):
+        return covered, []
+    return kept, [inv for inv in covered if inv.barred_on is not None]
+
+
+def _demand_words(facts: CustomerFacts, deadline: dt.date) -> str:
+    """Why a referral waits for the demand's deadline, in words."""
+    if not facts.demand_is_claim:
+        return f"the final demand gives them until {_date(deadline)}"
+    asked = facts.documents_requested_on
+    if asked is not None:
+        return (
+            f"they replied asking for documents on {_date(asked)}, so the Pre-Action Protocol "
+            f"gives them until {_date(deadline)}"
+        )
+    return (
+        f"the letter of claim gives them until {_date(deadline)} to reply "
+        "(Pre-Action Protocol for Debt Claims)"
+    )
+
+
+def _barred(inv: InvoiceFact) -> str:
+    return f"{inv.number} passed its limitation date on {_date(inv.barred_on)}"
+
+
+def _barred_names(barred: list[InvoiceFact]) -> str:
+    names = "; ".join(_barred(inv) for inv in barred[:LISTED_INVOICES])
+    if len(barred) > LISTED_INVOICES:
+        names += f"; and {len(barred) - LISTED_INVOICES} more barred"
+    return names
+
+
+def _barred_skip_reason(barred: list[InvoiceFact]) -> str:
+    return (
+        f"Skipped: {_barred_names(barred)}, and {SOFT_ONLY} (no letter, phone call or legal step)."
+    )
 
 
 def _contact_limits(

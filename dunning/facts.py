@@ -17,6 +17,9 @@ class InvoiceFact(NamedTuple):
     balance: Decimal  # open balance, > 0
     disputed: bool = False  # an open dispute takes this invoice (only) out of dunning
     promised_until: dt.date | None = None  # an open promise naming this invoice: date + grace
+    # Past its limitation date (dunning.limitation): the date it passed. Still owed, but no
+    # court will enforce it, so nothing may threaten it (policy rule: barred_debts).
+    barred_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,9 @@ class StepFact:
     min_balance: Decimal = Decimal("0")
     business_days_only: bool = True
     id: int | None = None  # PolicyStep pk, carried through for the shell
+    # A letter step with a Pre-Action Protocol variant: the days an individual or sole
+    # trader in England and Wales gets to reply to its Letter of Claim (None: no variant).
+    pre_action_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,10 +69,21 @@ class CustomerFacts(NamedTuple):
     calls: tuple[dt.datetime, ...] = ()  # phone tasks planned or made, last 7 days, UTC
     last_conversation_at: dt.datetime | None = None  # last call where we spoke with them, UTC
     demand_deadline: dt.date | None = None  # the final demand's deadline in the active chase
+    # An individual or sole trader in England and Wales: the Pre-Action Protocol for Debt
+    # Claims applies (engine.pre_action_applies).
+    pre_action: bool = False
+    # The demand in the active chase was a Letter of Claim: demand_deadline is its reply
+    # period, restarted by documents_requested_on (their latest reply asking for documents
+    # since the letter), if any.
+    demand_is_claim: bool = False
+    documents_requested_on: dt.date | None = None
     in_legal_since: dt.date | None = None  # an approved legal referral: no automated contact
     # A message a person must settle (outcome unknown, or every retry failed), in words:
     # chasing waits for them (dunning.outcomes).
     unsettled: str = ""
+    # What the policy does with barred invoices (dunning.models.BarredDebts): "soft" lets
+    # only email steps cover them, "stop" leaves them out of chasing.
+    barred_debts: str = "soft"
 
 
 @dataclass(frozen=True)

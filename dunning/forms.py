@@ -11,7 +11,7 @@ from invoices.forms import AmountField
 from invoices.models import MONEY
 from letters.models import InterestRegime
 
-from .models import Channel, DunningSettings, Policy
+from .models import BarredDebts, Channel, DunningSettings, Policy
 from .policy_services import (
     SETTINGS_FIELDS,
     TemplateCatalogue,
@@ -104,12 +104,27 @@ class StepForm(forms.Form):
     business_days_only = forms.BooleanField(required=False, initial=True, label="Business days")
     use_escalation_contact = forms.BooleanField(required=False, label="Escalation contact")
     attach_statement = forms.BooleanField(required=False, label="Attach statement")
+    # UK Pre-Action Protocol for Debt Claims: individuals and sole traders in England and
+    # Wales get this letter instead, with at least 30 days to reply.
+    pre_action_template = forms.ChoiceField(
+        required=False,
+        label="Letter for individuals (England and Wales)",
+        widget=forms.Select(attrs={"style": "min-width: 10rem"}),
+    )
+    pre_action_days = forms.IntegerField(
+        min_value=30,
+        max_value=90,
+        required=False,
+        label="Their days to reply",
+        widget=forms.NumberInput(attrs=NARROW),
+    )
 
     def __init__(self, *args, catalogue: TemplateCatalogue | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # The formset passes one catalogue to all its rows: one query for the whole page.
         self.catalogue = catalogue if catalogue is not None else template_catalogue()
         self.fields["template"].choices = self.catalogue.choices()
+        self.fields["pre_action_template"].choices = self.catalogue.choices()
 
     def clean(self):
         data = super().clean()
@@ -118,6 +133,18 @@ class StepForm(forms.Form):
             problem = self.catalogue.problem(channel, key)
             if problem:
                 self.add_error("template", problem)
+        individual = data.get("pre_action_template")
+        if individual:
+            if channel != Channel.LETTER:
+                self.add_error(
+                    "pre_action_template", "Only a letter step has a letter for individuals."
+                )
+            elif problem := self.catalogue.problem(Channel.LETTER, individual):
+                self.add_error("pre_action_template", problem)
+            if not data.get("pre_action_days"):
+                data["pre_action_days"] = 30  # the Protocol's least
+        elif data.get("pre_action_days"):
+            self.add_error("pre_action_days", "Choose the letter for individuals first.")
         return data
 
 
@@ -184,6 +211,12 @@ class PolicyInterestForm(forms.Form):
     )
 
 
+class PolicyBarredForm(forms.Form):
+    barred_debts = forms.ChoiceField(
+        choices=BarredDebts.choices, label="Debts past their limitation date"
+    )
+
+
 class PolicyCopyForm(forms.Form):
     name = forms.CharField(max_length=100, label="Name of the new policy")
     source = forms.ModelChoiceField(
@@ -220,6 +253,7 @@ class DunningSettingsForm(forms.ModelForm):
             "promise_max_days": "Longest promise (days ahead)",
             "plan_grace_days": "Grace days after an instalment",
             "schedule_minutes": "Run every (minutes)",
+            "creditor_role": "We collect as",
         }
         widgets = {
             "window_start": TIME,

@@ -12,3 +12,5 @@ def on_post_migrate(sender, apps=global_apps, **kwargs) -> None:
     if not Policy.objects.exists():
         # One definition of the ladder: the data migration's.
         importlib.import_module("dunning.migrations.0002_default_ladder").ship_ladder(apps, None)
+        # ... and the Pre-Action Protocol's letter on its final demand, as migrated.
+        importlib.import_module("dunning.migrations.0015_letter_of_claim_ladder").ship(apps, None)

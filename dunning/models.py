@@ -150,11 +150,32 @@ class PolicyStep(models.Model):
     attach_statement = models.BooleanField(
         default=False, help_text="Attach a statement of account (PDF) to the message"
     )
+    # The UK Pre-Action Protocol for Debt Claims: an individual or sole trader in England
+    # and Wales gets a Letter of Claim (with its reply form and financial statement) and
+    # calendar days to reply, in place of this letter and its business days. The engine
+    # then waits those days (and as many again from a reply asking for documents) before
+    # a legal referral. Blank: everyone gets this step's own template.
+    pre_action_template = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Letters: the template individuals and sole traders in England and Wales "
+        "get instead, e.g. letter_of_claim",
+    )
+    pre_action_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Days they get to reply to it (the Protocol: at least 30)",
+    )
 
     class Meta:
         ordering = ["version", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["version", "position"], name="policy_step_position")
+            models.UniqueConstraint(fields=["version", "position"], name="policy_step_position"),
+            # The letter says 30 days: the engine may wait longer, never less.
+            models.CheckConstraint(
+                condition=Q(pre_action_days__isnull=True) | Q(pre_action_days__gte=30),
+                name="policy_step_pre_action_days",
+            ),
         ]
 
     def __str__(self):
@@ -502,24 +523,138 @@ class Referral(models.Model):
         return f"Referral of {self.customer} ({self.status})"
 
 
+class ClaimKind(models.TextChoices):
+    """What the claim rests on: the law gives each its own limitation period. Invoices are
+    open accounts unless a signed contract is on file (LEGAL.md)."""
+
+    OPEN_ACCOUNT = "open_account", "Open account"
+    WRITTEN_CONTRACT = "written_contract", "Written contract"
+    SALE_OF_GOODS = "sale_of_goods", "Sale of goods"
+
+
 class LimitationPeriod(models.Model):
-    """How long a debt can be sued for, by jurisdiction (LEGAL.md; admins keep it current).
-    An empty region is the country's default."""
+    """How long a debt can be sued for, by jurisdiction and kind of claim (LEGAL.md; admins
+    keep it current). An empty region is the whole country. A row applies to debts falling
+    due from valid_from until the next row for the same jurisdiction and kind."""
 
     country = models.CharField(max_length=2)
-    region = models.CharField(max_length=64, blank=True)
+    region = models.CharField(
+        max_length=64, blank=True, help_text="ISO 3166-2 code without the country, e.g. NY"
+    )
+    kind = models.CharField(
+        max_length=16, choices=ClaimKind.choices, default=ClaimKind.OPEN_ACCOUNT
+    )
+    valid_from = models.DateField(
+        default=dt.date(2000, 1, 1), help_text="For debts falling due on or after this date"
+    )
     years = models.PositiveSmallIntegerField()
-    note = models.CharField(max_length=200, blank=True)
+    restarts = models.BooleanField(
+        default=False,
+        help_text="A part-payment or a written acknowledgement starts the period again",
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="What it is and its source")
 
     class Meta:
-        ordering = ["country", "region"]
+        ordering = ["country", "region", "kind", "valid_from"]
         constraints = [
-            models.UniqueConstraint(fields=["country", "region"], name="limitation_once")
+            models.UniqueConstraint(
+                fields=["country", "region", "kind", "valid_from"], name="limitation_once"
+            ),
+            models.CheckConstraint(condition=Q(years__gt=0), name="limitation_years_positive"),
         ]
 
     def __str__(self):
         where = f"{self.country}-{self.region}" if self.region else self.country
-        return f"{where}: {self.years} years"
+        return f"{where}, {self.get_kind_display().lower()}: {self.years} years"
+
+
+class Claimant(models.TextChoices):
+    """Who brings a small claim: some courts set a lower limit for businesses."""
+
+    INDIVIDUAL = "individual", "An individual"
+    BUSINESS = "business", "A business"
+
+
+class SmallClaimsLimit(models.Model):
+    """The most a small-claims court hears, by jurisdiction (LEGAL.md; admins keep it
+    current), and a typical court fee. An empty region is the whole country; an empty
+    claimant is anyone."""
+
+    country = models.CharField(max_length=2)
+    region = models.CharField(max_length=64, blank=True, help_text="e.g. CA, NY")
+    claimant = models.CharField(max_length=10, choices=Claimant.choices, blank=True)
+    valid_from = models.DateField(default=dt.date(2000, 1, 1))
+    limit = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    fee = models.DecimalField(
+        **MONEY, null=True, blank=True, help_text="Typical court fee for a claim near the limit"
+    )
+    note = models.CharField(max_length=300, blank=True, help_text="Which court, fee rules")
+
+    class Meta:
+        ordering = ["country", "region", "claimant", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "region", "claimant", "valid_from"], name="small_claims_once"
+            ),
+            models.CheckConstraint(condition=Q(limit__gt=0), name="small_claims_limit_positive"),
+        ]
+
+    def __str__(self):
+        where = f"{self.country}-{self.region}" if self.region else self.country
+        return f"{where}: {self.limit} {self.currency}"
+
+
+class Acknowledgement(models.Model):
+    """The debtor acknowledged the debt in writing (a signed letter, an email). Where the
+    jurisdiction says so, it starts the limitation period again for the invoices it names,
+    or for all the customer owed that day when it names none."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="acknowledgements", db_index=False
+    )
+    invoices = models.ManyToManyField(Invoice, blank=True, related_name="+")
+    acknowledged_on = models.DateField()
+    note = models.CharField(max_length=500, help_text="What they wrote, and where it is kept")
+    recorded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-acknowledged_on", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "acknowledged_on"], name="acknowledgement_customer")
+        ]
+
+    def __str__(self):
+        return f"Acknowledgement by {self.customer} on {format_day(self.acknowledged_on)}"
+
+
+class DocumentsRequest(models.Model):
+    """The debtor replied to a Letter of Claim asking for documents (a copy of the
+    agreement, the invoices, a statement). Under the Pre-Action Protocol the creditor then
+    waits again before going to court: the engine gives them the reply period once more
+    from this day."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="documents_requests", db_index=False
+    )
+    requested_on = models.DateField(help_text="The date of their reply")
+    note = models.CharField(max_length=500, help_text="What they asked for")
+    recorded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-requested_on", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "requested_on"], name="documents_request_customer")
+        ]
+
+    def __str__(self):
+        return f"Documents requested by {self.customer} on {format_day(self.requested_on)}"
 
 
 class Priority(models.IntegerChoices):

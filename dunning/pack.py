@@ -1,10 +1,11 @@
 """The legal referral pack: one ZIP with everything a lawyer or agency needs to act.
 
-case-summary.pdf, statement.pdf, the final demand letter(s) that were sent (the stored
-PDFs, byte for byte, under final-demand/), every other letter sent (under letters/),
-timeline.pdf (every touch and audit event) and disputes-and-promises.pdf. The documents are
-rendered from fixed templates (not user-edited) with the same fenced PDF renderer as
-letters."""
+case-summary.pdf, worth-going-to-court.pdf (the claim with interest and its working, the
+limitation date, small claims, payment history and net recovery), statement.pdf, the final
+demand letter(s) that were sent (the stored PDFs, byte for byte, under final-demand/),
+every other letter sent (under letters/), timeline.pdf (every touch and audit event) and
+disputes-and-promises.pdf. The documents are rendered from fixed templates (not
+user-edited) with the same fenced PDF renderer as letters."""
 
 import datetime as dt
 import io
@@ -19,6 +20,7 @@ from invoices.models import Customer, Dispute
 from letters.documents import document_pdf, statement_pdf
 from letters.models import Document, DocumentKind
 
+from .court import court_case
 from .models import PaymentPlan, PromiseToPay, Touch
 
 TIMELINE_EVENTS = 5000  # far more than any real case; bounds the PDF
@@ -84,6 +86,7 @@ def pack_build(*, case: Case, approved_by: str, reason: str, at: dt.datetime) ->
     common = {
         "customer": customer,
         "case": case,
+        "court": court_case(case, today=today),
         "today": today,
         "approved_by": approved_by,
         "reason": reason,
@@ -118,6 +121,7 @@ def pack_build(*, case: Case, approved_by: str, reason: str, at: dt.datetime) ->
     )
     files = {
         "case-summary.pdf": _pdf("case_summary.html", {**common, "letters": letters}),
+        "worth-going-to-court.pdf": _pdf("court.html", common),
         "statement.pdf": statement_pdf(customer, today=today),
         "timeline.pdf": _pdf(
             "timeline.html", {**common, "touches": touches, "events": list(reversed(events))}

@@ -16,9 +16,11 @@ from django.db.models import Exists, Max, OuterRef, Subquery
 from audit.services import Event, audit_record, audit_record_many
 from invoices.models import Customer
 from letters.defaults import SHIPPED
+from letters.interest import audience
 from letters.models import InterestRegime, Template, TemplateVersion
 
 from .models import (
+    BarredDebts,
     Channel,
     Chase,
     ChaseStatus,
@@ -41,6 +43,8 @@ STEP_FIELDS = (
     "use_escalation_contact",
     "response_deadline_days",
     "attach_statement",
+    "pre_action_template",
+    "pre_action_days",
 )
 SETTINGS_FIELDS = (
     "window_start",
@@ -55,6 +59,7 @@ SETTINGS_FIELDS = (
     "promise_max_days",
     "plan_grace_days",
     "schedule_minutes",
+    "creditor_role",
 )
 
 
@@ -251,6 +256,8 @@ def _normalised(steps: list[dict]) -> list[dict]:
         row["use_escalation_contact"] = bool(row["use_escalation_contact"])
         row["attach_statement"] = bool(row["attach_statement"])
         row["response_deadline_days"] = row["response_deadline_days"] or None
+        row["pre_action_template"] = row["pre_action_template"] or ""
+        row["pre_action_days"] = row["pre_action_days"] or None
         rows.append(row)
     return rows
 
@@ -346,7 +353,11 @@ def policy_set_default(*, actor, policy: Policy) -> bool:
 @transaction.atomic
 def policy_set_interest(*, actor, policy: Policy, regime: str) -> bool:
     """Claim statutory interest and compensation in this policy's letters under a law
-    (InterestRegime), or not at all (blank)."""
+    (InterestRegime), or not at all (blank). The law is claimed only from the customers it
+    covers (letters.interest.regime_applies: businesses billed in its currency); the audit
+    event records whom."""
+    if regime and regime not in InterestRegime.values:
+        raise PolicyError(f"There is no statutory interest regime {regime!r}; choose a listed law.")
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
     if policy.interest_regime == regime:
         return False
@@ -357,7 +368,33 @@ def policy_set_interest(*, actor, policy: Policy, regime: str) -> bool:
         actor=actor,
         summary=f"Policy {policy.name}: statutory interest "
         + (f"claimed under {InterestRegime(regime).label}" if regime else "not claimed"),
-        data={"policy": policy.pk, "before": before, "after": regime},
+        data={
+            "policy": policy.pk,
+            "before": before,
+            "after": regime,
+            "applies_to": audience(regime) if regime else "",
+        },
+    )
+    return True
+
+
+@transaction.atomic
+def policy_set_barred_debts(*, actor, policy: Policy, rule: str) -> bool:
+    """What this policy does with a debt past its limitation date (BarredDebts): soft
+    reminders only, or stop. Either way no message threatens court over it."""
+    if rule not in BarredDebts.values:
+        raise PolicyError(f"There is no rule {rule!r} for barred debts; choose a listed one.")
+    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    if policy.barred_debts == rule:
+        return False
+    before = policy.barred_debts
+    Policy.objects.filter(pk=policy.pk).update(barred_debts=rule)
+    audit_record(
+        action="dunning.policy.barred_debts_set",
+        actor=actor,
+        summary=f"Policy {policy.name}, debts past their limitation date: "
+        f"{BarredDebts(rule).label}",
+        data={"policy": policy.pk, "before": before, "after": rule},
     )
     return True
 

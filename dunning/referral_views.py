@@ -6,10 +6,12 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import MANAGER, require_change, role_required
 
+from .court import court_case
 from .exceptions import DunningError
 from .models import Referral, Task, TaskKind
 from .referrals import (
@@ -85,10 +87,13 @@ def _decision_page(request, task: Task, form: DecisionForm):
         .defer("pack__content")
         .first()
     )
+    case = None if referral else referral_case(task)
     context = {
         "task": task,
         "referral": referral,
-        "case": None if referral else referral_case(task),
+        "case": case,
+        # Weighed before deciding; a decided referral keeps it in its pack.
+        "court": court_case(case, today=timezone.localdate()) if case else None,
         "referred": referral_lines(referral) if referral else [],
         "history": referral_history(task.customer),
         "form": form,

@@ -24,10 +24,10 @@ from invoices.money import format_money
 from letters.models import DocumentKind
 from letters.services import document_store
 
-from .calendar import business_days_after, zone
+from .calendar import zone
 from .exceptions import DunningError
 from .facts import Calendar
-from .limitation import limitation_check, limitation_date, period_years
+from .limitation import limitation_state
 from .models import (
     Channel,
     PromiseToPay,
@@ -41,7 +41,7 @@ from .models import (
 )
 from .pack import Case, FinalDemand, pack_build
 from .queue import queue_refresh
-from .selectors import calendar_for
+from .selectors import calendar_for, letter_deadline, referral_wait
 
 REASON_MAX = 1000  # a decision's reason; longer notes belong on the customer
 RECENT = 10  # rows of each kind of history on the decision page
@@ -95,9 +95,9 @@ def _of_task(task: Task, letters: list[Touch]) -> list[Touch]:
 
 
 def _final_demand(
-    letter: Touch, invoices: list[Invoice], tz: str, calendar: Calendar | None
+    letter: Touch, invoices: list[Invoice], customer, calendar: Calendar | None
 ) -> FinalDemand:
-    sent_on = (letter.sent_at or letter.scheduled_for).astimezone(zone(tz)).date()
+    sent_on = (letter.sent_at or letter.scheduled_for).astimezone(zone(customer.timezone)).date()
     if letter.invoices:
         numbers = frozenset(line["number"] for line in letter.invoices)
     else:
@@ -106,7 +106,10 @@ def _final_demand(
         numbers = frozenset(inv.number for inv in invoices if inv.due_date < sent_on)
     deadline = None
     if calendar is not None:
-        deadline = business_days_after(sent_on, letter.step.response_deadline_days, calendar)
+        # A final demand's business days, or a Letter of Claim's 30 days (and 30 more after
+        # a request for documents): what the engine waits for.
+        found = letter_deadline(customer=customer, letter=letter, calendar=calendar)
+        deadline = found.deadline
     return FinalDemand(touch=letter, deadline=deadline, numbers=numbers)
 
 
@@ -153,11 +156,12 @@ def referral_case(
     customer = task.customer
     invoices = list(_open_invoices([customer.pk]))
     demands = [
-        _final_demand(letter, invoices, customer.timezone, calendar)
+        _final_demand(letter, invoices, customer, calendar)
         for letter in _of_task(task, list(_demand_letters([customer.pk])))
     ]
     referred, left_out = _select(task, invoices, demands)
-    years = period_years(customer.country, customer.region)
+    # Restarts by part-payments and acknowledgements count: the clock, not the due date.
+    clock = limitation_state(customer=customer, invoices=referred, today=today)
     lines = [
         {
             "id": inv.pk,
@@ -166,20 +170,22 @@ def referral_case(
             "due_date": inv.due_date,
             "days_overdue": max(0, (today - inv.due_date).days),
             "balance": inv.open_balance,
-            "limitation": limitation_date(inv.due_date, years) if years else None,
+            "limitation": clock.clock(inv.number).last_day,
             "disputed": inv.status == InvoiceStatus.IN_DISPUTE,
         }
         for inv in referred
     ]
-    barred, warnings = limitation_check(
-        ((line["number"], line["due_date"]) for line in lines), years=years, today=today
-    )
+    barred, warnings = clock.in_words()
+    if clock.said or clock.unknown:
+        # How sure the dates are belongs beside them: a guessed period, or none at all.
+        note = clock.said or clock.unknown
+        warnings.insert(0, note[0].upper() + note[1:] + ".")
     return Case(
         customer=customer,
         invoices=lines,
         total=sum((line["balance"] for line in lines), Decimal("0.00")),
         currency=customer.currency,
-        years=years,
+        years=clock.years,
         barred=barred,
         warnings=warnings,
         final_demands=demands,
@@ -228,7 +234,7 @@ def referral_proposals() -> list[Proposal]:
     for task in tasks:
         customer = task.customer
         demands = [
-            _final_demand(letter, invoices[customer.pk], customer.timezone, None)
+            _final_demand(letter, invoices[customer.pk], customer, None)
             for letter in _of_task(task, letters[customer.pk])
         ]
         referred, left_out = _select(task, invoices[customer.pk], demands)
@@ -367,11 +373,13 @@ def referral_approve(*, actor, task_id: int, reason: str = "") -> Referral:
             "There is no final demand on record for this case: a referral needs one whose "
             "deadline has passed."
         )
-    if demand.deadline is not None and demand.deadline >= today:
-        raise DunningError(
-            "The final demand's deadline has not passed yet: the referral can be approved "
-            "from the day after it."
-        )
+    # A Letter of Claim's reply period (30 days, and 30 more from a reply asking for
+    # documents) or a final demand's business days: the deadline the engine waits for.
+    waiting = referral_wait(
+        customer=case.customer, letter=demand.touch, today=today, calendar=calendar_for(at)
+    )
+    if waiting:
+        raise DunningError(waiting)
     if not case.invoices:
         raise DunningError(
             "Nothing is left to refer: every invoice the final demand covered is settled."

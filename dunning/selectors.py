@@ -6,7 +6,7 @@ of invoices, promises or touches, and builds plain tuples rather than model inst
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -24,17 +24,23 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from invoices.dates import format_day
 from invoices.models import Allocation, Customer, Invoice, InvoiceStatus, Payment
+from letters.models import Template
 from letters.signals import StepUse
 
 from .calendar import business_days_after, holiday_dates, zone
+from .engine import LETTER_OF_CLAIM, PRE_ACTION_DAYS, pre_action_applies, reply_deadline
 from .facts import Calendar, CustomerFacts, InvoiceFact, StepFact
+from .limitation import barred_load
 from .models import (
     CONVERSATION_OUTCOMES,
+    BarredDebts,
     Channel,
     Chase,
     ChaseStatus,
     CustomerPolicy,
+    DocumentsRequest,
     DunningSettings,
     HoldStatus,
     Instalment,
@@ -78,6 +84,23 @@ class StepRow:
     response_deadline_days: int | None
     attach_statement: bool = False
     interest_regime: str = ""  # the policy's statutory interest law, if it claims any
+    pre_action_template: str = ""  # the Letter of Claim, for fact.pre_action_days
+
+    def for_customer(self, customer) -> "StepRow":
+        """The step as this customer gets it (anything with debtor_type, country and
+        region): for an individual or sole trader in England and Wales, a step with a
+        Pre-Action Protocol variant sends its Letter of Claim, which gives days to reply
+        rather than business days to pay (the letter states them; the engine waits them)."""
+        if not self.pre_action_template or not pre_action_applies(
+            customer.debtor_type, customer.country, customer.region
+        ):
+            return self
+        return replace(
+            self,
+            fact=replace(self.fact, name=LETTER_OF_CLAIM),
+            template=self.pre_action_template,
+            response_deadline_days=None,
+        )
 
 
 class CustomerRow(NamedTuple):
@@ -130,10 +153,13 @@ class Steps:
     def __init__(self):
         # policy id -> its current (highest-numbered) version id
         self.current_version: dict[int, int] = {}
-        for policy_id, version_id in PolicyVersion.objects.order_by("number").values_list(
-            "policy_id", "id"
-        ):
+        # version id -> what its policy does with barred debts
+        self.barred_debts: dict[int, str] = {}
+        for policy_id, version_id, barred_debts in PolicyVersion.objects.order_by(
+            "number"
+        ).values_list("policy_id", "id", "policy__barred_debts"):
             self.current_version[policy_id] = version_id
+            self.barred_debts[version_id] = barred_debts
         default = Policy.objects.filter(is_default=True).values_list("id", flat=True).first()
         self.default_version = self.current_version.get(default) if default else None
         self._by_version: dict[int, tuple[StepRow, ...]] = {}
@@ -153,6 +179,7 @@ class Steps:
                         min_balance=r[5],
                         business_days_only=r[6],
                         id=r[0],
+                        pre_action_days=(r[13] or PRE_ACTION_DAYS) if r[12] else None,
                     ),
                     version_id=version_id,
                     template=r[7],
@@ -160,6 +187,7 @@ class Steps:
                     response_deadline_days=r[9],
                     attach_statement=r[10],
                     interest_regime=r[11],
+                    pre_action_template=r[12],
                 )
                 for r in PolicyStep.objects.filter(version_id=version_id)
                 .order_by("position")
@@ -176,6 +204,8 @@ class Steps:
                     "response_deadline_days",
                     "attach_statement",
                     "version__policy__interest_regime",
+                    "pre_action_template",
+                    "pre_action_days",
                 )
             )
             self._by_version[version_id] = rows
@@ -230,12 +260,118 @@ def _of_customers(ids: list[int], field: str = "customer_id") -> dict:
     return {f"{field}__in": ids}
 
 
-def _deadline(demand: tuple[dt.datetime, int] | None, tz: str, calendar: Calendar):
-    """The day the final demand gives: its (customer-local) date plus its business days."""
-    if demand is None:
-        return None
-    moment, days = demand
-    return business_days_after(moment.astimezone(zone(tz)).date(), days, calendar)
+class Demand(NamedTuple):
+    """The latest letter with a deadline in a chase, as facts_load reads it."""
+
+    moment: dt.datetime  # sent, or scheduled to go
+    business_days: int  # the step's days to pay
+    pre_action_days: int | None  # the step's Letter of Claim reply period, if it has one
+    pre_action_template: str
+    template: str  # the template it went out with ("" while not sent)
+
+
+def demand_is_claim(demand: Demand, pre_action: bool) -> bool:
+    """Whether the letter is (or, not sent yet, will be) a Letter of Claim: what went out
+    decides; before that, who the customer is now."""
+    if not demand.pre_action_template:
+        return False
+    if demand.template:
+        return demand.template == demand.pre_action_template
+    return pre_action
+
+
+def demand_deadline(
+    demand: Demand,
+    *,
+    tz: str,
+    calendar: Calendar,
+    claim: bool,
+    documents_requested: Iterable[dt.date] = (),
+) -> dt.date:
+    """The last day the demand gives them: a final demand's date plus its business days; a
+    Letter of Claim's reply period, restarted by a reply asking for documents."""
+    sent_on = demand.moment.astimezone(zone(tz)).date()
+    if claim:
+        days = demand.pre_action_days or PRE_ACTION_DAYS
+        return reply_deadline(sent_on, days, documents_requested)
+    return business_days_after(sent_on, demand.business_days, calendar)
+
+
+@dataclass(frozen=True)
+class LetterDeadline:
+    sent_on: dt.date
+    deadline: dt.date
+    claim: bool  # a Letter of Claim (Pre-Action Protocol), not a final demand
+    asked: dt.date | None  # their latest request for documents since it, if a claim
+    days: int  # the Letter of Claim's reply period
+
+
+def letter_deadline(*, customer: Customer, letter: Touch, calendar: Calendar) -> LetterDeadline:
+    """The last day a final demand or a Letter of Claim that went out gives them: the same
+    deadline the engine waits for (facts_load). Two queries."""
+    template = ""
+    if letter.template_version_id:
+        template = (
+            Template.objects.filter(versions__pk=letter.template_version_id)
+            .values_list("key", flat=True)
+            .first()
+            or ""
+        )
+    step = letter.step
+    demand = Demand(
+        moment=letter.sent_at or letter.scheduled_for,
+        business_days=step.response_deadline_days or 0,
+        pre_action_days=step.pre_action_days,
+        pre_action_template=step.pre_action_template,
+        template=template,
+    )
+    sent_on = demand.moment.astimezone(zone(customer.timezone)).date()
+    claim = demand_is_claim(
+        demand, pre_action_applies(customer.debtor_type, customer.country, customer.region)
+    )
+    asked = None
+    if claim:
+        asked = DocumentsRequest.objects.filter(
+            customer=customer, requested_on__gte=sent_on
+        ).aggregate(last=Max("requested_on"))["last"]
+    deadline = demand_deadline(
+        demand,
+        tz=customer.timezone,
+        calendar=calendar,
+        claim=claim,
+        documents_requested=[asked] if asked else (),
+    )
+    days = demand.pre_action_days or PRE_ACTION_DAYS
+    return LetterDeadline(sent_on=sent_on, deadline=deadline, claim=claim, asked=asked, days=days)
+
+
+def referral_wait(*, customer: Customer, letter: Touch, today: dt.date, calendar: Calendar) -> str:
+    """Why a referral resting on this letter (a final demand or a Letter of Claim that went
+    out) cannot be approved yet, in words with the day it can; "" once its deadline has
+    passed."""
+    found = letter_deadline(customer=customer, letter=letter, calendar=calendar)
+    sent_on, deadline, claim, asked = found.sent_on, found.deadline, found.claim, found.asked
+    if deadline < today:
+        return ""
+    after = format_day(deadline + dt.timedelta(days=1))
+    if not claim:
+        return (
+            f"The final demand of {format_day(sent_on)} gives them until {format_day(deadline)} "
+            f"to pay: the referral can be approved from {after}."
+        )
+    days = found.days
+    if asked is not None and asked + dt.timedelta(days=days) >= deadline:
+        why = (
+            f"They replied on {format_day(asked)} asking for documents, and the Pre-Action "
+            f"Protocol for Debt Claims gives them {days} days from that reply, until "
+            f"{format_day(deadline)}"
+        )
+    else:
+        why = (
+            f"The letter of claim of {format_day(sent_on)} gives them {days} days to reply, "
+            f"until {format_day(deadline)} (Pre-Action Protocol for Debt Claims)"
+        )
+    return f"{why}: the referral can be approved from {after}."
 
 
 def facts_load(
@@ -270,22 +406,31 @@ def facts_load(
         "do_not_contact",
         "insolvent",
         "collector_id",
+        "country",
+        "region",
     )
 
-    # Rows come out in InvoiceFact's field order after the customer id (promised_until is
-    # filled in below for the few invoices an open promise names).
+    # Rows come out in InvoiceFact's field order after the customer id (promised_until and
+    # barred_on are filled in below for the few invoices an open promise names or that
+    # passed their limitation date).
     disputed = ExpressionWrapper(Q(status=InvoiceStatus.IN_DISPUTE), output_field=BooleanField())
-    no_promise = Value(None, output_field=DateField())
+    no_date = Value(None, output_field=DateField())
     invoices = defaultdict(list)
     make = InvoiceFact._make
     for row in (
         Invoice.objects.filter(**of, status__in=OPEN_STATUSES)
         .order_by("due_date", "number")
         .values_list(
-            "customer_id", "id", "number", "due_date", "open_balance", disputed, no_promise
+            "customer_id", "id", "number", "due_date", "open_balance", disputed, no_date, no_date
         )
     ):
         invoices[row[0]].append(make(row[1:]))
+
+    # Limitation: which open invoices are barred today, each customer's today and law.
+    barred = barred_load(
+        ((inv.id, cid, inv.due_date) for cid, rows in invoices.items() for inv in rows),
+        {row[0]: (row[12], row[13], as_of.astimezone(zone(row[3])).date()) for row in customers},
+    )
 
     # Promises: open ones pause, the latest settled one tells whether a promise was broken.
     account_promise: dict[int, dt.date] = {}
@@ -368,8 +513,8 @@ def facts_load(
     if recheck is not None and recheck.step_id:
         done_touches = touches.exclude(chase_id=recheck.chase_id, step_id=recheck.step_id)
     # The final demand: the latest letter with a response deadline in the active chase.
-    demand: dict[int, tuple[dt.datetime, int]] = {}
-    for cid, position, channel, status, moment, deadline_days in (
+    demand: dict[int, Demand] = {}
+    for cid, position, channel, status, moment, deadline_days, *claim in (
         done_touches.filter(chase__status=ChaseStatus.ACTIVE, step__isnull=False)
         .exclude(status=TouchStatus.CANCELLED)
         .values_list(
@@ -379,6 +524,9 @@ def facts_load(
             "status",
             Coalesce("sent_at", "scheduled_for"),
             "step__response_deadline_days",
+            "step__pre_action_days",
+            "step__pre_action_template",
+            "template_version__template__key",
         )
     ):
         done[cid].add(position)
@@ -386,9 +534,17 @@ def facts_load(
             channel == Channel.LETTER
             and deadline_days
             and status not in (TouchStatus.SKIPPED, TouchStatus.FAILED)
-            and (cid not in demand or moment > demand[cid][0])
+            and (cid not in demand or moment > demand[cid].moment)
         ):
-            demand[cid] = (moment, deadline_days)
+            days, template, sent_with = claim
+            demand[cid] = Demand(moment, deadline_days, days, template, sent_with or "")
+    # Replies to a Letter of Claim asking for documents: the latest is all that counts.
+    documents_asked = dict(
+        DocumentsRequest.objects.filter(**of)
+        .values("customer_id")
+        .annotate(last=Max("requested_on"))
+        .values_list("customer_id", "last")
+    )
     last_message = dict(
         touches.filter(automated=True, channel__in=MESSAGE_CHANNELS, status__in=MESSAGE_STATUSES)
         .values("customer_id")
@@ -430,6 +586,8 @@ def facts_load(
         do_not_contact,
         insolvent,
         collector_id,
+        country,
+        region,
     ) in customers:
         if cid not in wanted:
             continue
@@ -440,12 +598,18 @@ def facts_load(
             policy_id = chosen_policy.get(cid)
             version_id = steps.current_version.get(policy_id) if policy_id else None
             version_id = version_id or steps.default_version
+        pre_action = pre_action_applies(debtor_type, country, region)
+        letter = demand.get(cid) if chase else None
+        claim = letter is not None and demand_is_claim(letter, pre_action)
+        asked = documents_asked.get(cid) if claim else None
+        if asked is not None and asked < letter.moment.astimezone(zone(tz)).date():
+            asked = None  # asked before the letter: not a reply to it
         facts = CustomerFacts(
             customer_id=cid,
             timezone=tz,
             debtor_type=debtor_type,
             currency=currency,
-            invoices=_with_promises(invoices.get(cid, ()), invoice_promise),
+            invoices=_with_dates(invoices.get(cid, ()), invoice_promise, barred),
             on_hold=on_hold,
             hold_until=hold_until,
             hold_reason=hold_reason,
@@ -459,9 +623,21 @@ def facts_load(
             last_automated_at=last_message.get(cid),
             calls=tuple(sorted(calls.get(cid, ()))),
             last_conversation_at=conversations.get(cid),
-            demand_deadline=_deadline(demand.get(cid), tz, calendar) if chase else None,
+            demand_deadline=demand_deadline(
+                letter,
+                tz=tz,
+                calendar=calendar,
+                claim=claim,
+                documents_requested=[asked] if asked else (),
+            )
+            if letter
+            else None,
+            pre_action=pre_action,
+            demand_is_claim=claim,
+            documents_requested_on=asked,
             in_legal_since=in_legal[cid].astimezone(zone(tz)).date() if cid in in_legal else None,
             unsettled=unsettled.get(cid, ""),
+            barred_debts=steps.barred_debts.get(version_id, BarredDebts.SOFT),
         )
         loaded.append(
             Loaded(
@@ -498,11 +674,15 @@ def _unsettled(of: dict, touches) -> dict[int, str]:
     return found
 
 
-def _with_promises(invoices: list[InvoiceFact], promised: dict[int, dt.date]):
-    if not promised:
+def _with_dates(
+    invoices: list[InvoiceFact], promised: dict[int, dt.date], barred: dict[int, dt.date]
+):
+    if not promised and not barred:
         return tuple(invoices)
     return tuple(
-        inv._replace(promised_until=promised[inv.id]) if inv.id in promised else inv
+        inv._replace(promised_until=promised.get(inv.id), barred_on=barred.get(inv.id))
+        if inv.id in promised or inv.id in barred
+        else inv
         for inv in invoices
     )
 
@@ -544,7 +724,8 @@ def plan_paid(*, customer_id: int, since: dt.date, until: dt.date) -> Decimal:
 
 def template_uses_answer(sender, **kwargs) -> list[StepUse]:
     """letters.signals.template_uses: the steps of each policy's current version, so the
-    template screens can say which steps use a template (letters never reads policies)."""
+    template screens can say which steps use a template (letters never reads policies). A
+    step's Letter of Claim counts as a use of its own, right after the step's template."""
     current = (
         PolicyVersion.objects.filter(policy=OuterRef("version__policy"))
         .order_by("-number")
@@ -552,6 +733,7 @@ def template_uses_answer(sender, **kwargs) -> list[StepUse]:
     )
     rows = PolicyStep.objects.filter(version=Subquery(current)).values_list(
         "template",
+        "pre_action_template",
         "version__policy__name",
         "version__policy__is_default",
         "position",
@@ -559,15 +741,21 @@ def template_uses_answer(sender, **kwargs) -> list[StepUse]:
         "offset_days",
         "channel",
     )
-    return [
-        StepUse(
-            template=template,
-            policy=policy,
-            default_policy=default,
-            position=position,
-            step=step,
-            offset_days=offset,
-            sends_message=channel in (Channel.EMAIL, Channel.LETTER),
-        )
-        for template, policy, default, position, step, offset, channel in rows
-    ]
+    uses = []
+    for template, pre_action, policy, default, position, step, offset, channel in rows:
+        named = [(template, step)]
+        if pre_action:
+            named.append((pre_action, f"{step}, for individuals in England and Wales"))
+        uses += [
+            StepUse(
+                template=key,
+                policy=policy,
+                default_policy=default,
+                position=position,
+                step=label,
+                offset_days=offset,
+                sends_message=channel in (Channel.EMAIL, Channel.LETTER),
+            )
+            for key, label in named
+        ]
+    return uses

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from audit.services import audit_record
 from invoices import services as ledger
@@ -21,6 +22,8 @@ from letters.services import document_store
 from . import delivery
 from .exceptions import DunningError
 from .models import (
+    Acknowledgement,
+    DocumentsRequest,
     HoldStatus,
     Instalment,
     PaymentPlan,
@@ -471,3 +474,102 @@ def dispute_resolve_queued(**kwargs) -> Dispute:
     dispute = ledger.dispute_resolve(**kwargs)
     queue_refresh(customer_ids=[dispute.invoice.customer_id])
     return dispute
+
+
+# --- written acknowledgements ---------------------------------------------------------------
+
+ACKNOWLEDGEMENT_NOTE_MAX = 500
+
+
+@transaction.atomic
+def acknowledgement_record(
+    *,
+    actor,
+    customer: Customer,
+    acknowledged_on: dt.date,
+    invoices: Sequence[Invoice] | None = None,
+    note: str,
+    today: dt.date | None = None,
+) -> Acknowledgement:
+    """Record that the customer acknowledged their debt in writing on a day: the invoices
+    named, or with none named everything they owed that day. Where the jurisdiction says
+    so it starts the limitation period again (dunning.limitation). Refuses a date after
+    today and another customer's invoices."""
+    today = today or timezone.localdate()
+    note = (note or "").strip()
+    invoices = list(invoices or ())
+    if acknowledged_on > today:
+        raise DunningError("An acknowledgement cannot be dated after today.")
+    if not note:
+        raise DunningError("Say what they wrote and where it is kept (a letter, an email).")
+    if len(note) > ACKNOWLEDGEMENT_NOTE_MAX:
+        raise DunningError(f"Keep the note to {ACKNOWLEDGEMENT_NOTE_MAX} characters.")
+    if any(inv.customer_id != customer.pk for inv in invoices):
+        raise DunningError("An acknowledgement can only name the customer's own invoices.")
+    acknowledgement = Acknowledgement.objects.create(
+        customer=customer, acknowledged_on=acknowledged_on, note=note, recorded_by=actor
+    )
+    acknowledgement.invoices.set(invoices)
+    numbers = ", ".join(inv.number for inv in invoices) or "the whole account"
+    audit_record(
+        action="dunning.acknowledgement.recorded",
+        actor=actor,
+        customer_id=customer.pk,
+        invoice_id=invoices[0].pk if len(invoices) == 1 else None,
+        summary=f"Written acknowledgement of {format_day(acknowledged_on)} recorded "
+        f"({numbers}): {note}",
+        data={
+            "acknowledgement_id": acknowledgement.pk,
+            "acknowledged_on": acknowledged_on.isoformat(),
+            "invoice_ids": [inv.pk for inv in invoices],
+            "note": note,
+        },
+    )
+    # It may restart a clock, and so change what the engine plans.
+    queue_refresh(customer_ids=[customer.pk])
+    return acknowledgement
+
+
+# --- replies to a Letter of Claim asking for documents --------------------------------------
+
+DOCUMENTS_NOTE_MAX = 500
+
+
+@transaction.atomic
+def documents_request_record(
+    *,
+    actor,
+    customer: Customer,
+    requested_on: dt.date,
+    note: str,
+    today: dt.date | None = None,
+) -> DocumentsRequest:
+    """Record that the customer replied asking for documents (the agreement, invoices, a
+    statement). After a Letter of Claim, the Pre-Action Protocol gives them its reply
+    period again from this day before any referral (dunning.engine.reply_deadline).
+    Refuses a date after today and a blank note."""
+    today = today or timezone.localdate()
+    note = (note or "").strip()
+    if requested_on > today:
+        raise DunningError("Their reply cannot be dated after today.")
+    if not note:
+        raise DunningError("Say which documents they asked for.")
+    if len(note) > DOCUMENTS_NOTE_MAX:
+        raise DunningError(f"Keep the note to {DOCUMENTS_NOTE_MAX} characters.")
+    request = DocumentsRequest.objects.create(
+        customer=customer, requested_on=requested_on, note=note, recorded_by=actor
+    )
+    audit_record(
+        action="dunning.documents.requested",
+        actor=actor,
+        customer_id=customer.pk,
+        summary=f"Reply of {format_day(requested_on)} asking for documents recorded: {note}",
+        data={
+            "documents_request_id": request.pk,
+            "requested_on": requested_on.isoformat(),
+            "note": note,
+        },
+    )
+    # It puts off a referral after a Letter of Claim: the queue shows the new date.
+    queue_refresh(customer_ids=[customer.pk])
+    return request

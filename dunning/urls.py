@@ -11,6 +11,7 @@ urlpatterns = [
     path("policies/<int:pk>/move/", views.policy_move, name="policy_move"),
     path("policies/<int:pk>/default/", views.policy_default, name="policy_default"),
     path("policies/<int:pk>/interest/", views.policy_interest, name="policy_interest"),
+    path("policies/<int:pk>/barred/", views.policy_barred, name="policy_barred"),
     path("settings/dunning/", views.settings_edit, name="settings"),
     path("customers/<int:pk>/policy/", views.customer_policy, name="customer_policy"),
     path("dunning/preview/", views.preview, name="preview"),

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from accounts.roles import (
     role_required,
 )
 from invoices.models import Customer, Invoice
+from letters.claims import regime_reach
 
 from .calendar import zone
 from .engine import plan_customer
@@ -26,6 +27,7 @@ from .facts import CustomerPlan
 from .forms import (
     CustomerPolicyForm,
     DunningSettingsForm,
+    PolicyBarredForm,
     PolicyCopyForm,
     PolicyInterestForm,
     PolicyVersionNoteForm,
@@ -45,6 +47,7 @@ from .policy_services import (
     dunning_settings_update,
     policy_copy,
     policy_save_version,
+    policy_set_barred_debts,
     policy_set_default,
     policy_set_interest,
     policy_version_diff,
@@ -102,11 +105,23 @@ def policy_detail(request, pk: int):
             "current": versions[0] if versions else None,
             "to_move": chases_to_move(policy).count(),
             "assigned": policy.customers.count(),
+            "barred_form": PolicyBarredForm(initial={"barred_debts": policy.barred_debts}),
             "interest_form": PolicyInterestForm(
                 initial={"interest_regime": policy.interest_regime}
             ),
+            "interest_reach": regime_reach(
+                regime=policy.interest_regime, customers=_policy_customers(policy)
+            ),
         },
     )
+
+
+def _policy_customers(policy: Policy):
+    """The customers a policy chases: those assigned to it and, for the default policy,
+    those with no policy of their own."""
+    if policy.is_default:
+        return Customer.objects.filter(Q(dunning__policy=policy) | Q(dunning__isnull=True))
+    return Customer.objects.filter(dunning__policy=policy)
 
 
 @role_required(ADMIN)
@@ -193,10 +208,33 @@ def policy_interest(request, pk: int):
     form = PolicyInterestForm(request.POST)
     if form.is_valid():
         regime = form.cleaned_data["interest_regime"]
-        if policy_set_interest(actor=request.user, policy=policy, regime=regime):
-            messages.success(request, f"Statutory interest for {policy.name} saved.")
+        try:
+            changed = policy_set_interest(actor=request.user, policy=policy, regime=regime)
+        except PolicyError as error:
+            messages.error(request, str(error))
+        else:
+            if changed:
+                reach = regime_reach(regime=regime, customers=_policy_customers(policy))
+                messages.success(
+                    request,
+                    f"Statutory interest for {policy.name} saved. {reach.audience} {reach.summary}",
+                )
     else:
         messages.error(request, "Choose one of the listed laws, or none.")
+    return redirect("dunning:policy_detail", policy.pk)
+
+
+@role_required(ADMIN)
+@require_POST
+def policy_barred(request, pk: int):
+    policy = get_object_or_404(Policy, pk=pk)
+    form = PolicyBarredForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the listed rules for barred debts.")
+    elif policy_set_barred_debts(
+        actor=request.user, policy=policy, rule=form.cleaned_data["barred_debts"]
+    ):
+        messages.success(request, f"The rule for barred debts of {policy.name} saved.")
     return redirect("dunning:policy_detail", policy.pk)
 
 

@@ -161,3 +161,43 @@ def test_the_referral_pages_have_no_serious_accessibility_violation(
         page.goto(f"{live_server.url}{path}")
         found = axe_violations(page)
         assert not found, violations_report(f"{path} at {width} px", found)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [1280, TABLET["width"]])
+def test_the_manager_sees_whether_going_to_court_is_worth_it_before_approving(
+    live_server, browser_page, artifacts, django_user_model, width
+):
+    import datetime as dt
+    from decimal import Decimal
+
+    from dunning.models import Policy
+    from invoices.services import payment_record
+
+    user(django_user_model, "maria", MANAGER)
+    Policy.objects.filter(name="Standard").update(interest_regime="uk")
+    customer, task = proposed(invoices=3, name="Saltmarsh Interiors")
+    first = customer.invoices.order_by("number").first()
+    payment_record(
+        actor=None,
+        customer=customer,
+        amount=Decimal("1500.00"),
+        received_on=dt.date(2026, 2, 10),
+        allocations=[(first, Decimal("1500.00"))],
+    )
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 1024})
+    log_in(page, live_server.url, "maria", "pw-maria-123")
+
+    page.goto(f"{live_server.url}/referrals/{task.pk}/")
+
+    section = page.locator("#court")
+    assert page.get_by_role("heading", name="Is it worth going to court?").is_visible()
+    # Over £10,000: said at the top of the page and in the approve form, before approving.
+    over = page.get_by_text("Over the small-claims limit", exact=False)
+    assert over.count() == 3 and over.first.is_visible()
+    assert section.get_by_text("Expected net recovery").is_visible()
+    assert section.locator("table").get_by_text("£3,500.00").first.is_visible()  # after payment
+    assert fits(page)
+    section.scroll_into_view_if_needed()
+    section.screenshot(path=artifacts / f"referrals-09-worth-going-to-court-{width}.png")

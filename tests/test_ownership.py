@@ -18,8 +18,10 @@ from django.urls import reverse
 from accounts.roles import ADMIN, COLLECTOR, MANAGER, ROLES
 from audit.models import AuditEvent
 from dunning.models import (
+    Acknowledgement,
     Channel,
     CustomerPolicy,
+    DocumentsRequest,
     Instalment,
     PaymentPlan,
     PromiseToPay,
@@ -91,6 +93,16 @@ OWNED = {
     "customer_hold": Owned(
         "customer", changes=(GET, POST), data=lambda w: {"reason": "Restructuring"}
     ),
+    "customer_acknowledgement": Owned(
+        "customer",
+        changes=(GET, POST),
+        data=lambda w: {"acknowledged_on": "2026-03-16", "note": "Their signed letter"},
+    ),
+    "customer_documents_request": Owned(
+        "customer",
+        changes=(GET, POST),
+        data=lambda w: {"requested_on": "2026-03-16", "note": "A copy of the agreement"},
+    ),
     "customer_hold_release": Owned("customer", changes=(POST,), data=lambda w: {}),
     # Whether anything goes out depends on the engine's plan: only refusal is checked.
     "customer_send": Owned("customer", changes=(GET, POST)),
@@ -131,6 +143,7 @@ NOT_A_CUSTOMERS = {
     "dunning:policy_move": "a policy",
     "dunning:policy_default": "a policy",
     "dunning:policy_interest": "a policy",
+    "dunning:policy_barred": "a policy",
     "dunning:opt_out": "the contact's own signed token: they act, not a collector",
     "letters:template_edit": "a template",
     "letters:template_preview": "a template",
@@ -151,6 +164,8 @@ WATCHED = [
     PaymentPlan,
     Instalment,
     Referral,
+    Acknowledgement,
+    DocumentsRequest,
     QueueEntry,
     Document,
     AuditEvent,

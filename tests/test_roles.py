@@ -54,6 +54,8 @@ ROUTES = {
     "customer_plan_preview": Route(COLLECTOR),
     "customer_note": Route(COLLECTOR),
     "customer_hold": Route(COLLECTOR),
+    "customer_acknowledgement": Route(COLLECTOR),
+    "customer_documents_request": Route(COLLECTOR),
     "customer_hold_release": Route(COLLECTOR, method="post", ok=302),
     "customer_send": Route(COLLECTOR),
     "invoice_list": Route(COLLECTOR),
@@ -85,6 +87,7 @@ ROUTES = {
     "dunning:policy_move": Route(ADMIN),
     "dunning:policy_default": Route(ADMIN, method="post", ok=302),
     "dunning:policy_interest": Route(ADMIN, method="post", data={"interest_regime": "uk"}, ok=302),
+    "dunning:policy_barred": Route(ADMIN, method="post", data={"barred_debts": "stop"}, ok=302),
     "dunning:settings": Route(ADMIN),
     "dunning:customer_policy": Route(ADMIN, method="post", ok=302),
     "calls": Route(COLLECTOR),
@@ -183,7 +186,7 @@ def _kwargs(name, world):
         **{
             f"dunning:{name}": {"pk": _default_policy_pk()}
             for name in ("policy_detail", "policy_edit", "policy_move", "policy_default")
-            + ("policy_interest",)
+            + ("policy_interest", "policy_barred")
         },
     }
     if name in known:

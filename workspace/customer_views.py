@@ -43,9 +43,11 @@ from invoices.views import wants_partial
 
 from .customer_selectors import customer_timeline, customer_workspace, workspace_customers
 from .forms import (
+    AcknowledgementForm,
     CallOutcomeForm,
     DisputeOpenForm,
     DisputeResolveForm,
+    DocumentsRequestForm,
     HoldForm,
     NoteForm,
     PlanForm,
@@ -60,6 +62,8 @@ ACTIONS = [
     ("l", "customer_plan", "Payment plan"),
     ("n", "customer_note", "Note"),
     ("h", "customer_hold", "Hold"),
+    ("a", "customer_acknowledgement", "Acknowledgement"),
+    ("r", "customer_documents_request", "Documents asked for"),
     ("s", "customer_send", "Send next step"),
 ]
 
@@ -409,6 +413,77 @@ def customer_hold_release(request, pk: int):
     if services.hold_release(actor=request.user, customer=customer):
         return _done(request, customer, "Hold released: chasing resumes.")
     return _done(request, customer, f"{customer.name} was not on hold.", messages.INFO)
+
+
+# --- written acknowledgements ----------------------------------------------------------------
+
+
+@role_required(COLLECTOR)
+@require_http_methods(["GET", "POST"])
+def customer_acknowledgement(request, pk: int):
+    """Record that the customer acknowledged the debt in writing: where the law says so, it
+    starts the limitation period again."""
+    customer = _customer_to_change(request, pk)
+    today = timezone.localdate()
+    form = AcknowledgementForm(
+        _posted(request), customer=customer, today=today, initial={"acknowledged_on": today}
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        invoices = list(data["invoices"])
+        try:
+            services.acknowledgement_record(
+                actor=request.user,
+                customer=customer,
+                acknowledged_on=data["acknowledged_on"],
+                invoices=invoices,
+                note=data["note"],
+                today=today,
+            )
+        except DunningError as error:
+            form.add_error(None, str(error))
+        else:
+            covers = ", ".join(inv.number for inv in invoices) or "the whole account"
+            return _done(
+                request,
+                customer,
+                f"Written acknowledgement of {format_day(data['acknowledged_on'])} recorded "
+                f"for {covers}.",
+            )
+    return _action(request, customer, "workspace/_action_acknowledgement.html", {"form": form})
+
+
+# --- a reply to a Letter of Claim asking for documents ---------------------------------------
+
+
+@role_required(COLLECTOR)
+@require_http_methods(["GET", "POST"])
+def customer_documents_request(request, pk: int):
+    """Record that they replied asking for documents: after a Letter of Claim, a referral
+    then waits 30 days from their reply (Pre-Action Protocol for Debt Claims)."""
+    customer = _customer_to_change(request, pk)
+    today = timezone.localdate()
+    form = DocumentsRequestForm(_posted(request), today=today, initial={"requested_on": today})
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.documents_request_record(
+                actor=request.user,
+                customer=customer,
+                requested_on=data["requested_on"],
+                note=data["note"],
+                today=today,
+            )
+        except DunningError as error:
+            form.add_error(None, str(error))
+        else:
+            return _done(
+                request,
+                customer,
+                f"Their reply of {format_day(data['requested_on'])} asking for documents is "
+                "recorded. Send them what they asked for.",
+            )
+    return _action(request, customer, "workspace/_action_documents_request.html", {"form": form})
 
 
 # --- the next step, now ---------------------------------------------------------------------

@@ -254,6 +254,60 @@ class NoteForm(forms.Form):
     )
 
 
+class AcknowledgementForm(forms.Form):
+    acknowledged_on = forms.DateField(
+        label="Acknowledged on", widget=DATE, help_text="The date of their letter or email."
+    )
+    invoices = InvoiceChoiceField(
+        queryset=Invoice.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: everything they owed that day.",
+    )
+    note = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What they wrote, and where the letter or email is kept.",
+    )
+
+    def __init__(self, *args, customer, today: dt.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["invoices"].queryset = Invoice.objects.filter(
+            customer=customer, status__in=[InvoiceStatus.OPEN, InvoiceStatus.IN_DISPUTE]
+        ).order_by("due_date", "id")
+        self.fields["acknowledged_on"].widget.attrs.update(max=today.isoformat())
+
+    def clean_acknowledged_on(self):
+        day = self.cleaned_data["acknowledged_on"]
+        if day > self.today:
+            raise forms.ValidationError("An acknowledgement cannot be dated after today.")
+        return day
+
+
+class DocumentsRequestForm(forms.Form):
+    requested_on = forms.DateField(
+        label="They replied on", widget=DATE, help_text="The date of their reply."
+    )
+    note = forms.CharField(
+        label="What they asked for",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example a copy of the agreement, an invoice or a statement of account.",
+    )
+
+    def __init__(self, *args, today: dt.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["requested_on"].widget.attrs.update(max=today.isoformat())
+
+    def clean_requested_on(self):
+        day = self.cleaned_data["requested_on"]
+        if day > self.today:
+            raise forms.ValidationError("Their reply cannot be dated after today.")
+        return day
+
+
 class DisputeInvoiceField(forms.ModelChoiceField):
     def label_from_instance(self, invoice):
         return f"{invoice.number} ({format_money(invoice.open_balance, invoice.currency)} open)"

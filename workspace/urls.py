@@ -35,6 +35,16 @@ urlpatterns = [
         customer_views.customer_hold_release,
         name="customer_hold_release",
     ),
+    path(
+        "customers/<int:pk>/acknowledgement/",
+        customer_views.customer_acknowledgement,
+        name="customer_acknowledgement",
+    ),
+    path(
+        "customers/<int:pk>/documents-request/",
+        customer_views.customer_documents_request,
+        name="customer_documents_request",
+    ),
     path("customers/<int:pk>/send/", customer_views.customer_send, name="customer_send"),
     path("calls/", call_views.calls, name="calls"),
     path("calls/<int:pk>/done/", call_views.task_complete, name="task_complete"),

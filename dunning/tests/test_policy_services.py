@@ -187,6 +187,7 @@ def test_the_catalogue_lists_a_policys_templates_first_then_the_shipped_ladder_t
         "friendly_reminder",
         "second_reminder",
         "firm_reminder",
+        "letter_of_claim",
         "agency",
     ]
     assert catalogue.get("final_demand").letter

@@ -258,3 +258,25 @@ def test_a_long_reason_is_cut_short_in_the_list_with_the_rest_behind_more(manage
     summary = row[row.index("<summary>") : row.index("</summary>")]
     assert len(summary) < 300
     assert "overflow-wrap:anywhere" in row
+
+
+# --- is it worth going to court? ------------------------------------------------------------
+
+
+def test_the_court_question_is_answered_just_above_the_decision(manager_client):
+    _customer, task = proposed()
+
+    text = page(manager_client, task)
+
+    question = text.index("Is it worth going to court?</h2>")
+    assert text.index("Recent contact</h2>") < question < text.index('value="approve"')
+    assert "Expected net recovery" in text[question:]
+
+
+def test_a_decided_referral_does_not_ask_whether_to_go_to_court(manager_client):
+    _customer, task = proposed()
+    approve(manager_client, task)
+
+    text = page(manager_client, task)
+
+    assert "Is it worth going to court?" not in text

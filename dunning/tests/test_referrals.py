@@ -370,8 +370,8 @@ def test_a_limitation_date_coming_soon_is_warned_of(manager_client):
     [
         ("US", "New York", 6),
         ("US", "NY", 6),
-        ("US", "illinois", 10),
-        ("US", "Ohio", 4),
+        ("US", "illinois", 5),  # an open account; 10 is for a written contract
+        ("US", "Ohio", 3),  # none on file: the shortest known in the US (Delaware)
         ("GB", "", 6),
         ("FR", "", None),
     ],

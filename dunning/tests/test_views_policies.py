@@ -230,13 +230,14 @@ def test_the_template_is_chosen_by_name_from_the_templates_in_ladder_order(admin
     response = admin_client_.get(reverse("dunning:policy_edit", args=[standard.pk]))
 
     choices = response.context["formset"].forms[0].fields["template"].choices
-    assert [label for _key, label in choices][:7] == [
+    assert [label for _key, label in choices][:8] == [
         "None",
         "Courtesy reminder (email)",
         "Friendly reminder (email)",
         "Second reminder (email)",
         "Firm reminder (email)",
         "Final demand (email and letter)",
+        "Letter of claim (email and letter)",
         "Agency notice (no text yet)",
     ]
 
@@ -411,6 +412,7 @@ def settings_post(**changes):
         "promise_max_days": 30,
         "plan_grace_days": 3,
         "schedule_minutes": 15,
+        "creditor_role": "creditor",
     }
     data.update(changes)
     return data
@@ -470,3 +472,153 @@ def test_no_business_day_is_refused(admin_client_):
 
 def test_a_manager_cannot_change_dunning_settings(manager_client):
     assert manager_client.get(reverse("dunning:settings")).status_code == 403
+
+
+# --- whom a policy's statutory interest reaches ----------------------------------------------
+
+
+def _said(response) -> str:
+    """The page as a reader sees it: entities decoded, whitespace collapsed."""
+    import html
+
+    return " ".join(html.unescape(response.content.decode()).split())
+
+
+def _customers_of_every_kind():
+    """Five customers following the default policy: two the UK Act can charge (a business and
+    a sole trader billed in GBP), two consumers and a business billed in euros."""
+    from invoices.models import DebtorType
+    from invoices.tests.factories import CustomerFactory
+
+    CustomerFactory(debtor_type=DebtorType.BUSINESS)
+    CustomerFactory(debtor_type=DebtorType.SOLE_TRADER)
+    CustomerFactory(debtor_type=DebtorType.CONSUMER)
+    CustomerFactory(debtor_type=DebtorType.CONSUMER, currency="EUR", country="DE")
+    CustomerFactory(debtor_type=DebtorType.BUSINESS, currency="EUR", country="FR")
+
+
+def test_the_policy_page_says_to_whom_its_statutory_interest_applies_and_who_is_left_out(
+    admin_client_, standard
+):
+    _customers_of_every_kind()
+    Policy.objects.filter(pk=standard.pk).update(interest_regime="uk")
+
+    page = admin_client_.get(reverse("dunning:policy_detail", args=[standard.pk]))
+
+    text = _said(page)
+    assert "Claimed only from business and sole-trader customers billed in GBP." in text
+    assert (
+        "It will not apply to 3 of this policy's 5 customers: 2 consumers and 1 billed in EUR."
+        in text
+    )
+
+
+def test_setting_a_regime_says_whom_it_leaves_out(admin_client_, standard):
+    _customers_of_every_kind()
+
+    response = admin_client_.post(
+        reverse("dunning:policy_interest", args=[standard.pk]),
+        {"interest_regime": "de"},
+        follow=True,
+    )
+
+    text = _said(response)
+    assert "Claimed only from business and sole-trader customers billed in EUR." in text
+    # The two consumers, and the two businesses billed in pounds.
+    assert (
+        "It will not apply to 4 of this policy's 5 customers: 2 consumers and 2 billed in GBP."
+        in text
+    )
+    event = AuditEvent.objects.get(action="dunning.policy.interest_set")
+    assert event.data["applies_to"].endswith("billed in EUR.")
+
+
+def test_a_policy_of_its_own_counts_only_the_customers_assigned_to_it(admin_client_, standard):
+    from dunning.models import CustomerPolicy
+    from invoices.models import DebtorType
+    from invoices.tests.factories import CustomerFactory
+
+    _customers_of_every_kind()
+    own = policy_copy(actor=None, source=standard, name="Consumers")
+    Policy.objects.filter(pk=own.pk).update(interest_regime="uk")
+    CustomerPolicy.objects.create(
+        customer=CustomerFactory(debtor_type=DebtorType.CONSUMER), policy=own
+    )
+
+    page = admin_client_.get(reverse("dunning:policy_detail", args=[own.pk]))
+
+    assert "It will not apply to 1 of this policy's 1 customer: 1 consumer." in _said(page)
+
+
+def test_customers_left_out_who_accepted_terms_with_charges_are_named(admin_client_, standard):
+    import datetime as dt
+    from decimal import Decimal
+
+    from invoices.tests.factories import CustomerFactory
+
+    CustomerFactory()
+    CustomerFactory(
+        currency="USD",
+        country="US",
+        terms_accepted_on=dt.date(2024, 1, 5),
+        late_fee=Decimal("25.00"),
+    )
+    Policy.objects.filter(pk=standard.pk).update(interest_regime="uk")
+
+    with_regime = _said(admin_client_.get(reverse("dunning:policy_detail", args=[standard.pk])))
+    Policy.objects.filter(pk=standard.pk).update(interest_regime="")
+    without = _said(admin_client_.get(reverse("dunning:policy_detail", args=[standard.pk])))
+
+    assert "1 billed in USD. 1 of them accepted terms with late-payment charges" in with_regime
+    assert "No statutory interest is claimed." in without
+    assert "1 of its 2 customers accepted terms with late-payment charges" in without
+
+
+def test_the_policy_page_costs_the_same_queries_however_many_customers(admin_client_, standard):
+    from invoices.tests.factories import CustomerFactory
+
+    Policy.objects.filter(pk=standard.pk).update(interest_regime="uk")
+    url = reverse("dunning:policy_detail", args=[standard.pk])
+    counts = []
+    for currency in ("GBP", "EUR"):
+        for _ in range(5):
+            CustomerFactory(currency=currency)
+        with CaptureQueriesContext(connection) as queries:
+            admin_client_.get(url)
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+
+
+def test_an_unknown_regime_is_refused_by_the_service_and_changes_nothing(standard):
+    from dunning.policy_services import PolicyError, policy_set_interest
+
+    with pytest.raises(PolicyError, match="no statutory interest regime 'us'"):
+        policy_set_interest(actor=None, policy=standard, regime="us")
+
+    standard.refresh_from_db()
+    assert standard.interest_regime == ""
+    assert not AuditEvent.objects.filter(action="dunning.policy.interest_set").exists()
+
+
+def test_an_admin_sets_the_rule_for_barred_debts_and_it_is_audited(admin_client_):
+    policy = Policy.objects.get(is_default=True)
+    page = admin_client_.get(reverse("dunning:policy_detail", args=[policy.pk])).text
+    assert "Debts past their limitation date" in page
+
+    admin_client_.post(reverse("dunning:policy_barred", args=[policy.pk]), {"barred_debts": "stop"})
+    refused = admin_client_.post(
+        reverse("dunning:policy_barred", args=[policy.pk]), {"barred_debts": "sue"}, follow=True
+    )
+
+    policy.refresh_from_db()
+    assert policy.barred_debts == "stop"
+    event = AuditEvent.objects.get(action="dunning.policy.barred_debts_set")
+    assert event.data["before"] == "soft" and event.data["after"] == "stop"
+    assert "Choose one of the listed rules" in refused.text
+
+
+def test_the_role_we_collect_in_is_a_dunning_setting(admin_client_):
+    admin_client_.post(reverse("dunning:settings"), settings_post(creditor_role="agency"))
+
+    assert DunningSettings.current().creditor_role == "agency"
