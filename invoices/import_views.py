@@ -6,6 +6,7 @@ user's own session."""
 
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.roles import ADMIN, role_required
+from audit.models import AuditEvent
 
 from .import_forms import MappingForm, UploadForm
 from .importing import ISO_DATE, ImportRejected, import_run
@@ -25,7 +27,7 @@ from .models import ImportBatch
 
 SESSION_KEY = "pending_imports"
 STALE_AFTER_S = 24 * 60 * 60
-NUMERIC_COLUMNS = {"amount"}
+NUMERIC_COLUMNS = {"amount", "credit_limit", "late_interest_rate", "late_fee"}
 
 
 def _upload_dir() -> Path:
@@ -203,4 +205,20 @@ def import_confirm(request, token):
 @role_required(ADMIN)
 def import_result(request, pk):
     batch = get_object_or_404(ImportBatch.objects.select_related("user"), pk=pk)
-    return render(request, "invoices/import/result.html", {"batch": batch})
+    return render(request, "invoices/import/result.html", {"batch": batch, "notes": _notes(batch)})
+
+
+def _notes(batch: ImportBatch) -> list[str]:
+    """The notes the import wrote into its batch event (the batch has no column for them);
+    the event is written in the batch's transaction, so look only around its time."""
+    event = (
+        AuditEvent.objects.filter(
+            at__gte=batch.created_at - timedelta(minutes=5),
+            at__lte=batch.created_at + timedelta(hours=1),
+            action=f"import.{batch.kind}.applied",
+            data__batch_id=batch.pk,
+        )
+        .only("data")
+        .first()
+    )
+    return (event.data.get("notes") or []) if event else []

@@ -45,6 +45,8 @@ class ImportResult:
     unchanged: int = 0
     ignored: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
+    # How the file was read, for the summary (e.g. a currency taken from each customer).
+    notes: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
     preview: list[dict] = field(default_factory=list)
     batch: ImportBatch | None = None
@@ -150,6 +152,7 @@ def _run(cursor, handler, schema, file, filename, mapping, date_format) -> Impor
         )
     handler.dedupe(cursor)
     created, updated, unchanged = handler.count(cursor)
+    notes = handler.notes(cursor, layout) if hasattr(handler, "notes") else []
     return ImportResult(
         kind=schema.kind,
         filename=filename,
@@ -160,6 +163,7 @@ def _run(cursor, handler, schema, file, filename, mapping, date_format) -> Impor
         unchanged=unchanged,
         ignored=layout.ignored,
         unmatched=layout.unmatched,
+        notes=notes,
         columns=[column for column in schema.columns if column in layout.positions],
         preview=preview,
     )
@@ -191,6 +195,7 @@ def _apply(cursor, handler, result: ImportResult, *, source, actor, label) -> Im
                 summary=f"Imported {result.kind} from {result.filename}: {result.created} "
                 f"created, {result.updated} updated, {result.unchanged} unchanged",
                 data={
+                    "notes": result.notes,
                     "batch_id": batch.pk,
                     "filename": result.filename,
                     "sha256": result.sha256,

@@ -31,17 +31,34 @@ SCHEMAS = {
     ImportKind.CUSTOMERS: Schema(
         ImportKind.CUSTOMERS,
         required=("external_id", "name"),
-        optional=("email", "phone", "timezone", "currency", "debtor_type", "country", "region"),
+        optional=(
+            "email",
+            "phone",
+            "timezone",
+            "currency",
+            "debtor_type",
+            "country",
+            "region",
+            "address",
+            "collector",
+            "credit_limit",
+            "terms_version",
+            "terms_accepted_on",
+            "late_interest_rate",
+            "late_fee",
+        ),
     ),
     ImportKind.INVOICES: Schema(
         ImportKind.INVOICES,
-        required=("number", "customer_external_id", "issue_date", "due_date", "currency", "amount"),
-        optional=("settled_date",),
+        required=("number", "customer_external_id", "issue_date", "due_date", "amount"),
+        # Without a currency column each invoice takes its customer's currency.
+        optional=("currency", "settled_date"),
     ),
     ImportKind.PAYMENTS: Schema(
         ImportKind.PAYMENTS,
         required=("invoice_number", "date", "amount"),
-        optional=("reference",),
+        # A row with a blank invoice_number and a customer is cash not yet matched to invoices.
+        optional=("reference", "customer_external_id"),
     ),
 }
 

@@ -1,11 +1,16 @@
 """The customers import: external_id and name, and optionally email, phone, timezone,
-currency, debtor_type, country and region.
+currency, debtor_type, country, region, address, collector, credit_limit, terms_version,
+terms_accepted_on, late_interest_rate and late_fee.
 
-email and phone belong to the customer's primary accounts-payable contact. A blank optional
+email, phone and address belong to the customer's primary accounts-payable contact; a new
+email on a contact whose mail bounced clears the bounce. A blank optional
 column means "no value given": a new customer takes the organisation's default timezone,
 currency and country; an existing customer keeps what it has, so a partial export never
 wipes what someone typed into Dunmore."""
 
+import datetime as dt
+
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
@@ -14,18 +19,21 @@ from invoices.models import Contact, ContactRole, DebtorType, ImportKind, Organi
 from invoices.money import currency_codes, currency_problem
 from invoices.validators import timezone_names
 
-from . import reader
+from . import customer_fields, reader
 from .columns import SCHEMAS, Layout
 from .staging import (
     CHANGED,
     TempTable,
     changed_any,
     dedupe_stage,
+    differs,
     id_chunks,
     index_stage,
     placeholders,
     remember_ids,
 )
+from .staging import from_cents as cents_to_money
+from .staging import to_cents as money_to_cents
 
 STAGE = TempTable(
     "import_stage",
@@ -40,16 +48,28 @@ STAGE = TempTable(
         ("debtor_type", "VARCHAR(12) NOT NULL"),
         ("country", "VARCHAR(2) NOT NULL"),
         ("region", "VARCHAR(64) NOT NULL"),
+        ("address", "TEXT NOT NULL"),
+        ("collector", "VARCHAR(150) NOT NULL"),
+        # Amounts in cents and the rate in hundredths of a percent; NULL for a blank cell.
+        ("credit_limit", "BIGINT"),
+        ("terms_version", "VARCHAR(32) NOT NULL"),
+        ("terms_accepted_on", "DATE"),
+        ("late_interest_rate", "BIGINT"),
+        ("late_fee", "BIGINT"),
     ],
-    derived=[("customer_id", "BIGINT")],
+    derived=[("customer_id", "BIGINT"), ("collector_id", "BIGINT")],
 )
-FIELDS = ("name", "timezone", "currency", "debtor_type", "country", "region")
+# Text columns of the customer: a blank cell keeps what the customer has.
+FIELDS = ("name", "timezone", "currency", "debtor_type", "country", "region", "terms_version")
+# Nullable columns of the customer, compared and audited one by one.
+NUMBERS = ("credit_limit", "late_interest_rate", "late_fee")
+CONTACT_FIELDS = ("email", "phone", "address")
 DEBTOR_TYPES = frozenset(DebtorType.values)
 
 PRIMARY_AP = """
 LEFT JOIN invoices_contact ct ON ct.customer_id = c.id AND ct.role = %s AND ct.is_primary = %s
 """
-CHANGED_SQL = """(
+CHANGED_SQL = f"""(
     s.name <> c.name
     OR (s.timezone <> '' AND s.timezone <> c.timezone)
     OR (s.currency <> '' AND s.currency <> c.currency)
@@ -58,7 +78,18 @@ CHANGED_SQL = """(
     OR (s.region <> '' AND s.region <> c.region)
     OR (s.email <> '' AND (ct.id IS NULL OR ct.email <> s.email))
     OR (s.phone <> '' AND (ct.id IS NULL OR ct.phone <> s.phone))
+    OR (s.address <> '' AND (ct.id IS NULL OR ct.address <> s.address))
+    OR (s.terms_version <> '' AND s.terms_version <> c.terms_version)
+    OR (s.collector_id IS NOT NULL AND {differs("s.collector_id", "c.collector_id")})
+    OR (s.terms_accepted_on IS NOT NULL
+        AND {differs("s.terms_accepted_on", "c.terms_accepted_on")})
+    OR (s.credit_limit IS NOT NULL
+        AND {differs("s.credit_limit", money_to_cents("c.credit_limit"))})
+    OR (s.late_interest_rate IS NOT NULL
+        AND {differs("s.late_interest_rate", money_to_cents("c.late_interest_rate"))})
+    OR (s.late_fee IS NOT NULL AND {differs("s.late_fee", money_to_cents("c.late_fee"))})
 )"""
+USERS = get_user_model()._meta.db_table
 PRIMARY_AP_PARAMS = [ContactRole.ACCOUNTS_PAYABLE.value, True]
 
 
@@ -72,6 +103,7 @@ class CustomerImport:
         index = {column: at(column) for column in self.schema.columns}
         get, text = reader.get, reader.text
         currencies, zones = currency_codes(), timezone_names()
+        collectors = customer_fields.Collectors()
 
         def parse(values: list[str]) -> tuple:
             reasons: list[str] = []
@@ -101,25 +133,44 @@ class CustomerImport:
             if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
                 reasons.append(f"country '{value['country']}' is not a two-letter code, e.g. GB")
             region = text(value["region"], "region", 64, reasons, required=False)
+            address = customer_fields.address(value["address"], reasons)
+            collector = collectors.check(value["collector"], reasons)
+            limit = customer_fields.amount(value["credit_limit"], "credit_limit", reasons)
+            version = text(value["terms_version"], "terms_version", 32, reasons, required=False)
+            accepted = customer_fields.accepted_on(value["terms_accepted_on"], parse_date, reasons)
+            rate = customer_fields.rate(value["late_interest_rate"], reasons)
+            fee = customer_fields.amount(value["late_fee"], "late_fee", reasons)
             if reasons:
                 raise reader.RowError(reasons)
-            return (external_id, name, email, phone, zone, currency, debtor_type, country, region)
+            return (
+                *(external_id, name, email, phone, zone, currency, debtor_type, country, region),
+                *(address, collector, limit, version, accepted, rate, fee),
+            )
 
         return parse
 
     def preview(self, row: tuple) -> dict:
-        return dict(zip(STAGE.names[1:], row, strict=True))
+        shown = dict(zip(STAGE.names[1:], row, strict=True))
+        for column in NUMBERS:
+            if shown[column] is not None:
+                shown[column] = reader.from_cents(shown[column])
+        return {column: "" if value is None else value for column, value in shown.items()}
 
     def match(self, cursor) -> None:
-        """Note which rows are customers we already have, before anything is inserted."""
+        """Note which rows are customers we already have, before anything is inserted, and
+        which user each named collector is."""
         cursor.execute(
             "UPDATE import_stage SET customer_id = c.id FROM invoices_customer c "
             "WHERE c.external_id = import_stage.external_id"
         )
+        cursor.execute(
+            f"UPDATE import_stage SET collector_id = u.id FROM {USERS} u "
+            "WHERE import_stage.collector <> '' AND u.username = import_stage.collector"
+        )
 
     def problems(self, cursor) -> list[tuple[int, str]]:
         cursor.execute(
-            """
+            f"""
             SELECT s.line, s.external_id, f.line
             FROM import_stage s
             JOIN (SELECT external_id, MIN(line) AS line FROM import_stage
@@ -130,7 +181,12 @@ class CustomerImport:
                 s.name <> f.name OR s.email <> f.email OR s.phone <> f.phone
                 OR s.timezone <> f.timezone OR s.currency <> f.currency
                 OR s.debtor_type <> f.debtor_type OR s.country <> f.country
-                OR s.region <> f.region)
+                OR s.region <> f.region OR s.address <> f.address
+                OR s.collector <> f.collector OR s.terms_version <> f.terms_version
+                OR {differs("s.credit_limit", "f.credit_limit")}
+                OR {differs("s.terms_accepted_on", "f.terms_accepted_on")}
+                OR {differs("s.late_interest_rate", "f.late_interest_rate")}
+                OR {differs("s.late_fee", "f.late_fee")})
             """
         )
         found = [
@@ -195,17 +251,21 @@ class CustomerImport:
             self._update(cursor, ids, batch_id=batch_id, now=now, audit=audit)
         org = Organisation.current()
         cursor.execute(
-            """
+            f"""
             INSERT INTO invoices_customer
                 (external_id, name, debtor_type, timezone, currency, country, region,
                  on_hold, hold_reason, do_not_contact, insolvent, credit_hold, terms_version,
+                 collector_id, credit_limit, terms_accepted_on, late_interest_rate, late_fee,
                  import_batch_id, created_at, updated_at)
             SELECT s.external_id, s.name,
                    COALESCE(NULLIF(s.debtor_type, ''), %(business)s),
                    COALESCE(NULLIF(s.timezone, ''), %(timezone)s),
                    COALESCE(NULLIF(s.currency, ''), %(currency)s),
                    COALESCE(NULLIF(s.country, ''), %(country)s),
-                   s.region, %(no)s, '', %(no)s, %(no)s, %(no)s, '', %(batch)s, %(now)s, %(now)s
+                   s.region, %(no)s, '', %(no)s, %(no)s, %(no)s, s.terms_version,
+                   s.collector_id, {cents_to_money("s.credit_limit")}, s.terms_accepted_on,
+                   {cents_to_money("s.late_interest_rate")}, {cents_to_money("s.late_fee")},
+                   %(batch)s, %(now)s, %(now)s
             FROM import_stage s
             WHERE s.customer_id IS NULL
             """,
@@ -224,10 +284,11 @@ class CustomerImport:
             INSERT INTO invoices_contact
                 (customer_id, name, role, email, phone, address, is_primary, email_opt_out,
                  phone_opt_out)
-            SELECT c.id, '', %(ap)s, s.email, s.phone, '', %(yes)s, %(no)s, %(no)s
+            SELECT c.id, '', %(ap)s, s.email, s.phone, s.address, %(yes)s, %(no)s, %(no)s
             FROM import_stage s
             JOIN invoices_customer c ON c.external_id = s.external_id
-            WHERE c.import_batch_id = %(batch)s AND (s.email <> '' OR s.phone <> '')
+            WHERE c.import_batch_id = %(batch)s
+              AND (s.email <> '' OR s.phone <> '' OR s.address <> '')
             """,
             {
                 "ap": ContactRole.ACCOUNTS_PAYABLE.value,
@@ -240,59 +301,69 @@ class CustomerImport:
     def _update(self, cursor, ids: list[int], *, batch_id: int, now, audit) -> None:
         cursor.execute(
             f"""
-            SELECT c.id, c.name, c.timezone, c.currency, c.debtor_type, c.country, c.region,
-                   s.name, s.timezone, s.currency, s.debtor_type, s.country, s.region,
-                   ct.id, ct.email, ct.phone, s.email, s.phone
+            SELECT c.id, {", ".join(f"c.{f} AS old_{f}, s.{f} AS new_{f}" for f in FIELDS)},
+                   c.collector_id AS old_collector_id, cu.username AS old_collector,
+                   s.collector_id AS new_collector_id, s.collector AS new_collector,
+                   c.terms_accepted_on AS old_terms_accepted_on,
+                   s.terms_accepted_on AS new_terms_accepted_on,
+                   {
+                ", ".join(
+                    f"{money_to_cents(f'c.{f}')} AS old_{f}, s.{f} AS new_{f}" for f in NUMBERS
+                )
+            },
+                   ct.id AS contact_id, ct.email_bounced_at AS bounced_at,
+                   {", ".join(f"ct.{f} AS old_{f}, s.{f} AS new_{f}" for f in CONTACT_FIELDS)}
             FROM import_stage s
             JOIN invoices_customer c ON c.id = s.customer_id
+            LEFT JOIN {USERS} cu ON cu.id = c.collector_id
             {PRIMARY_AP}
             WHERE c.id IN ({placeholders(ids)})
             """,
             [*PRIMARY_AP_PARAMS, *ids],
         )
-        customers, contacts, new_contacts, events = [], [], [], []
-        for row in cursor.fetchall():
-            customer_id = row[0]
-            old, new = row[1:7], row[7:13]
-            contact_id, old_email, old_phone, email, phone = row[13:]
-            # Blank in the file: keep what the customer has (the name is never blank).
-            final = [n or o for o, n in zip(old, new, strict=True)]
-            changes = {
-                name: [o, f] for name, o, f in zip(FIELDS, old, final, strict=True) if o != f
-            }
+        names = [column[0] for column in cursor.description]
+        customers, contacts, unbounced, new_contacts, events = [], [], [], [], []
+        for values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            customer_id = row["id"]
+            final, changes = _customer_changes(row)
             if changes:
                 customers.append([*final, now, customer_id])
                 events.append(
                     Event(
                         action="ledger.customer.updated",
                         customer_id=customer_id,
-                        summary=f"Customer {final[0]} changed: {', '.join(changes)}",
+                        summary=f"Customer {final[0]} changed: {', '.join(changes)}"[:300],
                         data={"changes": changes, "import_batch": batch_id},
                     )
                 )
+            contact_id = row["contact_id"]
+            given = [row[f"new_{f}"] for f in CONTACT_FIELDS]
             if contact_id is None:
-                if email or phone:
+                if any(given):
+                    email, phone, address = given
                     new_contacts.append(
                         Contact(
                             customer_id=customer_id,
                             role=ContactRole.ACCOUNTS_PAYABLE,
                             email=email,
                             phone=phone,
+                            address=address,
                             is_primary=True,
                         )
                     )
                 continue
-            final_email, final_phone = email or old_email, phone or old_phone
+            old = [row[f"old_{f}"] for f in CONTACT_FIELDS]
+            kept = [n or o for o, n in zip(old, given, strict=True)]
             contact_changes = {
-                name: [o, f]
-                for name, o, f in (
-                    ("email", old_email, final_email),
-                    ("phone", old_phone, final_phone),
-                )
-                if o != f
+                name: [o, f] for name, o, f in zip(CONTACT_FIELDS, old, kept, strict=True) if o != f
             }
+            if "email" in contact_changes and row["bounced_at"] is not None:
+                # Mail bounced from the old address; the new one deserves a try.
+                unbounced.append(contact_id)
+                contact_changes["email_bounced_at"] = [str(row["bounced_at"]), None]
             if contact_changes:
-                contacts.append([final_email, final_phone, contact_id])
+                contacts.append([*kept, contact_id])
                 events.append(
                     self._contact_event(
                         customer_id, contact_id, contact_changes, batch_id, created=False
@@ -301,15 +372,28 @@ class CustomerImport:
         if customers:
             cursor.executemany(
                 "UPDATE invoices_customer SET name = %s, timezone = %s, currency = %s, "
-                "debtor_type = %s, country = %s, region = %s, updated_at = %s WHERE id = %s",
+                "debtor_type = %s, country = %s, region = %s, terms_version = %s, "
+                "collector_id = %s, terms_accepted_on = %s, credit_limit = %s, "
+                "late_interest_rate = %s, late_fee = %s, updated_at = %s WHERE id = %s",
                 customers,
             )
         if contacts:
             cursor.executemany(
-                "UPDATE invoices_contact SET email = %s, phone = %s WHERE id = %s", contacts
+                "UPDATE invoices_contact SET email = %s, phone = %s, address = %s WHERE id = %s",
+                contacts,
+            )
+        if unbounced:
+            cursor.execute(
+                "UPDATE invoices_contact SET email_bounced_at = NULL "
+                f"WHERE id IN ({placeholders(unbounced)})",
+                unbounced,
             )
         for contact in Contact.objects.bulk_create(new_contacts):
-            changes = {"email": ["", contact.email], "phone": ["", contact.phone]}
+            changes = {
+                name: ["", getattr(contact, name)]
+                for name in CONTACT_FIELDS
+                if getattr(contact, name) or name != "address"
+            }
             events.append(
                 self._contact_event(
                     contact.customer_id, contact.pk, changes, batch_id, created=True
@@ -319,9 +403,47 @@ class CustomerImport:
 
     @staticmethod
     def _contact_event(customer_id, contact_id, changes, batch_id, *, created) -> Event:
+        data = {"contact_id": contact_id, "changes": changes, "import_batch": batch_id}
+        summary = f"Primary accounts-payable contact {'added' if created else 'changed'}"
+        if "email_bounced_at" in changes:
+            old, new = changes["email"]
+            data["bounce_cleared"] = "the email address changed"
+            summary += f"; bounce on {old} cleared because the address changed to {new}"
         return Event(
             action="ledger.contact.created" if created else "ledger.contact.updated",
             customer_id=customer_id,
-            summary=f"Primary accounts-payable contact {'added' if created else 'changed'}",
-            data={"contact_id": contact_id, "changes": changes, "import_batch": batch_id},
+            summary=summary[:300],
+            data=data,
         )
+
+
+def _customer_changes(row: dict) -> tuple[list, dict]:
+    """The customer's values after the import (in the UPDATE's order) and what changed,
+    as {column: [before, after]} fit to audit. A blank cell keeps the customer's value."""
+    final, changes = [], {}
+    for name in FIELDS:
+        old, new = row[f"old_{name}"], row[f"new_{name}"]
+        final.append(new or old)
+        if new and new != old:
+            changes[name] = [old, new]
+    if row["new_collector_id"] is not None and row["new_collector_id"] != row["old_collector_id"]:
+        final.append(row["new_collector_id"])
+        changes["collector"] = [row["old_collector"], row["new_collector"]]
+    else:
+        final.append(row["old_collector_id"])
+    old_on = str(row["old_terms_accepted_on"]) if row["old_terms_accepted_on"] else None
+    new_on = str(row["new_terms_accepted_on"]) if row["new_terms_accepted_on"] else None
+    if new_on and new_on != old_on:
+        changes["terms_accepted_on"] = [old_on, new_on]
+    final.append(dt.date.fromisoformat(new_on or old_on) if (new_on or old_on) else None)
+    for name in NUMBERS:
+        old, new = row[f"old_{name}"], row[f"new_{name}"]
+        value = old if new is None else new
+        if new is not None and new != old:
+            changes[name] = [_shown(old), _shown(new)]
+        final.append(None if value is None else reader.from_cents(value))
+    return final, changes
+
+
+def _shown(cents: int | None) -> str | None:
+    return None if cents is None else str(reader.from_cents(cents))

@@ -1,5 +1,8 @@
-"""The invoices import: number, customer_external_id, issue_date, due_date, currency, amount
-and an optional settled_date (the invoice was marked paid in the system it comes from)."""
+"""The invoices import: number, customer_external_id, issue_date, due_date, amount, and
+optionally currency and settled_date (the invoice was marked paid in the system it comes from).
+
+A file without a currency column (a single-currency export) gives each invoice its customer's
+currency; a file with one must match the customer's, as a customer is billed in one currency."""
 
 import hashlib
 
@@ -88,7 +91,9 @@ class InvoiceImport:
             issue = day(get(values, i_issue), "issue_date", parse_date, reasons)
             due = day(get(values, i_due), "due_date", parse_date, reasons)
             currency = get(values, i_currency).upper()
-            if not currency:
+            if i_currency is None:
+                pass  # taken from the customer once the rows are staged
+            elif not currency:
                 reasons.append("currency is missing")
             elif currency not in currencies:
                 reasons.append("currency " + currency_problem(currency, currencies).rstrip("."))
@@ -120,11 +125,28 @@ class InvoiceImport:
         }
 
     def match(self, cursor) -> None:
-        """Note which rows are invoices we already have, before anything is inserted."""
+        """Note which rows are invoices we already have, before anything is inserted, and
+        give rows from a file without a currency column their customer's currency."""
         cursor.execute(
             "UPDATE import_stage SET invoice_id = i.id FROM invoices_invoice i "
             "WHERE i.number = import_stage.number"
         )
+        cursor.execute(
+            "UPDATE import_stage SET currency = c.currency FROM invoices_customer c "
+            "WHERE import_stage.currency = '' "
+            "AND c.external_id = import_stage.customer_external_id"
+        )
+
+    def notes(self, cursor, layout: Layout) -> list[str]:
+        """What the summary should say about how the file was read."""
+        if layout.index("currency") is not None:
+            return []
+        cursor.execute(
+            "SELECT currency, COUNT(*) FROM import_stage GROUP BY currency "
+            "ORDER BY COUNT(*) DESC, currency"
+        )
+        taken = ", ".join(f"{currency} for {count}" for currency, count in cursor.fetchall())
+        return [f"No currency column: each invoice took its customer's currency ({taken})"]
 
     def problems(self, cursor) -> list[tuple[int, str]]:
         found = []

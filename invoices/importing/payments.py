@@ -1,4 +1,6 @@
-"""The payments import: invoice_number, date, amount and an optional reference.
+"""The payments import: invoice_number, date, amount, and optionally reference and
+customer_external_id. A row with a blank invoice_number and a customer_external_id is
+unapplied cash: a payment of that customer, in its currency, allocated to no invoice.
 
 A payments file never pays twice: each row gets a deterministic key, the SHA-256 of its
 normalised fields and of how many identical rows came before it in the file, and the key
@@ -19,6 +21,7 @@ STAGE = TempTable(
     [
         ("line", "BIGINT NOT NULL"),
         ("invoice_number", "VARCHAR(64) NOT NULL"),
+        ("customer_external_id", "VARCHAR(64) NOT NULL"),
         ("received_on", "DATE NOT NULL"),
         ("cents", "BIGINT NOT NULL"),
         ("reference", "VARCHAR(100) NOT NULL"),
@@ -36,6 +39,12 @@ def payment_key(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def unapplied_key_of(customer_external_id: str) -> str:
+    """What stands for the invoice number in the key of unapplied cash: a control character
+    no field may hold, so it never equals an invoice number."""
+    return "\x1e" + customer_external_id
+
+
 class PaymentImport:
     schema = SCHEMAS[ImportKind.PAYMENTS]
     stage = STAGE
@@ -43,34 +52,50 @@ class PaymentImport:
 
     def parser(self, layout: Layout, parse_date: reader.DateParser):
         at = layout.index
-        i_number, i_date, i_amount, i_reference = (
+        i_number, i_date, i_amount, i_reference, i_customer = (
             at("invoice_number"),
             at("date"),
             at("amount"),
             at("reference"),
+            at("customer_external_id"),
         )
         get, text = reader.get, reader.text
         seen: dict[tuple, int] = {}
 
         def parse(values: list[str]) -> tuple:
             reasons: list[str] = []
-            number = text(get(values, i_number), "invoice_number", 64, reasons)
+            customer = text(
+                get(values, i_customer), "customer_external_id", 64, reasons, required=False
+            )
+            number = get(values, i_number)
+            if number or i_customer is None:
+                text(number, "invoice_number", 64, reasons)
+            elif not customer:
+                reasons.append(
+                    "invoice_number is missing (or give customer_external_id for a payment "
+                    "not yet matched to an invoice)"
+                )
             on = reader.day(get(values, i_date), "date", parse_date, reasons)
             amount = reader.cents(get(values, i_amount), "amount", reasons)
             reference = text(get(values, i_reference), "reference", 100, reasons, required=False)
             if reasons:
                 raise reader.RowError(reasons)
-            fields = (number, on, amount, reference)
+            # The key of a row with an invoice number is what it always was, customer or not:
+            # a file imported before this column existed stays imported.
+            keyed = number or unapplied_key_of(customer)
+            fields = (keyed, on, amount, reference)
             occurrence = seen.get(fields, 0)
             seen[fields] = occurrence + 1
-            return (*fields, payment_key(number, on, amount, reference, occurrence))
+            key = payment_key(keyed, on, amount, reference, occurrence)
+            return (number, customer, on, amount, reference, key)
 
         return parse
 
     def preview(self, row: tuple) -> dict:
-        number, on, amount, reference, _ = row
+        number, customer, on, amount, reference, _ = row
         return {
             "invoice_number": number,
+            "customer_external_id": customer,
             "date": on,
             "amount": reader.from_cents(amount),
             "reference": reference,
@@ -84,10 +109,32 @@ class PaymentImport:
             """
             SELECT s.line, s.invoice_number FROM import_stage s
             LEFT JOIN invoices_invoice i ON i.number = s.invoice_number
-            WHERE i.id IS NULL
+            WHERE s.invoice_number <> '' AND i.id IS NULL
             """
         )
-        return [(line, f"unknown invoice '{number}'") for line, number in cursor.fetchall()]
+        found = [(line, f"unknown invoice '{number}'") for line, number in cursor.fetchall()]
+        cursor.execute(
+            """
+            SELECT s.line, s.customer_external_id FROM import_stage s
+            LEFT JOIN invoices_customer c ON c.external_id = s.customer_external_id
+            WHERE s.invoice_number = '' AND c.id IS NULL
+            """
+        )
+        found += [(line, f"unknown customer '{who}'") for line, who in cursor.fetchall()]
+        cursor.execute(
+            """
+            SELECT s.line, s.invoice_number, c.external_id, s.customer_external_id
+            FROM import_stage s
+            JOIN invoices_invoice i ON i.number = s.invoice_number
+            JOIN invoices_customer c ON c.id = i.customer_id
+            WHERE s.customer_external_id <> '' AND c.external_id <> s.customer_external_id
+            """
+        )
+        found += [
+            (line, f"invoice {number} belongs to customer {owner}, not {named}")
+            for line, number, owner, named in cursor.fetchall()
+        ]
+        return found
 
     def dedupe(self, cursor) -> None:
         """Identical rows are distinct payments (their keys differ): nothing to remove."""
@@ -104,16 +151,19 @@ class PaymentImport:
         return int(created), 0, int(total - created)
 
     def apply(self, cursor, *, batch_id: int, now, audit) -> None:
-        """Pay each new row's invoice, up to its open balance; the rest stays as credit."""
+        """Pay each new row's invoice, up to its open balance; the rest stays as credit. A row
+        without an invoice number is all credit: unapplied cash of its customer."""
         cursor.execute(
             """
             INSERT INTO import_payments
                 (line, invoice_id, customer_id, received_on, cents, currency, reference,
                  external_key)
-            SELECT s.line, i.id, i.customer_id, s.received_on, s.cents, i.currency,
-                   s.reference, s.external_key
+            SELECT s.line, i.id, COALESCE(i.customer_id, c.id), s.received_on, s.cents,
+                   COALESCE(i.currency, c.currency), s.reference, s.external_key
             FROM import_stage s
-            JOIN invoices_invoice i ON i.number = s.invoice_number
+            LEFT JOIN invoices_invoice i ON i.number = s.invoice_number
+            LEFT JOIN invoices_customer c
+                   ON s.invoice_number = '' AND c.external_id = s.customer_external_id
             WHERE NOT EXISTS (SELECT 1 FROM invoices_payment p
                               WHERE p.external_key = s.external_key)
             """

@@ -14,7 +14,8 @@ NEW_PAYMENTS = TempTable(
     "import_payments",
     [
         ("line", "BIGINT PRIMARY KEY"),
-        ("invoice_id", "BIGINT NOT NULL"),
+        # NULL for unapplied cash: a payment with no invoice to allocate it to yet.
+        ("invoice_id", "BIGINT"),
         ("customer_id", "BIGINT NOT NULL"),
         ("received_on", "DATE NOT NULL"),
         ("cents", "BIGINT NOT NULL"),
@@ -67,7 +68,7 @@ SELECT n.line, p.id, n.customer_id, n.invoice_id, i.number, n.cents, n.currency,
        n.received_on, n.reference, CAST(ROUND(a.amount * 100) AS BIGINT)
 FROM import_payments n
 JOIN invoices_payment p ON p.external_key = n.external_key
-JOIN invoices_invoice i ON i.id = n.invoice_id
+LEFT JOIN invoices_invoice i ON i.id = n.invoice_id
 LEFT JOIN invoices_allocation a ON a.payment_id = p.id
 WHERE n.line > %s
 ORDER BY n.line
@@ -108,7 +109,8 @@ def _event(row, batch_id: int) -> Event:
         customer_id=customer_id,
         invoice_id=invoice_id,
         summary=f"Payment of {amount} {currency} received {on}"
-        + (f" (ref {reference})" if reference else ""),
+        + (f" (ref {reference})" if reference else "")
+        + ("" if invoice_id else ", unapplied: no invoice number"),
         data={
             "payment_id": payment_id,
             "amount": str(amount),

@@ -76,6 +76,8 @@ class Command(BaseCommand):
             f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
             + (f" (batch {result.batch.pk})" if result.batch else " (dry run: nothing written)")
         )
+        for note in result.notes:
+            self.stdout.write(printable(note))
 
     def _notes(self, ignored: list[str], unmatched: list[str]) -> None:
         if ignored:
