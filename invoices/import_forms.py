@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from .importing.columns import HeaderError, Schema, check_date_format, resolve_header
-from .models import ImportKind
+from .models import ColumnMapping, ImportKind
 
 MAX_UPLOAD_MB = 200
 
@@ -13,10 +13,19 @@ class UploadForm(forms.Form):
         label="Source system",
         max_length=100,
         required=False,
-        help_text="e.g. Xero or Sage. The column mapping is remembered for the next file "
+        help_text="Choose a saved source (Xero, QuickBooks Online and Sage Accounting come "
+        "ready) or name a new one. The column mapping is remembered for the next file "
         "from the same source.",
+        widget=forms.TextInput(attrs={"list": "import-sources", "autocomplete": "off"}),
     )
     file = forms.FileField(label="CSV file", help_text="UTF-8, with a header row.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The sources with a saved mapping, offered as the source field's suggestions.
+        self.sources = list(
+            ColumnMapping.objects.order_by("source").values_list("source", flat=True).distinct()
+        )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
