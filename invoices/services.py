@@ -48,6 +48,8 @@ CUSTOMER_FIELDS = (
     "credit_limit",
     "terms_accepted_on",
     "terms_version",
+    "late_interest_rate",
+    "late_fee",
 )
 
 
@@ -101,7 +103,7 @@ def customer_create(*, actor, external_id: str, name: str, **fields) -> Customer
 @transaction.atomic
 def customer_update(*, actor, customer: Customer, **values) -> dict:
     """Change a customer's fields; returns the changes (empty when nothing changed)."""
-    unknown = set(values) - set(CUSTOMER_FIELDS)
+    unknown = set(values) - {"external_id", *CUSTOMER_FIELDS}
     if unknown:
         raise TypeError(f"Unknown customer fields: {sorted(unknown)}")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -771,3 +773,59 @@ def dispute_resolve(
         data={"dispute_id": dispute.pk, "outcome": outcome, "note": note},
     )
     return dispute
+
+
+# --- contacts kept in the browser ---------------------------------------------------------
+
+CONTACT_FIELDS = ("name", "role", "email", "phone", "address", "is_primary")
+
+
+def _known_contact_fields(values: dict) -> None:
+    unknown = set(values) - set(CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown contact fields: {sorted(unknown)}")
+
+
+@transaction.atomic
+def contact_create(*, actor, customer: Customer, **values) -> Contact:
+    """Add a contact to a customer; making it primary demotes the primary of its role."""
+    _known_contact_fields(values)
+    return contact_save(actor=actor, customer=customer, **values)
+
+
+@transaction.atomic
+def contact_update(*, actor, contact: Contact, **values) -> dict:
+    """Change a contact; returns {field: [before, after]} (empty when nothing changed).
+
+    A new email clears a bounce recorded on the old one, so automated mail tries the new
+    address; the clearing is audited in its own words."""
+    _known_contact_fields(values)
+    contact = Contact.objects.select_for_update().select_related("customer").get(pk=contact.pk)
+    changed = {
+        name: [_plain(getattr(contact, name)), _plain(new)]
+        for name, new in values.items()
+        if getattr(contact, name) != new
+    }
+    if not changed:
+        return {}
+    bounced_at, old_email = contact.email_bounced_at, contact.email
+    clears_bounce = bounced_at is not None and "email" in changed
+    if clears_bounce:
+        values = {**values, "email_bounced_at": None}
+    contact_save(actor=actor, customer=contact.customer, contact=contact, **values)
+    if clears_bounce:
+        audit_record(
+            action="ledger.contact.bounce_cleared",
+            actor=actor,
+            customer_id=contact.customer_id,
+            summary=(
+                f"Bounce on {old_email} cleared: the email changed to "
+                f"{contact.email or 'none'}, so mail may be sent again"
+            ),
+            data={
+                "contact_id": contact.pk,
+                "email": [old_email, contact.email],
+                "bounced_at": bounced_at.isoformat(),
+            },
+        )
+    return changed

@@ -32,7 +32,7 @@ from dunning.models import (
     Touch,
     TouchStatus,
 )
-from invoices.models import CreditNote, Customer, Dispute, Invoice, WriteOffRequest
+from invoices.models import Contact, CreditNote, Customer, Dispute, Invoice, WriteOffRequest
 from invoices.services import dispute_open, write_off_propose
 from invoices.tests.factories import ContactFactory, CustomerFactory, InvoiceFactory
 from letters.models import Document, DocumentKind
@@ -106,6 +106,28 @@ OWNED = {
     "customer_hold_release": Owned("customer", changes=(POST,), data=lambda w: {}),
     # Whether anything goes out depends on the engine's plan: only refusal is checked.
     "customer_send": Owned("customer", changes=(GET, POST)),
+    "customer_edit": Owned(
+        "customer",
+        changes=(GET, POST),
+        data=lambda w: {
+            "name": "Saltmarsh Interiors Ltd",
+            "external_id": w.customer.external_id,
+            "debtor_type": w.customer.debtor_type,
+            "country": w.customer.country,
+            "timezone": w.customer.timezone,
+            "collector": w.owner.pk,
+        },
+    ),
+    "customer_contact_add": Owned(
+        "customer",
+        changes=(GET, POST),
+        data=lambda w: {"name": "Lena Legal", "role": "legal", "email": "legal@example.com"},
+    ),
+    "contact_edit": Owned(
+        "contact",
+        changes=(GET, POST),
+        data=lambda w: {"name": "New name", "role": w.contact.role, "email": w.contact.email},
+    ),
     "dunning:customer_policy": Owned("customer", changes=(POST,)),
     "task_complete": Owned("call", changes=(POST,), data=lambda w: {"outcome": "spoke"}),
     "message_settle": Owned("check", changes=(POST,), data=lambda w: {"choice": "sent"}),
@@ -188,6 +210,7 @@ class World:
     check: Task
     referral: Task
     document: Document
+    contact: Contact
 
 
 def _task(customer, kind, **fields):
@@ -209,7 +232,7 @@ def world(db, django_user_model, time_machine):
         on_hold=True,
         hold_reason="Awaiting a credit note",
     )
-    ContactFactory(customer=customer)
+    contact = ContactFactory(customer=customer)
     due = TODAY - dt.timedelta(days=40)
     invoice, disputed, written_off = (
         InvoiceFactory(customer=customer, issue_date=due - dt.timedelta(days=30), due_date=due)
@@ -245,6 +268,7 @@ def world(db, django_user_model, time_machine):
             filename="statement.pdf",
             content=b"%PDF-1.7 a stored statement",
         ),
+        contact=contact,
     )
     return world
 

@@ -58,6 +58,10 @@ ROUTES = {
     "customer_documents_request": Route(COLLECTOR),
     "customer_hold_release": Route(COLLECTOR, method="post", ok=302),
     "customer_send": Route(COLLECTOR),
+    "customer_edit": Route(COLLECTOR),
+    "new_customer": Route(COLLECTOR),
+    "customer_contact_add": Route(COLLECTOR),
+    "contact_edit": Route(COLLECTOR, ok=404),  # no contact in this test's world
     "invoice_list": Route(COLLECTOR),
     "invoice_detail": Route(COLLECTOR),
     # No reason given: a message and back to the invoice.

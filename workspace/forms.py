@@ -6,13 +6,29 @@ from decimal import ROUND_DOWN, Decimal
 
 from dateutil.relativedelta import relativedelta
 from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
+from accounts.roles import COLLECTOR
 from dunning.forms import DATE, amount_field, collector_choices
 from dunning.models import CallOutcome
 from invoices.dates import format_day
-from invoices.models import Dispute, DisputeReason, DisputeStatus, Invoice, InvoiceStatus
-from invoices.money import format_money
+from invoices.forms import AmountField
+from invoices.models import (
+    MONEY,
+    ContactRole,
+    Customer,
+    DebtorType,
+    Dispute,
+    DisputeReason,
+    DisputeStatus,
+    Invoice,
+    InvoiceStatus,
+    Organisation,
+)
+from invoices.money import currency_choices, format_money
+from invoices.validators import timezone_names
 
 # --- holds on the customer page ---------------------------------------------------------------
 
@@ -385,4 +401,179 @@ class DisputeResolveForm(forms.Form):
         data = super().clean()
         if data.get("credit_amount") and data.get("outcome") == DisputeStatus.RESOLVED_FOR_US:
             self.add_error("credit_amount", "A dispute resolved for us credits nothing.")
+        return data
+
+
+# --- customer and contact records -----------------------------------------------------------
+
+
+def _collector_users(current_id: int | None):
+    """Active collectors, and the customer's present collector even if no longer one, so
+    that a save without touching the field keeps it."""
+    users = get_user_model().objects.filter(
+        Q(is_active=True, groups__name=COLLECTOR) | Q(pk=current_id or 0)
+    )
+    return users.distinct().order_by("first_name", "last_name", "username")
+
+
+class CustomerForm(forms.Form):
+    """A customer's record. The currency is locked once the customer has invoices (their
+    amounts are in it); only an admin assigns the collector."""
+
+    name = forms.CharField(max_length=200)
+    external_id = forms.CharField(
+        label="External id", max_length=64, help_text="Their account number in your ledger."
+    )
+    debtor_type = forms.ChoiceField(label="Debtor type", choices=DebtorType.choices)
+    country = forms.CharField(
+        max_length=2, required=False, help_text="Two-letter ISO code, e.g. GB."
+    )
+    region = forms.CharField(max_length=64, required=False, help_text="State, province or nation.")
+    timezone = forms.ChoiceField(label="Time zone")
+    currency = forms.ChoiceField()
+    collector = forms.ChoiceField(required=False)
+    credit_limit = AmountField(
+        **MONEY, min_value=Decimal("0"), required=False, label="Credit limit", what="a limit"
+    )
+    terms_version = forms.CharField(label="Terms version", max_length=32, required=False)
+    terms_accepted_on = forms.DateField(label="Terms accepted on", required=False, widget=DATE)
+    late_interest_rate = forms.DecimalField(
+        label="Late interest rate (% a year)",
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        required=False,
+    )
+    late_fee = AmountField(
+        **MONEY, min_value=Decimal("0"), required=False, label="Late fee", what="a fee"
+    )
+    do_not_contact = forms.BooleanField(label="Do not contact", required=False)
+    insolvent = forms.BooleanField(required=False)
+    credit_hold = forms.BooleanField(label="Credit hold", required=False)
+
+    def __init__(self, *args, customer=None, may_assign: bool, today: dt.date, **kwargs):
+        self.customer, self.today = customer, today
+        org = Organisation.current()
+        current_currency = customer.currency if customer else org.default_currency
+        self.currency_locked = bool(customer and customer.invoices.exists())
+        self.may_assign = may_assign
+        if customer is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    **{name: getattr(customer, name) for name in self.base_fields},
+                    "collector": str(customer.collector_id or ""),
+                },
+            )
+        else:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "timezone": org.default_timezone,
+                    "currency": org.default_currency,
+                    "country": org.default_country,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [(n, n) for n in sorted(timezone_names())]
+        self.fields["currency"].choices = currency_choices(keep=[current_currency])
+        self.fields["currency"].disabled = self.currency_locked
+        current_collector = customer.collector_id if customer else None
+        self.fields["collector"].choices = [
+            ("", "Unassigned"),
+            *(
+                (str(u.pk), u.get_full_name() or u.get_username())
+                for u in _collector_users(current_collector)
+            ),
+        ]
+        self.fields["collector"].disabled = not may_assign
+        self.fields["terms_accepted_on"].widget.attrs["max"] = today.isoformat()
+
+    def _posted_change(self, name: str, current: str) -> bool:
+        # A disabled field ignores what is posted; a post that tries to change it anyway
+        # is refused rather than silently ignored.
+        return self.is_bound and name in self.data and self.data[name] != current
+
+    def clean_external_id(self):
+        value = self.cleaned_data["external_id"].strip()
+        others = Customer.objects.filter(external_id=value)
+        if self.customer is not None:
+            others = others.exclude(pk=self.customer.pk)
+        other = others.first()
+        if other is not None:
+            raise forms.ValidationError(
+                f"{other.name} already has the external id {value}: each customer needs their own."
+            )
+        return value
+
+    def clean_country(self):
+        value = self.cleaned_data["country"].strip().upper()
+        if value and not (len(value) == 2 and value.isascii() and value.isalpha()):
+            raise forms.ValidationError("Use a two-letter ISO country code, e.g. GB.")
+        return value
+
+    def clean_currency(self):
+        if self.currency_locked and self._posted_change("currency", self.customer.currency):
+            raise forms.ValidationError(
+                f"The currency stays {self.customer.currency}: this customer has invoices in it."
+            )
+        return self.cleaned_data["currency"]
+
+    def clean_collector(self):
+        current = str(self.customer.collector_id or "") if self.customer else ""
+        if not self.may_assign and self._posted_change("collector", current):
+            raise forms.ValidationError("Only an admin can change the collector.")
+        return self.cleaned_data["collector"]
+
+    def clean_terms_accepted_on(self):
+        day = self.cleaned_data["terms_accepted_on"]
+        if day and day > self.today:
+            raise forms.ValidationError("The terms cannot have been accepted in the future.")
+        return day
+
+    def values(self) -> dict:
+        """The fields as the ledger's services take them."""
+        data = dict(self.cleaned_data)
+        collector = data.pop("collector")
+        if self.may_assign:
+            data["collector"] = get_user_model().objects.get(pk=collector) if collector else None
+        if self.currency_locked:
+            data.pop("currency")
+        return data
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False)
+    role = forms.ChoiceField(choices=ContactRole.choices)
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(max_length=40, required=False)
+    address = forms.CharField(
+        label="Postal address",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One line per row, as on an envelope.",
+    )
+    is_primary = forms.BooleanField(
+        label="Primary for its role",
+        required=False,
+        help_text="The one written to first; any other primary of the same role stops being so.",
+    )
+
+    def __init__(self, *args, contact=None, **kwargs):
+        if contact is not None:
+            initial = {name: getattr(contact, name) for name in self.base_fields}
+            kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        for name in ("name", "phone", "address"):
+            if name in data:
+                data[name] = data[name].strip()
+        reachable = data.get("email") or data.get("phone") or data.get("address")
+        if not reachable and not self.errors:
+            raise forms.ValidationError(
+                "Give at least one way to reach them: an email, a phone or a postal address."
+            )
         return data

@@ -3,7 +3,7 @@ the ledger's own pages link to them by their plain names."""
 
 from django.urls import path
 
-from . import call_views, check_views, customer_views, queue_views
+from . import call_views, check_views, customer_views, queue_views, record_views
 
 urlpatterns = [
     path("queue/", queue_views.queue, name="queue"),
@@ -49,4 +49,15 @@ urlpatterns = [
     path("calls/", call_views.calls, name="calls"),
     path("calls/<int:pk>/done/", call_views.task_complete, name="task_complete"),
     path("tasks/<int:pk>/settle/", check_views.message_settle, name="message_settle"),
+]
+
+urlpatterns += [
+    path("customers/new/", record_views.new_customer, name="new_customer"),
+    path("customers/<int:pk>/edit/", record_views.customer_edit, name="customer_edit"),
+    path(
+        "customers/<int:pk>/contacts/new/",
+        record_views.customer_contact_add,
+        name="customer_contact_add",
+    ),
+    path("contacts/<int:pk>/edit/", record_views.contact_edit, name="contact_edit"),
 ]

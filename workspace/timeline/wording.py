@@ -179,6 +179,7 @@ ACTIONS: dict[str, Wording] = {
     "ledger.customer.updated": W("other", "Customer", say.customer_changed),
     "ledger.contact.created": W("other", "Contact", say.contact_saved),
     "ledger.contact.updated": W("other", "Contact", say.contact_saved),
+    "ledger.contact.bounce_cleared": W("other", "Contact", say.summary),
     "ledger.invoice.created": W(
         "other", "Invoices", say.invoice_created, say.invoices_loaded, "load"
     ),
