@@ -32,7 +32,7 @@ from .calendar import business_days_after
 from .facts import Calendar, CustomerFacts
 from .handoff import handoff
 from .limitation import limitation_state
-from .models import BarredDebts, Channel, Policy
+from .models import Channel
 from .selectors import StepRow, settings_load
 
 OPT_OUT_SALT = "dunning.opt-out"
@@ -142,7 +142,7 @@ def message_context(
         interest_regime=step.interest_regime,
         creditor_role=settings_load().creditor_role,
         barred_invoices=_barred(customer, invoices, local_today),
-        barred_rule=_barred_rule(step),
+        barred_rule=step.barred_debts,
     )
 
 
@@ -161,16 +161,6 @@ def _barred(customer: Customer, invoice_lines: list[dict], today: dt.date) -> tu
         today=today,
     )
     return tuple(state.barred)
-
-
-def _barred_rule(step: StepRow) -> str:
-    """What the step's policy does with barred debts (BarredDebts)."""
-    rule = (
-        Policy.objects.filter(versions__id=step.version_id)
-        .values_list("barred_debts", flat=True)
-        .first()
-    )
-    return rule or BarredDebts.SOFT
 
 
 def message_build(

@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from invoices.dates import format_day
 from invoices.models import MONEY, Contact, Customer, Invoice
+from invoices.money import format_money
 from letters.models import Document, InterestRegime, TemplateVersion
 
 USER = settings.AUTH_USER_MODEL
@@ -602,7 +603,7 @@ class SmallClaimsLimit(models.Model):
 
     def __str__(self):
         where = f"{self.country}-{self.region}" if self.region else self.country
-        return f"{where}: {self.limit} {self.currency}"
+        return f"{where}: {format_money(self.limit, self.currency)}"
 
 
 class Acknowledgement(models.Model):

@@ -84,6 +84,7 @@ class StepRow:
     response_deadline_days: int | None
     attach_statement: bool = False
     interest_regime: str = ""  # the policy's statutory interest law, if it claims any
+    barred_debts: str = "soft"  # the policy's rule for barred debts (BarredDebts)
     pre_action_template: str = ""  # the Letter of Claim, for fact.pre_action_days
 
     def for_customer(self, customer) -> "StepRow":
@@ -188,6 +189,7 @@ class Steps:
                     attach_statement=r[10],
                     interest_regime=r[11],
                     pre_action_template=r[12],
+                    barred_debts=r[14],
                 )
                 for r in PolicyStep.objects.filter(version_id=version_id)
                 .order_by("position")
@@ -206,6 +208,7 @@ class Steps:
                     "version__policy__interest_regime",
                     "pre_action_template",
                     "pre_action_days",
+                    "version__policy__barred_debts",
                 )
             )
             self._by_version[version_id] = rows
