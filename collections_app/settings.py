@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "letters",
     "dunning",
     "workspace",
+    "invoice_copies",
+    "cash",
 ]
 
 MIDDLEWARE = [

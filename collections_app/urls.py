@@ -12,6 +12,8 @@ urlpatterns = [
     path("letters/", include("letters.urls")),
     path("", include("dunning.urls")),
     path("", include("workspace.urls")),
+    path("", include("invoice_copies.urls")),
+    path("", include("cash.urls")),
     # Only the configured ESP's delivery webhook exists, at anymail's own path.
     path("anymail/", include((tracking_urlpatterns(settings.ESP), "anymail"))),
     path("admin/", admin.site.urls),

@@ -9,9 +9,10 @@ class DunningConfig(AppConfig):
     def ready(self):
         from letters.signals import template_uses
 
-        from . import ladder, limitation, schedule, selectors, webhooks
+        from . import credit_hold, ladder, limitation, schedule, selectors, webhooks
 
         webhooks.connect()
+        credit_hold.connect()
         template_uses.connect(selectors.template_uses_answer)
         post_migrate.connect(ladder.on_post_migrate, sender=self)
         post_migrate.connect(schedule.on_post_migrate, sender=self)

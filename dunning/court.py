@@ -22,7 +22,8 @@ from letters.exceptions import LetterError
 
 from . import small_claims
 from .limitation import WARN_DAYS, country_name
-from .models import Chase, ChaseStatus, Claimant, HoldStatus, Policy, PromiseToPay
+from .models import Chase, ChaseStatus, Claimant, HoldStatus, PromiseToPay
+from .rules import policy_for
 from .small_claims import SmallClaims
 
 if TYPE_CHECKING:  # pack.py builds on this module
@@ -167,22 +168,16 @@ def _chase_id(case: "Case") -> int | None:
 def policy_regime(customer: Customer, *, chase_id: int | None = None) -> str:
     """The interest law of the customer's policy (Policy.interest_regime; "" for none): the
     policy of the chase the final demand was sent in, else of their active chase, else the
-    one chosen for them, else the default (as dunning.selectors finds it). At most two
-    queries."""
+    one chosen for them, else by the policy rules, else the default (dunning.rules). At most
+    five queries."""
     chases = Chase.objects.filter(pk=chase_id) if chase_id else None
     if chases is None:
         chases = Chase.objects.filter(customer=customer, status=ChaseStatus.ACTIVE)
     regime = chases.values_list("policy_version__policy__interest_regime", flat=True).first()
     if regime is not None:
         return regime
-    rows = list(
-        Policy.objects.filter(Q(customers__customer=customer) | Q(is_default=True)).values_list(
-            "interest_regime", "is_default"
-        )
-    )
-    # The policy chosen for the customer wins over the default.
-    chosen = [regime for regime, default in rows if not default] or [r for r, _d in rows]
-    return chosen[0] if chosen else ""
+    policy, _why = policy_for(customer)
+    return policy.interest_regime if policy else ""
 
 
 def small_claims_row(customer: Customer, *, on: dt.date) -> SmallClaims | None:
@@ -195,7 +190,7 @@ def paying_record(customer: Customer, *, today: dt.date) -> Paying:
     since = today - dt.timedelta(days=HISTORY_DAYS)
     recent = Q(received_on__gt=since, received_on__lte=today)
     same = Q(currency=customer.currency)
-    payments = Payment.objects.filter(customer=customer).aggregate(
+    payments = Payment.objects.filter(customer=customer, reversed_on__isnull=True).aggregate(
         count=Count("pk", filter=recent & same),
         total=Sum("amount", filter=recent & same),
         other=Count("pk", filter=recent & ~same),

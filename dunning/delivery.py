@@ -21,6 +21,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 
+from invoice_copies.pdfs import letter_with_copies
+from invoice_copies.selectors import copies_to_send
 from invoices.models import Contact, ContactRole, Customer, DebtorType
 from letters.documents import statement_pdf
 from letters.exceptions import LetterError
@@ -46,35 +48,45 @@ class Message:
     html: str
     reply_to: str
     template_version: TemplateVersion | None = None
-    # (kind, filename, PDF bytes): the letter of a letter step, a statement if the step
-    # asks for one. Stored as documents once the message is accepted.
+    # (kind, filename, PDF bytes): the letter of a letter step (with the invoice copies
+    # behind it if the step attaches them), a statement if the step asks for one, an email
+    # step's invoice copies. Stored as documents once the message is accepted (a copy is
+    # already one: dunning.outbox finds it rather than storing it again).
     attachments: tuple[tuple[str, str, bytes], ...] = ()
 
 
 def contact_choose(customer: Customer, *, escalation: bool) -> Contact | None:
-    """The address to write to: the escalation contact for firm steps, else (or failing
-    that) accounts payable; primary contacts first; never an opted-out or bounced one."""
-    roles = [ContactRole.ESCALATION, ContactRole.ACCOUNTS_PAYABLE] if escalation else []
-    roles = roles or [ContactRole.ACCOUNTS_PAYABLE]
-    contacts = list(
-        customer.contacts.filter(
-            role__in=roles, email_opt_out=False, email_bounced_at__isnull=True
-        ).exclude(email="")
-    )
-    contacts.sort(key=lambda c: (roles.index(c.role), not c.is_primary, c.pk))
-    return contacts[0] if contacts else None
+    """The address to write to: for firm steps the escalation contact, then the primary
+    for email, then accounts payable; never an opted-out or bounced one."""
+    contacts = customer.contacts.filter(email_opt_out=False, email_bounced_at__isnull=True)
+    return _first(contacts.exclude(email=""), escalation=escalation, primary="primary_email")
 
 
 def postal_contact(customer: Customer, *, escalation: bool) -> Contact | None:
-    """Whom a posted letter is addressed to: a contact with a postal address, the
-    escalation contact first for firm steps; None writes to the customer by name."""
-    roles = [ContactRole.ESCALATION, ContactRole.ACCOUNTS_PAYABLE] if escalation else []
-    roles = roles or [ContactRole.ACCOUNTS_PAYABLE]
-    contacts = list(customer.contacts.exclude(address=""))
-    contacts.sort(
-        key=lambda c: (roles.index(c.role) if c.role in roles else len(roles), not c.is_primary)
+    """Whom a posted letter is addressed to: a contact with a postal address (the
+    escalation contact first for firm steps, then the primary for post); None writes to
+    the customer by name."""
+    contacts = customer.contacts.filter(post_opt_out=False).exclude(address="")
+    return _first(contacts, escalation=escalation, primary="primary_post", anyone=True)
+
+
+def _first(contacts, *, escalation: bool, primary: str, anyone: bool = False) -> Contact | None:
+    # Billing contacts and whoever is primary for the channel; for firm steps, escalation
+    # contacts ahead of them. Other contacts only when made primary, or (anyone: a letter
+    # must go somewhere) last.
+    roles = [ContactRole.ACCOUNTS_PAYABLE] + ([ContactRole.ESCALATION] if escalation else [])
+    found = [c for c in contacts if anyone or c.role in roles or getattr(c, primary)]
+    found.sort(
+        key=lambda c: (
+            not (escalation and c.role == ContactRole.ESCALATION),
+            not getattr(c, primary),
+            c.role not in roles,
+            c.role != ContactRole.ACCOUNTS_PAYABLE,
+            not c.is_primary,
+            c.pk,
+        )
     )
-    return contacts[0] if contacts else None
+    return found[0] if found else None
 
 
 def invoice_lines(facts: CustomerFacts, invoice_ids, *, as_of: dt.datetime) -> list[dict]:
@@ -191,12 +203,18 @@ def message_build(
     rendered = message_render(parts, context)
     attachments = []
     stem = f"{customer.external_id}-{context['today']}.pdf"
+    # The newest copy of each invoice covered that has one; those without are left out.
+    copies = copies_to_send(line["id"] for line in invoices) if step.attach_copies else []
     if step.fact.channel == Channel.LETTER and parts.letter_html.strip():
         name = f"{step.template.replace('_', '-')}-{stem}"
-        attachments.append((DocumentKind.LETTER, name, letter_pdf(parts, context)))
+        # A posted letter carries its copies as pages behind it: one PDF for the post room.
+        letter = letter_with_copies(letter_pdf(parts, context), copies)
+        attachments.append((DocumentKind.LETTER, name, letter))
+        copies = []
     if step.attach_statement:
         statement = statement_pdf(customer, today=context["today"])
         attachments.append((DocumentKind.STATEMENT, f"statement-{stem}", statement))
+    attachments.extend((DocumentKind.INVOICE_COPY, name, pdf) for name, pdf in copies)
     collector = customer.collector
     return Message(
         to=contact.email if contact else "",

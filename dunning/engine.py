@@ -16,6 +16,16 @@ Rules (PRODUCT.md "Rules the engine always keeps", LEGAL.md):
   moved the oldest date). Exception: steps with a negative offset (before due) are passed
   over once the driving invoice is overdue (days >= 1). The next step is due once days >=
   its offset_days.
+- A person may move a chase to a step (dunning.moves): the chase starts there (steps before
+  start_position count as done) and its first step is due at once, not at its offset -
+  the person decided - but still inside every other rule (pauses, windows, business days,
+  min interval, consumer rules, barred debts, the Pre-Action Protocol, the referral's
+  wait for the demand's deadline). Its reason and the explanation say who moved it, when
+  and why. Moving to step 1 restarts the chase.
+- Repeats: once every step is done, a policy with repeat_every_days sends the ladder's last
+  email or letter step (repeat_step; a call, a referral or an internal task is a person's
+  work, not a reminder) again every that many days after it last went in this chase,
+  until paid. Each repeat is numbered (PlannedAction.repeat) for its own touch key.
 - One message per customer per step: it covers every eligible invoice with
   days_overdue >= min(offset, 1) (for a pre-due step: those coming due within |offset| days
   too), oldest first, and their total.
@@ -59,6 +69,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from invoices.dates import format_day, format_moment
@@ -151,6 +162,23 @@ def reply_deadline(
     return last
 
 
+def repeat_step(ladder: Iterable[StepFact]) -> StepFact | None:
+    """The step a repeating policy sends again once its ladder is done: the last email or
+    letter step."""
+    messages = [s for s in ladder if s.channel in AUTOMATED]
+    return max(messages, key=_position) if messages else None
+
+
+class _Override(NamedTuple):
+    """A step's day set by a move or a repeat, in place of its offset's."""
+
+    day: dt.date
+    why: str  # why not sooner, when the day is still to come
+    note: str  # who moved it and why: said in the reason and the explanation
+    repeat: int = 0  # the nth repeat of the last message step
+    every: int = 0  # days between repeats
+
+
 def plan_customer(
     facts: CustomerFacts, steps: tuple[StepFact, ...], calendar: Calendar, as_of: dt.datetime
 ) -> CustomerPlan:
@@ -213,17 +241,46 @@ def plan_customer(
 
     driver = eligible[0]
     days = (today - driver.due_date).days
-    step = _next_step(ladder, done, overdue=days >= 1)
+    step = _next_step(ladder, max(done, facts.start_position - 1), overdue=days >= 1)
+    override = None
     if step is None:
-        referred = any(s.channel == "legal" for s in ladder)
-        text = (
-            f"Ladder complete: every step has been taken in this chase and the oldest invoice "
-            f"{driver.number} is {_days_overdue(days)}. A collector decides what happens "
-            f"next: {AFTER_REFERRAL if referred else AFTER_LADDER}."
+        step, override = _repeat(facts, ladder, tz)
+    elif facts.move_reason and not facts.steps_done:
+        override = _Override(today, "", _moved(facts, ladder))
+    if step is not None:
+        return _plan_step(
+            facts, step, ladder, calendar, as_of, tz, today, eligible, invoice_pauses, override
         )
-        return CustomerPlan(cid, None, text, eligible_invoice_ids=eligible_ids)
+    referred = any(s.channel == "legal" for s in ladder)
+    text = (
+        f"Ladder complete: every step has been taken in this chase and the oldest invoice "
+        f"{driver.number} is {_days_overdue(days)}. A collector decides what happens "
+        f"next: {AFTER_REFERRAL if referred else AFTER_LADDER}."
+    )
+    return CustomerPlan(cid, None, text, eligible_invoice_ids=eligible_ids)
 
-    return _plan_step(facts, step, ladder, calendar, as_of, tz, today, eligible, invoice_pauses)
+
+def _moved(facts: CustomerFacts, ladder: list[StepFact]) -> str:
+    start = next((s for s in ladder if s.position == facts.start_position), None)
+    name = f" ({start.name})" if start else ""
+    who = f" by {facts.moved_by}" if facts.moved_by else ""
+    on = f" on {_date(facts.moved_on)}" if facts.moved_on else ""
+    return f"Moved to step {facts.start_position}{name}{who}{on}: {facts.move_reason}."
+
+
+def _repeat(
+    facts: CustomerFacts, ladder: list[StepFact], tz: ZoneInfo
+) -> tuple[StepFact | None, _Override | None]:
+    """The ladder's last message step again, if the policy repeats it and it went in this
+    chase; its day is the policy's days after it last went."""
+    every = facts.repeat_every_days
+    step = repeat_step(ladder)
+    if not every or step is None or facts.repeat_last_at is None:
+        return None, None
+    last = facts.repeat_last_at.astimezone(tz).date()
+    day = last + dt.timedelta(days=every)
+    why = f"{step.name} repeats every {_plural(every, 'day')} and last went on {_date(last)}"
+    return step, _Override(day, why, "", repeat=facts.repeats_done + 1, every=every)
 
 
 def _plan_step(
@@ -236,6 +293,7 @@ def _plan_step(
     today: dt.date,
     eligible: list[InvoiceFact],
     invoice_pauses: list[str],
+    override: _Override | None = None,
 ) -> CustomerPlan:
     cid = facts.customer_id
     driver = eligible[0]
@@ -247,7 +305,11 @@ def _plan_step(
     offset_day = driver.due_date + dt.timedelta(days=step.offset_days)
     step_day = offset_day
     why: list[str] = []
-    if offset_day > today:
+    if override is not None:
+        step_day = override.day
+        if step_day > today:
+            why.append(override.why)
+    elif offset_day > today:
         why.append(_waiting_for_offset(driver, days, step.offset_days))
     deadline = facts.demand_deadline
     if step.channel == "legal" and deadline is not None and deadline >= max(today, step_day):
@@ -258,7 +320,9 @@ def _plan_step(
     day_start = local_to_utc(step_day, MIDNIGHT, tz) if step_day > today else as_of
     earliest = max(as_of, day_start)
 
-    covered, barred = _threat_free(step, _covered(eligible, max(today, step_day), step.offset_days))
+    covered, barred = _threat_free(
+        step, _covered(eligible, max(today, step_day), step.offset_days, override)
+    )
     if barred and not covered:
         # Soft rule: every invoice this step would cover is barred, and it may not say so.
         action = PlannedAction(
@@ -266,8 +330,9 @@ def _plan_step(
             tuple(inv.id for inv in barred),
             sum((inv.balance for inv in barred), Decimal("0")),
             earliest.astimezone(dt.UTC),
-            _barred_skip_reason(barred),
+            _noted(override, _barred_skip_reason(barred)),
             skip=True,
+            repeat=override.repeat if override else 0,
         )
         when = "now" if earliest <= as_of else f"on {_date(step_day)}"
         text = f"{step.name} will be skipped {when}. {action.reason}"
@@ -282,8 +347,9 @@ def _plan_step(
             tuple(inv.id for inv in covered),
             total,
             earliest.astimezone(dt.UTC),
-            _skip_reason(step, facts, total, driver),
+            _noted(override, _skip_reason(step, facts, total, driver)),
             skip=True,
+            repeat=override.repeat if override else 0,
         )
         when = "now" if earliest <= as_of else f"on {_date(step_day)}"
         text = f"{step.name} will be skipped {when}. {action.reason}"
@@ -312,9 +378,13 @@ def _plan_step(
 
     action_day = slot.at.astimezone(tz).date()
     if action_day != max(today, step_day):
-        covered, _barred_too = _threat_free(step, _covered(eligible, action_day, step.offset_days))
+        covered, _barred_too = _threat_free(
+            step, _covered(eligible, action_day, step.offset_days, override)
+        )
         total = sum((inv.balance for inv in covered), Decimal("0"))
-    reason = _action_reason(step, ladder, facts, driver, covered, total, action_day, invoice_pauses)
+    reason = _action_reason(
+        step, ladder, facts, driver, covered, total, action_day, invoice_pauses, override
+    )
     if in_place_of:
         reason += (
             f" {LETTER_OF_CLAIM} in place of {in_place_of}: the Pre-Action Protocol for Debt "
@@ -322,7 +392,10 @@ def _plan_step(
             f"{_plural(step.pre_action_days, 'day')} to reply, with a reply form and a "
             "financial statement."
         )
-    action = PlannedAction(step, tuple(inv.id for inv in covered), total, slot.at, reason)
+    repeat = override.repeat if override else 0
+    action = PlannedAction(
+        step, tuple(inv.id for inv in covered), total, slot.at, reason, repeat=repeat
+    )
 
     heading = step_heading(step.name, step.channel)
     if slot.at <= as_of:
@@ -333,6 +406,14 @@ def _plan_step(
         text = f"Next: {heading} on {moment} ({tz.key}). Not sooner because: {because}."
         if facts.broken_promise:
             text += " A promise to pay was broken, so escalation continues."
+        if override is not None and not repeat:
+            text += f" {override.note}"
+    if repeat:
+        text += f" Repeats every {_plural(override.every, 'day')} until paid: " + (
+            f"this one now, the next on {_date(action_day + dt.timedelta(days=override.every))}."
+            if slot.at <= as_of
+            else f"next on {_date(action_day)}."
+        )
     return CustomerPlan(cid, action, text, eligible_invoice_ids=_ids(eligible))
 
 
@@ -401,10 +482,27 @@ def _next_step(ladder: list[StepFact], done: int, *, overdue: bool) -> StepFact 
     return None
 
 
-def _covered(eligible: list[InvoiceFact], day: dt.date, offset: int) -> list[InvoiceFact]:
-    """The invoices one message for this step covers on `day`, oldest first."""
+def _covered(
+    eligible: list[InvoiceFact], day: dt.date, offset: int, override: _Override | None = None
+) -> list[InvoiceFact]:
+    """The invoices one message for this step covers on `day`, oldest first. A step moved
+    to, or repeated, covers the driving invoice at least, however young."""
     threshold = min(offset, 1)
-    return [inv for inv in eligible if (day - inv.due_date).days >= threshold]
+    covered = [inv for inv in eligible if (day - inv.due_date).days >= threshold]
+    if override is not None and not covered:
+        return eligible[:1]
+    return covered
+
+
+def _noted(override: _Override | None, reason: str) -> str:
+    if override is None:
+        return reason
+    if override.repeat:
+        return (
+            f"Repeat {override.repeat}: the ladder is done and this policy sends its last "
+            f"reminder again every {_plural(override.every, 'day')} until paid. {reason}"
+        )
+    return f"{override.note} {reason}"
 
 
 def _threat_free(
@@ -532,6 +630,7 @@ def _action_reason(
     total: Decimal,
     day: dt.date,
     invoice_pauses: list[str],
+    override: _Override | None = None,
 ) -> str:
     days = (day - driver.due_date).days
     if days >= 1:
@@ -545,7 +644,7 @@ def _action_reason(
         f"{driver.number} is {state}."
     ]
     later = [s for s in ladder if s.position > step.position and 0 <= s.offset_days <= days]
-    if later:
+    if later and override is None:
         # The debt's age alone would point further down the ladder: say why this step.
         parts.append(_why_this_step(step, ladder, facts, later[-1]))
     numbers = [inv.number for inv in covered[:LISTED_INVOICES]]
@@ -559,7 +658,7 @@ def _action_reason(
         parts.append(f"Left out: {'; '.join(invoice_pauses)}.")
     if facts.broken_promise:
         parts.append("A promise to pay was broken, so escalation continues.")
-    return " ".join(parts)
+    return _noted(override, " ".join(parts))
 
 
 def _why_this_step(

@@ -84,6 +84,18 @@ class CustomerFacts(NamedTuple):
     # What the policy does with barred invoices (dunning.models.BarredDebts): "soft" lets
     # only email steps cover them, "stop" leaves them out of chasing.
     barred_debts: str = "soft"
+    # A person moved the active chase to a step (dunning.moves): it starts there, and its
+    # first step is due at once. start_position 1 with a move_reason is a restart.
+    start_position: int = 1
+    moved_by: str = ""  # who moved it, as the pages name a user
+    moved_on: dt.date | None = None
+    move_reason: str = ""
+    # Once the ladder is done, its last message step goes again every this many days until
+    # paid (Policy.repeat_every_days; None: once). The engine needs, for that step in the
+    # active chase: when it last went (sent, or planned) and how many repeats went already.
+    repeat_every_days: int | None = None
+    repeat_last_at: dt.datetime | None = None
+    repeats_done: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,7 @@ class PlannedAction:
     due_at: dt.datetime  # UTC, aware: the earliest moment every rule allows
     reason: str  # human-readable: why this step, for these invoices, at this moment
     skip: bool = False  # conditions not met (e.g. below min balance): record and move on
+    repeat: int = 0  # the nth repeat of the ladder's last message step (0: not a repeat)
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,11 @@ from decimal import Decimal
 import holidays
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from accounts.roles import ROLES
 from invoices.forms import AmountField
-from invoices.models import MONEY
+from invoices.models import MONEY, DebtorType
 from letters.models import InterestRegime
 
 from .models import BarredDebts, Channel, DunningSettings, Policy
@@ -104,6 +104,7 @@ class StepForm(forms.Form):
     business_days_only = forms.BooleanField(required=False, initial=True, label="Business days")
     use_escalation_contact = forms.BooleanField(required=False, label="Escalation contact")
     attach_statement = forms.BooleanField(required=False, label="Attach statement")
+    attach_copies = forms.BooleanField(required=False, label="Attach invoice copies")
     # UK Pre-Action Protocol for Debt Claims: individuals and sole traders in England and
     # Wales get this letter instead, with at least 30 days to reply.
     pre_action_template = forms.ChoiceField(
@@ -230,7 +231,72 @@ class CustomerPolicyForm(forms.Form):
     )
 
 
+class PolicyRepeatForm(forms.Form):
+    repeat_every_days = forms.IntegerField(
+        min_value=1,
+        max_value=365,
+        required=False,
+        label="Repeat the last reminder every (days)",
+        help_text="Once the ladder is done, its last email or letter goes again every this "
+        "many days until paid; blank: once",
+    )
+
+
+class PolicyRuleForm(forms.Form):
+    """A default-policy rule (dunning.rules): blank conditions hold for everyone."""
+
+    position = forms.IntegerField(min_value=1, max_value=999, label="Position")
+    debtor_type = forms.ChoiceField(
+        choices=[("", "Any debtor"), *DebtorType.choices], required=False, label="Debtor type"
+    )
+    country = forms.CharField(
+        required=False, label="Country (two-letter code)", help_text="Blank: any"
+    )
+    min_balance = AmountField(
+        **MONEY,
+        min_value=Decimal("0"),
+        required=False,
+        label="Owing at least",
+        help_text="In the customer's own currency; blank: any balance",
+    )
+    policy = forms.ModelChoiceField(
+        queryset=Policy.objects.all(), empty_label=None, label="Follow policy"
+    )
+
+    def clean_country(self) -> str:
+        country = self.cleaned_data["country"].strip().upper()
+        if country and not (len(country) == 2 and country.isalpha()):
+            raise forms.ValidationError("Use a two-letter ISO country code, e.g. GB.")
+        return country
+
+
+class LadderMoveForm(forms.Form):
+    """Move a customer to a step of their policy (dunning.moves)."""
+
+    position = forms.TypedChoiceField(coerce=int, label="Move to step")
+    reason = forms.CharField(
+        max_length=300,
+        label="Why",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Shown with the next step and kept in the timeline",
+    )
+
+    def __init__(self, *args, steps=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["position"].choices = [
+            (step.position, f"{step.position}. {step.name}") for step in steps
+        ]
+
+    def clean_reason(self) -> str:
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason:
+            raise forms.ValidationError("Say why the customer is moved.")
+        return reason
+
+
 # --- settings -------------------------------------------------------------------------------
+
+CREDIT_HOLD_MAX_DAYS = 3650
 
 
 class DunningSettingsForm(forms.ModelForm):
@@ -254,6 +320,16 @@ class DunningSettingsForm(forms.ModelForm):
             "plan_grace_days": "Grace days after an instalment",
             "schedule_minutes": "Run every (minutes)",
             "creditor_role": "We collect as",
+            "credit_hold_overdue_days": "Credit hold after (days overdue)",
+            "credit_hold_over_limit": "Credit hold over the credit limit",
+        }
+        help_texts = {
+            "credit_hold_overdue_days": "Put an account on credit hold once an undisputed "
+            "invoice is more than this many days overdue; empty: never. Applied when saved, "
+            "then every hour.",
+            "credit_hold_over_limit": "Put an account on credit hold once it owes more than "
+            "its credit limit (accounts without a limit never are). Holds the rule set are "
+            "lifted when the account is back in terms; holds set by hand stay.",
         }
         widgets = {
             "window_start": TIME,
@@ -270,6 +346,10 @@ class DunningSettingsForm(forms.ModelForm):
             # The validator, not min_value, refuses 0: min_value only counts at construction.
             self.fields[name].validators.append(MinValueValidator(1))
             self.fields[name].widget.attrs["min"] = 1
+        self.fields["credit_hold_overdue_days"].validators.append(
+            MaxValueValidator(CREDIT_HOLD_MAX_DAYS, "At most %(limit_value)s days (ten years).")
+        )
+        self.fields["credit_hold_overdue_days"].widget.attrs["max"] = CREDIT_HOLD_MAX_DAYS
 
     def clean_business_days(self) -> str:
         return ",".join(sorted(self.cleaned_data["business_days"]))

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from invoices.dates import format_day
-from invoices.models import MONEY, Contact, Customer, Invoice
+from invoices.models import MONEY, Contact, Customer, DebtorType, Invoice
 from invoices.money import format_money
 from letters.models import Document, InterestRegime, TemplateVersion
 
@@ -56,6 +56,17 @@ class DunningSettings(models.Model):
     )
     plan_grace_days = models.PositiveSmallIntegerField(default=3)
     schedule_minutes = models.PositiveSmallIntegerField(default=15)
+    # The credit-hold rule (dunning.credit_hold): blank and off = holds are only set by hand.
+    credit_hold_overdue_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Put an account on credit hold once an invoice is this many days overdue",
+    )
+    credit_hold_over_limit = models.BooleanField(
+        db_default=False,
+        default=False,
+        help_text="Put an account on credit hold once it owes over its limit",
+    )
     creditor_role = models.CharField(
         max_length=8,
         choices=CreditorRole.choices,
@@ -90,6 +101,12 @@ class Policy(models.Model):
         choices=BarredDebts.choices,
         default=BarredDebts.SOFT,
         help_text="What happens to a debt past its limitation date",
+    )
+    repeat_every_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Once the ladder is done, send its last step again every this many days "
+        "until paid; blank: once",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -151,6 +168,11 @@ class PolicyStep(models.Model):
     attach_statement = models.BooleanField(
         default=False, help_text="Attach a statement of account (PDF) to the message"
     )
+    attach_copies = models.BooleanField(
+        db_default=False,
+        default=False,
+        help_text="Attach the copies of the invoices it chases (PDFs on file)",
+    )
     # The UK Pre-Action Protocol for Debt Claims: an individual or sole trader in England
     # and Wales gets a Letter of Claim (with its reply form and financial statement) and
     # calendar days to reply, in place of this letter and its business days. The engine
@@ -183,8 +205,36 @@ class PolicyStep(models.Model):
         return f"{self.position}. {self.name} ({self.offset_days:+d} days, {self.channel})"
 
 
+class PolicyRule(models.Model):
+    """Which policy a customer gets by default: the first rule (lowest position) whose
+    conditions all hold; blank conditions hold for everyone. A CustomerPolicy row (an
+    explicit choice for one customer) comes before every rule; no rule matching, the
+    default policy."""
+
+    position = models.PositiveSmallIntegerField()
+    debtor_type = models.CharField(max_length=12, choices=DebtorType.choices, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="Two-letter ISO code")
+    min_balance = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        help_text="Customers owing at least this much, in their own currency",
+    )
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="rules")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["position"], name="policy_rule_position"),
+        ]
+
+    def __str__(self):
+        return f"Rule {self.position} → {self.policy}"
+
+
 class CustomerPolicy(models.Model):
-    """Which policy chases a customer; customers without a row use the default policy."""
+    """Which policy chases a customer, chosen for it by a person; customers without a row
+    get theirs from the policy rules, or the default policy."""
 
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="dunning")
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="customers")
@@ -213,6 +263,13 @@ class Chase(models.Model):
     started_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=200, blank=True)
+    # A person moved the customer to a step (dunning.services.chase_move): this chase starts
+    # there, its first step due at once, and the engine says who moved it and why.
+    start_position = models.PositiveSmallIntegerField(db_default=1, default=1)
+    moved_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    move_reason = models.CharField(max_length=300, blank=True, db_default="", default="")
 
     class Meta:
         ordering = ["customer", "-cycle"]
@@ -708,6 +765,7 @@ class QueueEntry(models.Model):
     disputed = models.BooleanField(default=False)
     in_legal = models.BooleanField(default=False)
     no_contact = models.BooleanField(default=False)  # do not contact, or insolvent
+    credit_hold = models.BooleanField(db_default=False, default=False)  # no new sales on credit
     planned_at = models.DateTimeField()
 
     class Meta:
@@ -729,7 +787,8 @@ class QueueEntry(models.Model):
                 | Q(on_hold=True)
                 | Q(disputed=True)
                 | Q(in_legal=True)
-                | Q(no_contact=True),
+                | Q(no_contact=True)
+                | Q(credit_hold=True),
             ),
             # What goes out next, soonest first (the managers' seven-day preview).
             models.Index(

@@ -38,6 +38,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from audit.services import audit_record
+from invoice_copies.selectors import copy_on_file
 from invoices.models import Contact
 from letters.exceptions import ConsequenceRefused, LetterError
 from letters.models import DocumentKind
@@ -289,9 +290,14 @@ class Sent:
 @transaction.atomic
 def _record_sent(sent: Sent, *, as_of, step, reason: str) -> RunResult:
     touch, message = sent.touch, sent.message
-    # The very bytes that were attached: stored once; letters are queued for posting.
+    # The very bytes that were attached: stored once (an invoice copy is on file already);
+    # letters are queued for posting.
     documents = [
-        document_store(
+        (
+            kind == DocumentKind.INVOICE_COPY
+            and copy_on_file(customer_id=touch.customer_id, content=content)
+        )
+        or document_store(
             kind=kind,
             customer_id=touch.customer_id,
             filename=filename,

@@ -388,7 +388,7 @@ def _record(
         invoices = _invoices_json(covered)
         touches.append(
             (
-                f"{item.customer.id}:{cycle}:{action.step.position}",
+                touch_key(item.customer.id, cycle, action),
                 item.customer.id,
                 chase_id,
                 action.step.id,
@@ -535,6 +535,14 @@ def _touch_event(
         summary = f"Chase {item.customer.last_cycle + 1} started. {summary}"
         data["chase_started"] = new_chase
     return Event(action=name, customer_id=item.customer.id, summary=summary, data=data)
+
+
+def touch_key(customer_id: int, cycle: int, action) -> str:
+    """The touch's unique key: one per customer, chase and step, and one per repeat of the
+    ladder's last step (":r<n>", dunning.selectors.repeat_number), so a rerun plans none
+    of them twice."""
+    key = f"{customer_id}:{cycle}:{action.step.position}"
+    return f"{key}:r{action.repeat}" if action.repeat else key
 
 
 def _invoices_json(invoices) -> str:

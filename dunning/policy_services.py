@@ -43,6 +43,7 @@ STEP_FIELDS = (
     "use_escalation_contact",
     "response_deadline_days",
     "attach_statement",
+    "attach_copies",
     "pre_action_template",
     "pre_action_days",
 )
@@ -60,6 +61,8 @@ SETTINGS_FIELDS = (
     "plan_grace_days",
     "schedule_minutes",
     "creditor_role",
+    "credit_hold_overdue_days",
+    "credit_hold_over_limit",
 )
 
 
@@ -255,6 +258,7 @@ def _normalised(steps: list[dict]) -> list[dict]:
         row["business_days_only"] = bool(row["business_days_only"])
         row["use_escalation_contact"] = bool(row["use_escalation_contact"])
         row["attach_statement"] = bool(row["attach_statement"])
+        row["attach_copies"] = bool(row["attach_copies"])
         row["response_deadline_days"] = row["response_deadline_days"] or None
         row["pre_action_template"] = row["pre_action_template"] or ""
         row["pre_action_days"] = row["pre_action_days"] or None

@@ -30,7 +30,7 @@ from django.db.models import Exists, F, Max, Min, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from invoices.models import Invoice
+from invoices.models import Customer, Invoice
 
 from .engine import plan_customer, step_heading
 from .facts import CustomerPlan
@@ -92,6 +92,7 @@ _COLUMNS = (
     "disputed",
     "in_legal",
     "no_contact",
+    "credit_hold",
     "planned_at",
 )
 
@@ -213,10 +214,11 @@ def entry_row(
     calls: tuple = NO_CALLS,
     promises: tuple = (None, None),
     message: tuple = NO_MESSAGE,
+    credit_hold: bool = False,
 ) -> tuple:
     """One customer's queue row, as values in _COLUMNS order. today: as_of's local date.
     calls: (earliest open call, last call logged, its outcome); message: (when the last
-    message went out, its label)."""
+    message went out, its label); credit_hold: no new sales on credit (it pauses nothing)."""
     facts = item.facts
     weight = overdue = disputed = open_total = ZERO
     count = 0
@@ -293,18 +295,24 @@ def entry_row(
         disputed > 0,
         in_legal,
         no_contact,
+        credit_hold,
         as_of,
     )
 
 
 def entries_rows(plans: Sequence[tuple[Loaded, CustomerPlan]], *, as_of: dt.datetime) -> list:
-    """The queue rows of these planned customers (three small queries besides the facts)."""
+    """The queue rows of these planned customers (four small queries besides the facts)."""
     if not plans:
         return []
     ids = [item.customer.id for item, _ in plans]
     calls = _calls(ids)
     promises = _promises(ids)
     messages = _messages(ids)
+    held = set(
+        Customer.objects.filter(**_of_customers(ids, "pk"), credit_hold=True).values_list(
+            "pk", flat=True
+        )
+    )
     today = timezone.localdate(as_of)
     return [
         entry_row(
@@ -315,6 +323,7 @@ def entries_rows(plans: Sequence[tuple[Loaded, CustomerPlan]], *, as_of: dt.date
             calls=calls.get(item.customer.id, NO_CALLS),
             promises=promises.get(item.customer.id, (None, None)),
             message=messages.get(item.customer.id, NO_MESSAGE),
+            credit_hold=item.customer.id in held,
         )
         for item, plan in plans
     ]

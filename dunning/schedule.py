@@ -6,6 +6,11 @@ from .models import DunningSettings
 
 NAME = "dunning"
 FUNC = "dunning.tasks.run_dunning_task"
+# The credit-hold rule (dunning.credit_hold): hourly, so a hold lifts soon after the payment
+# that brings the account back in terms, at the cost of two reads when nothing changed.
+CREDIT_HOLDS = "credit holds"
+CREDIT_HOLDS_FUNC = "dunning.tasks.credit_holds_task"
+CREDIT_HOLDS_MINUTES = 60
 
 
 def every(minutes: int, *, name: str, func: str) -> Schedule:
@@ -27,5 +32,10 @@ def schedule_ensure() -> Schedule:
     return every(DunningSettings.current().schedule_minutes or 15, name=NAME, func=FUNC)
 
 
+def credit_holds_schedule_ensure() -> Schedule:
+    return every(CREDIT_HOLDS_MINUTES, name=CREDIT_HOLDS, func=CREDIT_HOLDS_FUNC)
+
+
 def on_post_migrate(sender, **kwargs) -> None:
     schedule_ensure()
+    credit_holds_schedule_ensure()

@@ -4,6 +4,7 @@ facts_load() costs a fixed number of queries per chunk of customers, whatever th
 of invoices, promises or touches, and builds plain tuples rather than model instances."""
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -30,7 +31,13 @@ from letters.models import Template
 from letters.signals import StepUse
 
 from .calendar import business_days_after, holiday_dates, zone
-from .engine import LETTER_OF_CLAIM, PRE_ACTION_DAYS, pre_action_applies, reply_deadline
+from .engine import (
+    LETTER_OF_CLAIM,
+    PRE_ACTION_DAYS,
+    pre_action_applies,
+    repeat_step,
+    reply_deadline,
+)
 from .facts import Calendar, CustomerFacts, InvoiceFact, StepFact
 from .limitation import barred_load
 from .models import (
@@ -58,6 +65,7 @@ from .models import (
     Touch,
     TouchStatus,
 )
+from .rules import policy_resolve, rules_load
 
 CHUNK = 5_000
 OPEN_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.IN_DISPUTE)
@@ -71,6 +79,14 @@ MESSAGE_STATUSES = (
     TouchStatus.SENT,
     TouchStatus.DELIVERED,
 )
+# A repeat's touch key: the step's key and ":r<n>" (then perhaps ":retry<m>", a bounce's).
+REPEAT_KEY = re.compile(r"^\d+:\d+:\d+:r(\d+)(?::|$)")
+
+
+def repeat_number(key: str) -> int:
+    """Which repeat of its step a touch is, by its key (0: the step itself)."""
+    found = REPEAT_KEY.match(key)
+    return int(found.group(1)) if found else 0
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,7 @@ class StepRow:
     use_escalation_contact: bool
     response_deadline_days: int | None
     attach_statement: bool = False
+    attach_copies: bool = False  # the newest copy of each invoice it covers
     interest_regime: str = ""  # the policy's statutory interest law, if it claims any
     barred_debts: str = "soft"  # the policy's rule for barred debts (BarredDebts)
     pre_action_template: str = ""  # the Letter of Claim, for fact.pre_action_days
@@ -156,13 +173,19 @@ class Steps:
         self.current_version: dict[int, int] = {}
         # version id -> what its policy does with barred debts
         self.barred_debts: dict[int, str] = {}
-        for policy_id, version_id, barred_debts in PolicyVersion.objects.order_by(
+        # version id -> its policy's repeat_every_days, where set
+        self.repeat_every: dict[int, int] = {}
+        for policy_id, version_id, barred_debts, repeat in PolicyVersion.objects.order_by(
             "number"
-        ).values_list("policy_id", "id", "policy__barred_debts"):
+        ).values_list("policy_id", "id", "policy__barred_debts", "policy__repeat_every_days"):
             self.current_version[policy_id] = version_id
             self.barred_debts[version_id] = barred_debts
+            if repeat:
+                self.repeat_every[version_id] = repeat
         default = Policy.objects.filter(is_default=True).values_list("id", flat=True).first()
+        self.default_policy = default
         self.default_version = self.current_version.get(default) if default else None
+        self.rules = rules_load()
         self._by_version: dict[int, tuple[StepRow, ...]] = {}
         self.by_id: dict[int, StepRow] = {}
 
@@ -190,6 +213,7 @@ class Steps:
                     interest_regime=r[11],
                     pre_action_template=r[12],
                     barred_debts=r[14],
+                    attach_copies=r[15],
                 )
                 for r in PolicyStep.objects.filter(version_id=version_id)
                 .order_by("position")
@@ -209,6 +233,7 @@ class Steps:
                     "pre_action_template",
                     "pre_action_days",
                     "version__policy__barred_debts",
+                    "attach_copies",
                 )
             )
             self._by_version[version_id] = rows
@@ -479,7 +504,9 @@ def facts_load(
     plan_payments = defaultdict(list)
     if plans:
         for cid, received_on, amount in Payment.objects.filter(
-            customer_id__in=[cid for cid, _, _ in plans.values()], received_on__lte=on
+            customer_id__in=[cid for cid, _, _ in plans.values()],
+            received_on__lte=on,
+            reversed_on__isnull=True,  # a bounced payment never paid an instalment
         ).values_list("customer_id", "received_on", "amount"):
             plan_payments[cid].append((received_on, amount))
     plan_active = {}
@@ -490,14 +517,30 @@ def facts_load(
         )
 
     # Chases: the active one, and the last cycle number for the next one.
+    # A moved chase also brings who moved it (dunning.moves): (start, by, on, why).
     active_chase = {}
+    moves: dict[int, tuple] = {}
     last_cycle: dict[int, int] = defaultdict(int)
-    for chase_id, cid, cycle, status, version_id in Chase.objects.filter(**of).values_list(
-        "id", "customer_id", "cycle", "status", "policy_version_id"
+    for chase_id, cid, cycle, status, version_id, *move in Chase.objects.filter(**of).values_list(
+        "id",
+        "customer_id",
+        "cycle",
+        "status",
+        "policy_version_id",
+        "start_position",
+        "move_reason",
+        "started_at",
+        "moved_by__first_name",
+        "moved_by__last_name",
+        "moved_by__username",
     ):
         last_cycle[cid] = max(last_cycle[cid], cycle)
         if status == ChaseStatus.ACTIVE:
             active_chase[cid] = (chase_id, cycle, version_id)
+            start, reason, started_at, first, last, username = move
+            if reason:
+                by = f"{first} {last}".strip() or username or ""
+                moves[cid] = (start, by, started_at, reason)
     in_legal = dict(
         Referral.objects.filter(**of, status=ReferralStatus.APPROVED)
         .values("customer_id")
@@ -514,10 +557,18 @@ def facts_load(
     done = defaultdict(set)
     done_touches = touches
     if recheck is not None and recheck.step_id:
-        done_touches = touches.exclude(chase_id=recheck.chase_id, step_id=recheck.step_id)
+        if repeat_number(recheck.key):
+            # A repeat is re-planned as if it had not been planned yet: the step and its
+            # earlier repeats stay in the history, this repeat (and its retries) do not.
+            base = recheck.key.split(":retry")[0]
+            done_touches = touches.exclude(Q(key=base) | Q(key__startswith=f"{base}:"))
+        else:
+            done_touches = touches.exclude(chase_id=recheck.chase_id, step_id=recheck.step_id)
     # The final demand: the latest letter with a response deadline in the active chase.
     demand: dict[int, Demand] = {}
-    for cid, position, channel, status, moment, deadline_days, *claim in (
+    # (customer, position) -> (latest moment, highest repeat number): for repeats.
+    went: dict[tuple[int, int], tuple[dt.datetime, int]] = {}
+    for cid, position, channel, status, moment, deadline_days, *claim, key in (
         done_touches.filter(chase__status=ChaseStatus.ACTIVE, step__isnull=False)
         .exclude(status=TouchStatus.CANCELLED)
         .values_list(
@@ -530,15 +581,40 @@ def facts_load(
             "step__pre_action_days",
             "step__pre_action_template",
             "template_version__template__key",
+            "key",
         )
     ):
         done[cid].add(position)
+        last, repeats = went.get((cid, position), (moment, 0))
+        went[cid, position] = (max(last, moment), max(repeats, repeat_number(key)))
         if (
             channel == Channel.LETTER
             and deadline_days
             and status not in (TouchStatus.SKIPPED, TouchStatus.FAILED)
             and (cid not in demand or moment > demand[cid].moment)
         ):
+            days, template, sent_with = claim
+            demand[cid] = Demand(moment, deadline_days, days, template, sent_with or "")
+    # A moved chase has sent no final demand of its own yet: a referral moved to still
+    # waits for the deadline of the one sent before the move.
+    for cid, moment, deadline_days, *claim in (
+        Touch.objects.filter(
+            customer_id__in=list(moves),
+            channel=Channel.LETTER,
+            step__response_deadline_days__gt=0,
+        )
+        .exclude(chase__status=ChaseStatus.ACTIVE)
+        .exclude(status__in=(TouchStatus.CANCELLED, TouchStatus.SKIPPED, TouchStatus.FAILED))
+        .values_list(
+            "customer_id",
+            Coalesce("sent_at", "scheduled_for"),
+            "step__response_deadline_days",
+            "step__pre_action_days",
+            "step__pre_action_template",
+            "template_version__template__key",
+        )
+    ):
+        if cid not in demand or moment > demand[cid].moment:
             days, template, sent_with = claim
             demand[cid] = Demand(moment, deadline_days, days, template, sent_with or "")
     # Replies to a Letter of Claim asking for documents: the latest is all that counts.
@@ -595,12 +671,26 @@ def facts_load(
         if cid not in wanted:
             continue
         chase = active_chase.get(cid)
+        open_invoices = invoices.get(cid, ())
         if chase:
             version_id = chase[2]
         else:
-            policy_id = chosen_policy.get(cid)
+            policy_id = policy_resolve(
+                chosen=chosen_policy.get(cid),
+                rules=steps.rules,
+                default=steps.default_policy,
+                debtor_type=debtor_type,
+                country=country,
+                balance=sum((inv.balance for inv in open_invoices), Decimal("0")),
+            ).policy_id
             version_id = steps.current_version.get(policy_id) if policy_id else None
             version_id = version_id or steps.default_version
+        move = moves.get(cid) if chase else None
+        repeat_every = steps.repeat_every.get(version_id) if chase else None
+        repeated = repeat_step(steps.facts_of(version_id)) if repeat_every else None
+        last_went, repeats = (
+            went.get((cid, repeated.position), (None, 0)) if repeated else (None, 0)
+        )
         pre_action = pre_action_applies(debtor_type, country, region)
         letter = demand.get(cid) if chase else None
         claim = letter is not None and demand_is_claim(letter, pre_action)
@@ -612,7 +702,7 @@ def facts_load(
             timezone=tz,
             debtor_type=debtor_type,
             currency=currency,
-            invoices=_with_dates(invoices.get(cid, ()), invoice_promise, barred),
+            invoices=_with_dates(open_invoices, invoice_promise, barred),
             on_hold=on_hold,
             hold_until=hold_until,
             hold_reason=hold_reason,
@@ -641,6 +731,13 @@ def facts_load(
             in_legal_since=in_legal[cid].astimezone(zone(tz)).date() if cid in in_legal else None,
             unsettled=unsettled.get(cid, ""),
             barred_debts=steps.barred_debts.get(version_id, BarredDebts.SOFT),
+            start_position=move[0] if move else 1,
+            moved_by=move[1] if move else "",
+            moved_on=move[2].astimezone(zone(tz)).date() if move else None,
+            move_reason=move[3] if move else "",
+            repeat_every_days=repeat_every,
+            repeat_last_at=last_went,
+            repeats_done=repeats,
         )
         loaded.append(
             Loaded(
@@ -720,7 +817,10 @@ def promise_paid(
 def plan_paid(*, customer_id: int, since: dt.date, until: dt.date) -> Decimal:
     """Money received from the customer since a plan was agreed."""
     qs = Payment.objects.filter(
-        customer_id=customer_id, received_on__gte=since, received_on__lte=until
+        customer_id=customer_id,
+        received_on__gte=since,
+        received_on__lte=until,
+        reversed_on__isnull=True,
     )
     return qs.aggregate(total=Sum("amount"))["total"] or Decimal("0")
 

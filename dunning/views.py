@@ -6,11 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_q.tasks import async_task
 
 from accounts.roles import (
     ADMIN,
@@ -30,6 +32,7 @@ from .forms import (
     PolicyBarredForm,
     PolicyCopyForm,
     PolicyInterestForm,
+    PolicyRepeatForm,
     PolicyVersionNoteForm,
     PreviewFilterForm,
     StepFormSet,
@@ -54,6 +57,7 @@ from .policy_services import (
     template_catalogue,
     version_steps,
 )
+from .schedule import CREDIT_HOLDS, CREDIT_HOLDS_FUNC
 from .selectors import Steps, calendar_for, facts_load
 
 
@@ -106,6 +110,9 @@ def policy_detail(request, pk: int):
             "to_move": chases_to_move(policy).count(),
             "assigned": policy.customers.count(),
             "barred_form": PolicyBarredForm(initial={"barred_debts": policy.barred_debts}),
+            "repeat_form": PolicyRepeatForm(
+                initial={"repeat_every_days": policy.repeat_every_days}
+            ),
             "interest_form": PolicyInterestForm(
                 initial={"interest_regime": policy.interest_regime}
             ),
@@ -117,11 +124,22 @@ def policy_detail(request, pk: int):
 
 
 def _policy_customers(policy: Policy):
-    """The customers a policy chases: those assigned to it and, for the default policy,
-    those with no policy of their own."""
+    """The customers a policy may chase: those it was chosen for, those without a choice
+    that one of its rules names (by debtor type and country; a rule's balance condition
+    is left out, so this is the most it can reach) and, for the default policy, every
+    other customer without a choice."""
+    unchosen = Q(dunning__isnull=True)
+    reach = Q(dunning__policy=policy)
+    for rule in policy.rules.all():
+        named = Q()
+        if rule.debtor_type:
+            named &= Q(debtor_type=rule.debtor_type)
+        if rule.country:
+            named &= Q(country=rule.country)
+        reach |= unchosen & named
     if policy.is_default:
-        return Customer.objects.filter(Q(dunning__policy=policy) | Q(dunning__isnull=True))
-    return Customer.objects.filter(dunning__policy=policy)
+        reach |= unchosen
+    return Customer.objects.filter(reach)
 
 
 @role_required(ADMIN)
@@ -240,6 +258,8 @@ def policy_barred(request, pk: int):
 
 # --- settings (admins) ---------------------------------------------------------------------
 
+CREDIT_HOLD_SETTINGS = {"credit_hold_overdue_days", "credit_hold_over_limit"}
+
 
 @role_required(ADMIN)
 def settings_edit(request):
@@ -250,6 +270,9 @@ def settings_edit(request):
             messages.success(request, "Dunning settings saved.")
         else:
             messages.info(request, "Nothing changed.")
+        if CREDIT_HOLD_SETTINGS & set(changes):
+            # The changed rule applies now, in the worker, not at the next hourly run.
+            transaction.on_commit(lambda: async_task(CREDIT_HOLDS_FUNC, task_name=CREDIT_HOLDS))
         return redirect("dunning:settings")
     return render(request, "dunning/settings.html", {"form": form})
 

@@ -367,6 +367,9 @@ class _Builder:
                 phone=self._phone(customer.country),
                 address=address,
                 is_primary=True,
+                primary_email=role == ContactRole.ACCOUNTS_PAYABLE,
+                primary_phone=role == ContactRole.ACCOUNTS_PAYABLE,
+                primary_post=role == ContactRole.ACCOUNTS_PAYABLE and bool(address),
                 email_opt_out=consumer and rng.random() < 0.1,
                 phone_opt_out=consumer and rng.random() < 0.05,
             )

@@ -23,7 +23,7 @@ from .models import (
     Payment,
 )
 from .money import ZERO, format_money, quantize
-from .services import CUSTOMER_FIELDS
+from .services import CUSTOMER_FIELDS, credit_hold_by_hand
 
 Progress = Callable[[str], None]
 
@@ -59,6 +59,8 @@ class BulkLedger:
 
     def customer_add(self, customer: Customer) -> Customer:
         customer.clean_fields(exclude=["collector"])  # the collector is a demo user
+        if customer.credit_hold:
+            credit_hold_by_hand(customer)
         self.customers.append(customer)
         self.events.append(
             lambda: Event(
@@ -88,7 +90,8 @@ class BulkLedger:
                 action="ledger.contact.created",
                 customer_id=customer.pk,
                 summary=f"Contact {contact} added",
-                data={"contact_id": contact.pk, "changes": changes},
+                # The demo names every channel's primary itself: none is made one for it.
+                data={"contact_id": contact.pk, "changes": changes, "made_primary": {}},
             )
         )
 
@@ -255,6 +258,8 @@ class BulkLedger:
             applied.append({"invoice": invoice.number, "amount": str(part)})
         if total > source.amount:
             raise OverAllocation(f"Allocations of {total} exceed the {source.amount} received.")
+        if isinstance(source, Payment):
+            source.unapplied = source.amount - total
         return applied
 
     def _refresh(self, invoice: Invoice) -> None:

@@ -71,6 +71,21 @@ class Customer(models.Model):
     credit_limit = models.DecimalField(
         **MONEY, null=True, blank=True, validators=[MinValueValidator(ZERO)]
     )
+    # Set by the credit-hold rule (dunning.credit_hold), which releases only what it set:
+    # a hold a person set stays until a person lifts it.
+    credit_hold_by_rule = models.BooleanField(db_default=False, default=False)
+    credit_hold_since = models.DateField(null=True, blank=True)
+    credit_hold_reason = models.CharField(max_length=200, blank=True, db_default="", default="")
+    language = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="Language of letters and emails, e.g. en-GB, de",
+        db_default="",
+        default="",
+    )
+    payment_terms_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Days from the invoice date to pay, e.g. 30"
+    )
     terms_accepted_on = models.DateField(null=True, blank=True)
     terms_version = models.CharField(max_length=32, blank=True)
     # Late-payment charges the customer's accepted terms give (a contractual regime, usable
@@ -125,9 +140,16 @@ class Customer(models.Model):
 
 
 class ContactRole(models.TextChoices):
-    ACCOUNTS_PAYABLE = "accounts_payable", "Accounts payable"
+    ACCOUNTS_PAYABLE = "accounts_payable", "Billing"
     ESCALATION = "escalation", "Escalation"
     LEGAL = "legal", "Legal"
+    CALLS = "calls", "The one to call"
+
+
+class ContactChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+    POST = "post", "Post"
 
 
 class Contact(models.Model):
@@ -142,6 +164,12 @@ class Contact(models.Model):
     is_primary = models.BooleanField(default=False)
     email_opt_out = models.BooleanField(default=False)
     phone_opt_out = models.BooleanField(default=False)
+    post_opt_out = models.BooleanField(db_default=False, default=False)
+    # The contact each channel reaches first (at most one per customer and channel); a
+    # firm step's escalation contact still comes before it.
+    primary_email = models.BooleanField(db_default=False, default=False)
+    primary_phone = models.BooleanField(db_default=False, default=False)
+    primary_post = models.BooleanField(db_default=False, default=False)
     # Set when mail to this address bounced: automated mail skips it until someone fixes it.
     email_bounced_at = models.DateTimeField(null=True, blank=True)
 
@@ -153,6 +181,14 @@ class Contact(models.Model):
                 condition=Q(is_primary=True),
                 name="contact_one_primary_per_role",
             ),
+            *[
+                models.UniqueConstraint(
+                    fields=["customer"],
+                    condition=Q(**{f"primary_{channel}": True}),
+                    name=f"contact_one_primary_{channel}",
+                )
+                for channel in ("email", "phone", "post")
+            ],
         ]
 
     def __str__(self):
@@ -242,6 +278,15 @@ class Invoice(models.Model):
         return self.amount - self.open_balance
 
 
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    CARD = "card", "Card"
+    DIRECT_DEBIT = "direct_debit", "Direct debit"
+    CHEQUE = "cheque", "Cheque"
+    CASH = "cash", "Cash"
+    OTHER = "other", "Other"
+
+
 class Payment(models.Model):
     """Money received from a customer. What is not allocated to invoices is the customer's
     unallocated credit."""
@@ -251,6 +296,17 @@ class Payment(models.Model):
     amount = models.DecimalField(**MONEY)
     currency = currency_field()
     reference = models.CharField(max_length=100, blank=True)
+    method = models.CharField(
+        max_length=16, choices=PaymentMethod.choices, blank=True, db_default="", default=""
+    )
+    # A payment that bounced (a returned cheque, a recalled transfer): its allocations are
+    # removed, so the invoices it paid are open again; the row stays as the record.
+    reversed_on = models.DateField(null=True, blank=True)
+    reversal_reason = models.CharField(max_length=200, blank=True, db_default="", default="")
+    # What is not yet applied to an invoice: derived from the allocations by the services
+    # that write them (invoices.services.payment_refresh), stored so the cash-matching
+    # screen finds the few unapplied payments among a million without summing them all.
+    unapplied = models.DecimalField(**MONEY, default=0, db_default=0, editable=False)
     # Import idempotency: the same row imported twice maps to the same key.
     external_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     import_batch = models.ForeignKey(
@@ -260,8 +316,19 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-received_on", "-id"]
+        indexes = [
+            models.Index(
+                fields=["received_on"],
+                condition=Q(unapplied__gt=0),
+                name="payment_unapplied",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(unapplied__gte=0) & Q(unapplied__lte=F("amount")),
+                name="payment_unapplied_within_amount",
+            ),
         ]
 
     def __str__(self):

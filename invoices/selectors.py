@@ -380,7 +380,10 @@ def customer_totals(customer: Customer, *, as_of: date) -> CustomerTotals:
                 Dispute.objects.filter(invoice__customer=OuterRef("pk"), status=DisputeStatus.OPEN),
                 "amount",
             ),
-            t_paid_in=_sum_of(Payment.objects.filter(customer=OuterRef("pk")), "amount"),
+            # A reversed (bounced) payment never paid anything in.
+            t_paid_in=_sum_of(
+                Payment.objects.filter(customer=OuterRef("pk"), reversed_on__isnull=True), "amount"
+            ),
             t_applied=_sum_of(
                 Allocation.objects.filter(payment__customer=OuterRef("pk")), "amount"
             ),

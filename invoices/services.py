@@ -6,7 +6,18 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Sum
+from django.db.models import (
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -16,6 +27,7 @@ from audit.services import audit_record
 from .dates import format_day
 from .exceptions import CurrencyMismatch, DisputeError, InvoiceNotOpen, LedgerError, OverAllocation
 from .models import (
+    MONEY,
     Allocation,
     Contact,
     ContactRole,
@@ -50,6 +62,8 @@ CUSTOMER_FIELDS = (
     "terms_version",
     "late_interest_rate",
     "late_fee",
+    "language",
+    "payment_terms_days",
 )
 
 
@@ -88,6 +102,8 @@ def customer_create(*, actor, external_id: str, name: str, **fields) -> Customer
     fields.setdefault("currency", org.default_currency)
     fields.setdefault("country", org.default_country)
     customer = Customer(external_id=external_id, name=name, **fields)
+    if customer.credit_hold:
+        credit_hold_by_hand(customer)
     customer.full_clean()
     customer.save()
     audit_record(
@@ -100,6 +116,14 @@ def customer_create(*, actor, external_id: str, name: str, **fields) -> Customer
     return customer
 
 
+def credit_hold_by_hand(customer: Customer) -> None:
+    # A hold a person sets or lifts is theirs: the credit-hold rule neither lifts it nor
+    # claims it (dunning.credit_hold).
+    customer.credit_hold_by_rule = False
+    customer.credit_hold_since = timezone.localdate() if customer.credit_hold else None
+    customer.credit_hold_reason = "set by hand" if customer.credit_hold else ""
+
+
 @transaction.atomic
 def customer_update(*, actor, customer: Customer, **values) -> dict:
     """Change a customer's fields; returns the changes (empty when nothing changed)."""
@@ -110,6 +134,8 @@ def customer_update(*, actor, customer: Customer, **values) -> dict:
     changed = _changes(customer, values)
     if not changed:
         return {}
+    if "credit_hold" in changed:
+        credit_hold_by_hand(customer)
     customer.full_clean()
     customer.save()
     audit_record(
@@ -124,26 +150,63 @@ def customer_update(*, actor, customer: Customer, **values) -> dict:
 
 @transaction.atomic
 def contact_save(*, actor, customer: Customer, contact: Contact | None = None, **values) -> Contact:
-    """Create or change a contact. Making one primary demotes the previous primary of its role."""
+    """Create or change a contact. Making one primary demotes the previous primary of its
+    role, or of the channel; every channel someone can be reached on keeps one primary."""
     creating = contact is None
     contact = contact or Contact(customer=customer)
     changed = _changes(contact, values)
     if not creating and not changed:
         return contact
     contact.full_clean(exclude=["customer"])
+    others = Contact.objects.filter(customer=customer).exclude(pk=contact.pk)
     if contact.is_primary:
-        Contact.objects.filter(customer=customer, role=contact.role, is_primary=True).exclude(
-            pk=contact.pk
-        ).update(is_primary=False)
+        others.filter(role=contact.role, is_primary=True).update(is_primary=False)
+    for channel, field in CHANNEL_PRIMARY.items():
+        if getattr(contact, field) and not getattr(contact, CHANNEL_DETAIL[channel]):
+            setattr(contact, field, False)
+        if getattr(contact, field):
+            others.filter(**{field: True}).update(**{field: False})
     contact.save()
+    promoted = contact_primaries_settle(customer=customer)
     audit_record(
         action="ledger.contact.created" if creating else "ledger.contact.updated",
         actor=actor,
         customer_id=customer.pk,
         summary=f"Contact {contact} {'added' if creating else 'changed'}",
-        data={"contact_id": contact.pk, "changes": changed},
+        data={"contact_id": contact.pk, "changes": changed, "made_primary": promoted},
     )
     return contact
+
+
+# Which flag makes a contact the first one reached on a channel, and the detail it needs.
+CHANNEL_PRIMARY = {"email": "primary_email", "phone": "primary_phone", "post": "primary_post"}
+CHANNEL_DETAIL = {"email": "email", "phone": "phone", "post": "address"}
+
+
+def contact_primaries_settle(*, customer: Customer) -> dict:
+    """Keep exactly one primary per channel among the contacts who have that channel's
+    detail: a primary whose detail was removed stops being one, and a channel with none
+    gets the billing contact (else the longest-known contact) that has the detail.
+    Returns {channel: contact id} for each contact it made primary."""
+    contacts = sorted(
+        customer.contacts.all(),
+        key=lambda c: (c.role != ContactRole.ACCOUNTS_PAYABLE, not c.is_primary, c.pk),
+    )
+    promoted = {}
+    for channel, field in CHANNEL_PRIMARY.items():
+        detail = CHANNEL_DETAIL[channel]
+        for contact in contacts:
+            if getattr(contact, field) and not getattr(contact, detail):
+                Contact.objects.filter(pk=contact.pk).update(**{field: False})
+                setattr(contact, field, False)
+        if any(getattr(c, field) for c in contacts):
+            continue
+        first = next((c for c in contacts if getattr(c, detail)), None)
+        if first is not None:
+            Contact.objects.filter(pk=first.pk).update(**{field: True})
+            setattr(first, field, True)
+            promoted[channel] = first.pk
+    return promoted
 
 
 def primary_contact(customer: Customer, role: str = ContactRole.ACCOUNTS_PAYABLE):
@@ -336,6 +399,7 @@ def payment_record(
     received_on: date,
     currency: str | None = None,
     reference: str = "",
+    method: str = "",
     allocations: Sequence[tuple[Invoice, Decimal]] | None = None,
     external_key: str | None = None,
     import_batch=None,
@@ -357,6 +421,8 @@ def payment_record(
         amount=amount,
         currency=currency,
         reference=reference,
+        method=method,
+        unapplied=amount,
         external_key=external_key,
         import_batch=import_batch,
     )
@@ -413,12 +479,36 @@ def _apply(*, payment=None, credit_note=None, allocations, on: date, currency: s
             f"{format_money(source.amount, source.currency)} received."
         )
     invoice_refresh(invoice_ids=invoice_ids)
+    if payment is not None:
+        payment_refresh(payment_ids=[payment.pk])
     return applied
 
 
 def payment_unallocated(payment: Payment) -> Decimal:
+    if payment.reversed_on is not None:
+        return ZERO
     used = payment.allocations.aggregate(s=Sum("amount"))["s"] or ZERO
     return payment.amount - used
+
+
+def payment_refresh(*, payment_ids: Iterable[int]) -> None:
+    """Derive each payment's stored unapplied amount from its allocations (nothing is
+    left to apply of a reversed payment)."""
+    used = (
+        Allocation.objects.filter(payment=OuterRef("pk"))
+        .values("payment")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    money = DecimalField(**MONEY)
+    Payment.objects.filter(pk__in=list(payment_ids)).update(
+        unapplied=Case(
+            When(reversed_on__isnull=False, then=Value(ZERO)),
+            default=F("amount")
+            - Coalesce(Subquery(used, output_field=money), Value(ZERO), output_field=money),
+            output_field=money,
+        )
+    )
 
 
 @transaction.atomic
@@ -777,7 +867,20 @@ def dispute_resolve(
 
 # --- contacts kept in the browser ---------------------------------------------------------
 
-CONTACT_FIELDS = ("name", "role", "email", "phone", "address", "is_primary")
+CONTACT_FIELDS = (
+    "name",
+    "role",
+    "email",
+    "phone",
+    "address",
+    "is_primary",
+    "email_opt_out",
+    "phone_opt_out",
+    "post_opt_out",
+    "primary_email",
+    "primary_phone",
+    "primary_post",
+)
 
 
 def _known_contact_fields(values: dict) -> None:

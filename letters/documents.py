@@ -36,7 +36,10 @@ def statement_pdf(customer: Customer, *, today: dt.date) -> bytes:
         ).order_by("due_date", "number")
     )
     payments = list(
-        Payment.objects.filter(customer=customer).order_by("-received_on", "-id")[:PAYMENTS_LISTED]
+        # A payment that bounced was never money received.
+        Payment.objects.filter(customer=customer, reversed_on__isnull=True).order_by(
+            "-received_on", "-id"
+        )[:PAYMENTS_LISTED]
     )
     return document_pdf(
         "letters/statement.html",

@@ -6,7 +6,7 @@ import hashlib
 from django.conf import settings
 from django.db import models
 
-from invoices.models import Customer
+from invoices.models import Customer, Invoice
 
 USER = settings.AUTH_USER_MODEL
 
@@ -155,6 +155,8 @@ class DocumentKind(models.TextChoices):
     STATEMENT = "statement", "Statement of account"
     PROMISSORY_NOTE = "promissory_note", "Promissory note"
     REFERRAL_PACK = "referral_pack", "Referral pack"
+    INVOICE_COPY = "invoice_copy", "Invoice copy"
+    SIGNED_TERMS = "signed_terms", "Signed credit terms"
 
 
 class Document(models.Model):
@@ -163,6 +165,10 @@ class Document(models.Model):
 
     kind = models.CharField(max_length=20, choices=DocumentKind.choices)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="documents")
+    # Invoice copies: the invoice it is a copy of (the newest copy is the one sent).
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="copies"
+    )
     filename = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100, default="application/pdf")
     content = models.BinaryField()

@@ -12,6 +12,7 @@ from audit.services import audit_record
 from .exceptions import LetterError
 from .models import (
     Document,
+    DocumentKind,
     LetterSettings,
     PrintItem,
     ReferenceRate,
@@ -95,6 +96,26 @@ def document_store(
         template_version=template_version,
         created_by=actor,
     )
+
+
+@transaction.atomic
+def signed_terms_attach(*, actor, customer, filename: str, content: bytes) -> Document:
+    """Keep the credit terms a customer signed (a PDF); earlier ones stay on record."""
+    document = document_store(
+        kind=DocumentKind.SIGNED_TERMS,
+        customer_id=customer.pk,
+        filename=filename,
+        content=content,
+        actor=actor,
+    )
+    audit_record(
+        action="ledger.customer.terms_attached",
+        actor=actor,
+        customer_id=customer.pk,
+        summary=f"Signed terms {filename} attached",
+        data={"document_id": document.pk, "filename": filename, "sha256": document.sha256},
+    )
+    return document
 
 
 def print_queue_add(*, document: Document) -> PrintItem:

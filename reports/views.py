@@ -11,6 +11,7 @@ from invoices.selectors import customer_currencies, uncounted_page
 
 from . import exports
 from .aging import aging_invoices, buckets_for
+from .credit_holds import credit_holds_csv
 from .forms import ReportFilterForm
 from .selectors import aging_part, bucket_totals
 from .selectors import dashboard as dashboard_read
@@ -77,3 +78,11 @@ def export(request, report: str, fmt: str):
     if report not in exports.REPORTS or fmt not in ("csv", "pdf"):
         raise Http404("No such export.")
     return exports.respond(report, fmt, filters, today=timezone.localdate())
+
+
+@role_required(MANAGER)
+@require_GET
+def credit_holds_export(request):
+    """Every account on credit hold, for the sales side (CSV; not filtered: a hold is for
+    every currency and collector)."""
+    return credit_holds_csv(today=timezone.localdate())

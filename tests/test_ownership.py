@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.roles import ADMIN, COLLECTOR, MANAGER, ROLES
@@ -32,7 +33,16 @@ from dunning.models import (
     Touch,
     TouchStatus,
 )
-from invoices.models import Contact, CreditNote, Customer, Dispute, Invoice, WriteOffRequest
+from invoice_copies.tests.pdfs import pdf_bytes
+from invoices.models import (
+    Contact,
+    CreditNote,
+    Customer,
+    Dispute,
+    Invoice,
+    Payment,
+    WriteOffRequest,
+)
 from invoices.services import dispute_open, write_off_propose
 from invoices.tests.factories import ContactFactory, CustomerFactory, InvoiceFactory
 from letters.models import Document, DocumentKind
@@ -106,6 +116,7 @@ OWNED = {
     "customer_hold_release": Owned("customer", changes=(POST,), data=lambda w: {}),
     # Whether anything goes out depends on the engine's plan: only refusal is checked.
     "customer_send": Owned("customer", changes=(GET, POST)),
+    "customer_move": Owned("customer", changes=(GET, POST)),
     "customer_edit": Owned(
         "customer",
         changes=(GET, POST),
@@ -128,6 +139,30 @@ OWNED = {
         changes=(GET, POST),
         data=lambda w: {"name": "New name", "role": w.contact.role, "email": w.contact.email},
     ),
+    "customer_payment": Owned(
+        "customer",
+        changes=(GET, POST),
+        data=lambda w: {"received_on": "2026-03-16", "amount": "25.00", "method": "card"},
+    ),
+    "customer_credit_note": Owned(
+        "customer",
+        changes=(GET, POST),
+        data=lambda w: {"invoice": w.invoice.pk, "amount": "10.00", "reason": "Damaged box"},
+    ),
+    # The payment to reverse is made as the request is sent (payments are not watched).
+    "customer_payment_reverse": Owned(
+        "customer",
+        changes=(GET, POST),
+        data=lambda w: {
+            "payment": Payment.objects.create(
+                customer=w.customer,
+                amount=Decimal("30.00"),
+                unapplied=Decimal("30.00"),
+                received_on=TODAY,
+            ).pk,
+            "reason": "Cheque returned unpaid",
+        },
+    ),
     "dunning:customer_policy": Owned("customer", changes=(POST,)),
     "task_complete": Owned("call", changes=(POST,), data=lambda w: {"outcome": "spoke"}),
     "message_settle": Owned("check", changes=(POST,), data=lambda w: {"choice": "sent"}),
@@ -149,6 +184,12 @@ OWNED = {
     ),
     "letters:document": Owned("document", reads=(GET,)),
     "letters:statement": Owned("customer", reads=(GET,)),
+    "invoice_copies:attach": Owned(
+        "invoice",
+        changes=(GET, POST),
+        data=lambda w: {"file": SimpleUploadedFile("copy.pdf", pdf_bytes("a new copy"))},
+    ),
+    "invoice_copies:download": Owned("invoice", reads=(GET,)),
 }
 
 # URLs that take an argument that is nobody's customer.
@@ -166,6 +207,9 @@ NOT_A_CUSTOMERS = {
     "dunning:policy_default": "a policy",
     "dunning:policy_interest": "a policy",
     "dunning:policy_barred": "a policy",
+    "dunning:policy_repeat": "a policy",
+    "dunning:policy_rule_edit": "a policy rule",
+    "dunning:policy_rule_remove": "a policy rule",
     "dunning:opt_out": "the contact's own signed token: they act, not a collector",
     "letters:template_edit": "a template",
     "letters:template_preview": "a template",
@@ -269,6 +313,14 @@ def world(db, django_user_model, time_machine):
             content=b"%PDF-1.7 a stored statement",
         ),
         contact=contact,
+    )
+    # The invoice's copy on file, for invoice_copies:download.
+    Document.objects.create(
+        kind=DocumentKind.INVOICE_COPY,
+        customer=customer,
+        invoice=invoice,
+        filename="copy.pdf",
+        content=pdf_bytes("the copy on file"),
     )
     return world
 

@@ -58,10 +58,17 @@ ROUTES = {
     "customer_documents_request": Route(COLLECTOR),
     "customer_hold_release": Route(COLLECTOR, method="post", ok=302),
     "customer_send": Route(COLLECTOR),
+    "customer_move": Route(COLLECTOR),
     "customer_edit": Route(COLLECTOR),
     "new_customer": Route(COLLECTOR),
     "customer_contact_add": Route(COLLECTOR),
     "contact_edit": Route(COLLECTOR, ok=404),  # no contact in this test's world
+    "customer_payment": Route(COLLECTOR),
+    "customer_credit_note": Route(COLLECTOR),
+    "customer_payment_reverse": Route(COLLECTOR),
+    "cash_unapplied": Route(COLLECTOR),
+    # No payment named: a message and back to the list.
+    "cash_apply": Route(COLLECTOR, method="post", data={"apply": "selected"}, ok=302),
     "invoice_list": Route(COLLECTOR),
     "invoice_detail": Route(COLLECTOR),
     # No reason given: a message and back to the invoice.
@@ -73,6 +80,7 @@ ROUTES = {
     "reports:dashboard": Route(MANAGER),
     "reports:aging_drill": Route(MANAGER, data={"bucket": "current"}),
     "reports:export": Route(MANAGER),
+    "reports:credit_holds": Route(MANAGER),
     "settings": Route(ADMIN),
     "user_new": Route(ADMIN),
     "user_role": Route(ADMIN, method="post", data={"role": COLLECTOR}, ok=302),
@@ -92,6 +100,11 @@ ROUTES = {
     "dunning:policy_default": Route(ADMIN, method="post", ok=302),
     "dunning:policy_interest": Route(ADMIN, method="post", data={"interest_regime": "uk"}, ok=302),
     "dunning:policy_barred": Route(ADMIN, method="post", data={"barred_debts": "stop"}, ok=302),
+    "dunning:policy_repeat": Route(ADMIN, method="post", data={"repeat_every_days": "14"}, ok=302),
+    "dunning:policy_rules": Route(ADMIN),
+    # No rule exists in this test's world: the right role gets past the check to a 404.
+    "dunning:policy_rule_edit": Route(ADMIN, ok=404),
+    "dunning:policy_rule_remove": Route(ADMIN, method="post", ok=404),
     "dunning:settings": Route(ADMIN),
     "dunning:customer_policy": Route(ADMIN, method="post", ok=302),
     "calls": Route(COLLECTOR),
@@ -118,6 +131,11 @@ ROUTES = {
     "letters:print_batch": Route(MANAGER),
     "letters:document": Route(COLLECTOR, ok=404),  # no document in this test's world
     "letters:statement": Route(COLLECTOR),
+    "invoice_copies:attach": Route(COLLECTOR),
+    "invoice_copies:download": Route(COLLECTOR, ok=404),  # no copy in this test's world
+    "invoice_copies:import": Route(COLLECTOR),
+    # No ZIP uploaded yet: a message and back to the upload.
+    "invoice_copies:report": Route(COLLECTOR, ok=302),
 }
 
 
@@ -183,6 +201,8 @@ def _kwargs(name, world):
         },
         "dunning:customer_policy": {"pk": world["customer"].pk},
         "letters:statement": {"pk": world["customer"].pk},
+        "invoice_copies:attach": {"pk": world["invoice"].pk},
+        "invoice_copies:download": {"pk": world["invoice"].pk},
         **{
             f"letters:{name}": {"pk": Template.objects.order_by("pk").first().pk}
             for name in ("template_edit", "template_preview", "template_preview_pdf")
@@ -190,7 +210,7 @@ def _kwargs(name, world):
         **{
             f"dunning:{name}": {"pk": _default_policy_pk()}
             for name in ("policy_detail", "policy_edit", "policy_move", "policy_default")
-            + ("policy_interest", "policy_barred")
+            + ("policy_interest", "policy_barred", "policy_repeat")
         },
     }
     if name in known:

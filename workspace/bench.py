@@ -2,9 +2,10 @@
 
 Each page is requested through Django's test client (middleware, view, queries, template)
 as a signed-in manager: warmed up, then timed 30 times; median and p95 are printed. The
-customer page is measured for a customer given 200 invoices and 1,000 sent touches (each
-with its audit event, as the timeline reads them) inside the run's transaction, which is
-rolled back at the end, like every row the bench adds. The queue reads the queue rows the
+customer page (and its edit page) is measured for a customer given 200 invoices and 1,000
+sent touches (each with its audit event, as the timeline reads them), and the cash-matching
+screen with 500 unapplied payments, all added inside the run's transaction, which is rolled
+back at the end, like every row the bench adds. The queue reads the queue rows the
 dunning runs keep (or `queue_rebuild` fills)."""
 
 import datetime as dt
@@ -24,7 +25,7 @@ from audit.services import Event, audit_record_many
 from dunning.models import QueueEntry, Touch, TouchStatus
 from dunning.queue import queue_refresh
 from invoices.bench import _cpus, _peak_mb
-from invoices.models import Customer, Invoice, InvoiceStatus
+from invoices.models import Customer, Invoice, InvoiceStatus, Payment
 from invoices.signals import ledger_changed
 
 RUNS = 30
@@ -100,6 +101,29 @@ def _big_customer(collector) -> Customer:
     return customer
 
 
+def _unapplied_cash(count: int = 500) -> None:
+    """Payments not yet matched, for the matching screen: one per customer with something
+    open, for that invoice's balance, every other one naming it in its reference."""
+    today = dt.date.today()
+    open_invoices = (
+        Invoice.objects.filter(status=InvoiceStatus.OPEN)
+        .order_by("customer_id")
+        .distinct("customer_id")
+        .values_list("customer_id", "number", "open_balance", "currency")[:count]
+    )
+    Payment.objects.bulk_create(
+        Payment(
+            customer_id=customer_id,
+            received_on=today - dt.timedelta(days=i % 30),
+            amount=balance,
+            unapplied=balance,
+            currency=currency,
+            reference=number if i % 2 else f"BACS {i:06d}",
+        )
+        for i, (customer_id, number, balance, currency) in enumerate(open_invoices)
+    )
+
+
 def time_pages(client: Client, pages: dict[str, str], *, say, runs: int = RUNS) -> dict:
     """Median and p95 of each page, printed and returned as figures."""
     figures = {}
@@ -122,12 +146,15 @@ def bench_pages(*, rows: int | None = None, say=print) -> dict:
         User = get_user_model()
         collector = User.objects.filter(groups__name=COLLECTOR).first() or manager
         customer = _big_customer(collector)
+        _unapplied_cash()
         pages = {
             "queue": reverse("queue"),
             "queue_filtered": f"{reverse('queue')}?collector={collector.pk}&bucket=31_60",
             "queue_search": f"{reverse('queue')}?q=Ltd&flag=waiting",
             "customer": reverse("customer_detail", args=[customer.pk]),
+            "customer_edit": reverse("customer_edit", args=[customer.pk]),
             "calls": f"{reverse('calls')}?collector={collector.pk}",
+            "cash_matching": reverse("cash_unapplied"),
         }
         figures = time_pages(client, pages, say=say)
     return {**figures, "peak_mb": _peak_mb(), "cpus": _cpus()}

@@ -90,7 +90,7 @@ def calls_complete(tasks: Sequence[Task]) -> None:
     ids = {task.customer_id for task in tasks}
     contacts = defaultdict(list)
     for contact in Contact.objects.filter(customer_id__in=ids).order_by(
-        "customer_id", "-is_primary", "role", "name", "id"
+        "customer_id", "-primary_phone", "-is_primary", "role", "name", "id"
     ):
         contacts[contact.customer_id].append(contact)
     invoices = defaultdict(list)

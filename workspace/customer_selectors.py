@@ -24,6 +24,8 @@ from dunning.models import (
     TaskStatus,
 )
 from dunning.outcomes import CHOICES
+from dunning.rules import CHOSEN, DEFAULT, rule_for, rules_load
+from invoice_copies.selectors import with_copy_links
 from invoices.models import Customer, InvoiceStatus
 from invoices.selectors import CustomerPage, customer_page
 
@@ -149,6 +151,7 @@ class Workspace:
     next: NextStep
     policy_name: str
     policy_is_default: bool
+    policy_why: str  # "chosen for this customer", "by rule 2: consumers in GB", ...
     promises: list[OpenPromise]
     plan: ActivePlan | None
     flags: list[Flag]
@@ -243,6 +246,19 @@ def message_checks(tasks: list[Task]) -> list[MessageCheck]:
     ]
 
 
+def _policy(customer: Customer, chosen, *, balance: Decimal) -> tuple[str, str]:
+    """The policy that applies and why (dunning.rules): the rules cost a query, only for a
+    customer without a policy of their own."""
+    if chosen is not None:
+        return chosen.policy.name, CHOSEN
+    found = rule_for(
+        rules_load(), debtor_type=customer.debtor_type, country=customer.country, balance=balance
+    )
+    if found is None:
+        return customer.default_policy_name or "", DEFAULT
+    return found.policy_name, found.why(customer.currency)
+
+
 def customer_workspace(
     customer: Customer,
     *,
@@ -252,14 +268,17 @@ def customer_workspace(
     before=None,
 ) -> Workspace:
     """Everything the customer page shows. The customer comes from workspace_customers().
-    Queries: five for the ledger, one each for promises, the plan, the open tasks and the
-    timeline. Flags, next step and last touch are the queue's (workspace.situation)."""
+    Queries: five for the ledger, one each for promises, the plan, the open tasks, the
+    invoices' copies and the timeline. Flags, next step and last touch are the queue's
+    (workspace.situation)."""
     ledger = customer_page(customer, as_of=today)
     entry = getattr(customer, "queue_entry", None)
     promises = open_promises(customer)
     plan = active_plan(customer)
     _invoice_holds(ledger.open_invoices, promises=promises, plan=plan)
+    with_copy_links(ledger.open_invoices)  # one query: each row's newest copy
     chosen = getattr(customer, "dunning", None)
+    policy_name, policy_why = _policy(customer, chosen, balance=ledger.totals.open)
     tasks = open_tasks(customer)
     for task in tasks:
         task.is_due = task.due_at <= now
@@ -269,8 +288,9 @@ def customer_workspace(
         ledger=ledger,
         entry=entry,
         next=next_step(entry, has_open=ledger.totals.open > 0, now=now),
-        policy_name=chosen.policy.name if chosen else (customer.default_policy_name or ""),
-        policy_is_default=chosen is None,
+        policy_name=policy_name,
+        policy_is_default=policy_why == DEFAULT,
+        policy_why=policy_why,
         promises=promises,
         plan=plan,
         flags=account_flags(entry, customer, now=now, tasks=open_tasks_summary(tasks)),

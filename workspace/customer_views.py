@@ -65,6 +65,9 @@ ACTIONS = [
     ("a", "customer_acknowledgement", "Acknowledgement"),
     ("r", "customer_documents_request", "Documents asked for"),
     ("s", "customer_send", "Send next step"),
+    ("g", "customer_move", "Move on the ladder"),
+    ("m", "customer_payment", "Record payment"),
+    ("k", "customer_credit_note", "Credit note"),
 ]
 
 

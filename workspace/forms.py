@@ -416,6 +416,9 @@ def _collector_users(current_id: int | None):
     return users.distinct().order_by("first_name", "last_name", "username")
 
 
+SIGNED_TERMS_MAX_BYTES = 10 * 1024 * 1024
+
+
 class CustomerForm(forms.Form):
     """A customer's record. The currency is locked once the customer has invoices (their
     amounts are in it); only an admin assigns the collector."""
@@ -430,13 +433,32 @@ class CustomerForm(forms.Form):
     )
     region = forms.CharField(max_length=64, required=False, help_text="State, province or nation.")
     timezone = forms.ChoiceField(label="Time zone")
+    language = forms.RegexField(
+        regex=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})?$",
+        max_length=16,
+        required=False,
+        help_text="Of their letters and emails, e.g. en-GB or de; blank: the firm's.",
+        error_messages={"invalid": "Use a language code such as en, en-GB or de."},
+    )
     currency = forms.ChoiceField()
     collector = forms.ChoiceField(required=False)
     credit_limit = AmountField(
         **MONEY, min_value=Decimal("0"), required=False, label="Credit limit", what="a limit"
     )
+    payment_terms_days = forms.IntegerField(
+        label="Payment terms (days)",
+        min_value=0,
+        max_value=365,
+        required=False,
+        help_text="Days from the invoice date they have to pay, e.g. 30.",
+    )
     terms_version = forms.CharField(label="Terms version", max_length=32, required=False)
     terms_accepted_on = forms.DateField(label="Terms accepted on", required=False, widget=DATE)
+    terms_document = forms.FileField(
+        label="Signed terms (PDF)",
+        required=False,
+        help_text="The credit terms they signed; a new file keeps the old ones on record.",
+    )
     late_interest_rate = forms.DecimalField(
         label="Late interest rate (% a year)",
         max_digits=5,
@@ -462,7 +484,11 @@ class CustomerForm(forms.Form):
             kwargs.setdefault(
                 "initial",
                 {
-                    **{name: getattr(customer, name) for name in self.base_fields},
+                    **{
+                        name: getattr(customer, name)
+                        for name in self.base_fields
+                        if name != "terms_document"
+                    },
                     "collector": str(customer.collector_id or ""),
                 },
             )
@@ -532,9 +558,28 @@ class CustomerForm(forms.Form):
             raise forms.ValidationError("The terms cannot have been accepted in the future.")
         return day
 
+    def clean_language(self):
+        value = self.cleaned_data["language"].strip().replace("_", "-")
+        if not value:
+            return ""
+        head, _, tail = value.partition("-")
+        return head.lower() + (f"-{tail.upper() if len(tail) == 2 else tail}" if tail else "")
+
+    def clean_terms_document(self):
+        upload = self.cleaned_data["terms_document"]
+        if upload is None:
+            return None
+        if upload.size > SIGNED_TERMS_MAX_BYTES:
+            raise forms.ValidationError("The file is over 10 MB: scan it at a lower resolution.")
+        content = upload.read()
+        if not content.startswith(b"%PDF-"):
+            raise forms.ValidationError("That is not a PDF: save the signed terms as a PDF.")
+        return (upload.name.rsplit("/", 1)[-1][:200] or "signed-terms.pdf", content)
+
     def values(self) -> dict:
-        """The fields as the ledger's services take them."""
+        """The fields as the ledger's services take them (the signed terms apart)."""
         data = dict(self.cleaned_data)
+        data.pop("terms_document", None)
         collector = data.pop("collector")
         if self.may_assign:
             data["collector"] = get_user_model().objects.get(pk=collector) if collector else None
@@ -559,6 +604,24 @@ class ContactForm(forms.Form):
         required=False,
         help_text="The one written to first; any other primary of the same role stops being so.",
     )
+    # Which channels may be used, and which this contact is the first one reached on.
+    email_opt_out = forms.BooleanField(label="Do not email", required=False)
+    phone_opt_out = forms.BooleanField(label="Do not call", required=False)
+    post_opt_out = forms.BooleanField(label="Do not send letters", required=False)
+    primary_email = forms.BooleanField(
+        label="Primary for email", required=False, help_text="Reminders go here first."
+    )
+    primary_phone = forms.BooleanField(
+        label="Primary for calls", required=False, help_text="Collectors call this number first."
+    )
+    primary_post = forms.BooleanField(
+        label="Primary for letters", required=False, help_text="Posted letters go here first."
+    )
+    CHANNELS = (
+        ("email", "email", "email_opt_out", "primary_email"),
+        ("phone", "phone", "phone_opt_out", "primary_phone"),
+        ("letters", "address", "post_opt_out", "primary_post"),
+    )
 
     def __init__(self, *args, contact=None, **kwargs):
         if contact is not None:
@@ -576,4 +639,11 @@ class ContactForm(forms.Form):
             raise forms.ValidationError(
                 "Give at least one way to reach them: an email, a phone or a postal address."
             )
+        for channel, detail, opt_out, primary in self.CHANNELS:
+            if not data.get(primary):
+                continue
+            if not data.get(detail) and detail not in self.errors:
+                self.add_error(primary, f"Give their {detail} to make them primary for {channel}.")
+            elif data.get(opt_out):
+                self.add_error(primary, f"They may not be reached by {channel}: untick one.")
         return data

@@ -27,6 +27,7 @@ FLAGS = [
     ("disputed", "In dispute"),
     ("in_legal", "In legal"),
     ("no_contact", "Do not contact / insolvent"),
+    ("credit_hold", "Credit hold"),
 ]
 
 

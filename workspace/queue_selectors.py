@@ -23,6 +23,7 @@ FLAGS = {
     "disputed": lambda now: Q(disputed=True),
     "in_legal": lambda now: Q(in_legal=True),
     "no_contact": lambda now: Q(no_contact=True),
+    "credit_hold": lambda now: Q(credit_hold=True),
 }
 
 

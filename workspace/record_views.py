@@ -17,6 +17,8 @@ from accounts.roles import ADMIN, COLLECTOR, has_role, role_required
 from dunning.queue import queue_refresh
 from invoices.models import Contact
 from invoices.services import contact_create, contact_update, customer_create, customer_update
+from letters.models import Document, DocumentKind
+from letters.services import signed_terms_attach
 
 from .customer_views import _action, _customer_to_change, _done, _posted
 from .forms import ContactForm, CustomerForm
@@ -32,9 +34,29 @@ def _refused(form, error: ValidationError) -> None:
 def _customer_form(request, customer=None) -> CustomerForm:
     return CustomerForm(
         _posted(request),
+        request.FILES if request.method == "POST" else None,
         customer=customer,
         may_assign=has_role(request.user, ADMIN),
         today=timezone.localdate(),
+    )
+
+
+def _terms_attach(request, form, customer) -> bool:
+    upload = form.cleaned_data.get("terms_document")
+    if upload is None:
+        return False
+    filename, content = upload
+    signed_terms_attach(actor=request.user, customer=customer, filename=filename, content=content)
+    return True
+
+
+def _signed_terms(customer):
+    if customer is None:
+        return None
+    return (
+        Document.objects.filter(customer=customer, kind=DocumentKind.SIGNED_TERMS)
+        .only("pk", "filename", "created_at")
+        .first()
     )
 
 
@@ -47,6 +69,8 @@ def customer_edit(request, pk: int):
         try:
             with transaction.atomic():
                 changed = customer_update(actor=request.user, customer=customer, **form.values())
+                if _terms_attach(request, form, customer):
+                    changed = {**changed, "terms_document": True}
                 if changed:
                     queue_refresh(customer_ids=[customer.pk])
         except ValidationError as error:
@@ -58,7 +82,8 @@ def customer_edit(request, pk: int):
                 names = ", ".join(form.fields[n].label or n for n in changed if n in form.fields)
                 messages.success(request, f"Saved: {names.lower()}.")
             return redirect("customer_detail", pk=customer.pk)
-    return render(request, "workspace/customer_edit.html", {"form": form, "customer": customer})
+    context = {"form": form, "customer": customer, "signed_terms": _signed_terms(customer)}
+    return render(request, "workspace/customer_edit.html", context)
 
 
 @role_required(COLLECTOR)
@@ -73,6 +98,7 @@ def new_customer(request):
         try:
             with transaction.atomic():
                 customer = customer_create(actor=request.user, **values)
+                _terms_attach(request, form, customer)
                 queue_refresh(customer_ids=[customer.pk])
         except ValidationError as error:
             _refused(form, error)

@@ -78,8 +78,23 @@ def account_flags(
         if customer.insolvent:
             flags.append(Flag("no_contact", "Insolvent", NO_AUTOMATED, DANGER))
     if customer.credit_hold:
-        flags.append(Flag("credit_hold", "Credit hold", "no new credit", "warn"))
+        flags.append(credit_hold_flag(customer))
     return flags
+
+
+def credit_hold_flag(customer: Customer) -> Flag:
+    """No new sales on credit: since when, why, and whether the credit-hold rule set it
+    (it lifts it once the account is back in terms) or a person did (it stays until a
+    person lifts it)."""
+    since = customer.credit_hold_since
+    label = f"Credit hold since {format_day(since)}" if since else "Credit hold"
+    why = customer.credit_hold_reason
+    if customer.credit_hold_by_rule:
+        detail = f"{why}; set by the rule" if why else "set by the rule"
+    else:
+        # A hold set by hand may carry that very phrase as its reason (invoices.services).
+        detail = "set by hand" + (f": {why}" if why and why != "set by hand" else "")
+    return Flag("credit_hold", label, detail, "warn")
 
 
 def _unplanned(customer: Customer, today: dt.date) -> QueueEntry:

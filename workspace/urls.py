@@ -3,7 +3,7 @@ the ledger's own pages link to them by their plain names."""
 
 from django.urls import path
 
-from . import call_views, check_views, customer_views, queue_views, record_views
+from . import call_views, check_views, customer_views, ladder_views, queue_views, record_views
 
 urlpatterns = [
     path("queue/", queue_views.queue, name="queue"),
@@ -60,4 +60,8 @@ urlpatterns += [
         name="customer_contact_add",
     ),
     path("contacts/<int:pk>/edit/", record_views.contact_edit, name="contact_edit"),
+]
+
+urlpatterns += [
+    path("customers/<int:pk>/move/", ladder_views.customer_move, name="customer_move"),
 ]

@@ -46,6 +46,8 @@ SCHEMAS = {
             "terms_accepted_on",
             "late_interest_rate",
             "late_fee",
+            "language",
+            "payment_terms_days",
         ),
     ),
     ImportKind.INVOICES: Schema(

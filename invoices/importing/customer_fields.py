@@ -2,6 +2,8 @@
 limit, accepted terms and late-payment charges. Each returns the value to stage, or None for
 a blank cell (an existing customer keeps what it has) and adds a reason when it is bad."""
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
@@ -97,3 +99,29 @@ def accepted_on(value: str, parse: DateParser, reasons: list[str]) -> str | None
         reasons.append(f"terms_accepted_on {on} is in the future")
         return None
     return on
+
+
+LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})?$")
+TERMS_DAYS_MAX = 365
+
+
+def language(value: str, reasons: list[str]) -> str:
+    """language: a code such as en, en-GB or de, written the usual way (en-GB)."""
+    if not value:
+        return ""
+    if not LANGUAGE.match(value):
+        reasons.append(f"language '{value}' is not a language code (e.g. en, en-GB, de)")
+        return ""
+    head, _, tail = value.replace("_", "-").partition("-")
+    return head.lower() + (f"-{tail.upper() if len(tail) == 2 else tail}" if tail else "")
+
+
+def terms_days(value: str, reasons: list[str]) -> int | None:
+    """payment_terms_days: whole days to pay, 0 to 365; "Net 30" and "30 days" read as 30."""
+    if not value:
+        return None
+    digits = re.sub(r"(?i)^net\s*|\s*days?$", "", value.strip())
+    if not digits.isdigit() or int(digits) > TERMS_DAYS_MAX:
+        reasons.append(f"payment_terms_days '{value}' is not a number of days from 0 to 365")
+        return None
+    return int(digits)

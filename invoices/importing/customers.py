@@ -1,6 +1,6 @@
 """The customers import: external_id and name, and optionally email, phone, timezone,
 currency, debtor_type, country, region, address, collector, credit_limit, terms_version,
-terms_accepted_on, late_interest_rate and late_fee.
+terms_accepted_on, late_interest_rate, late_fee, language and payment_terms_days.
 
 email, phone and address belong to the customer's primary accounts-payable contact; a new
 email on a contact whose mail bounced clears the bounce. A blank optional
@@ -56,11 +56,22 @@ STAGE = TempTable(
         ("terms_accepted_on", "DATE"),
         ("late_interest_rate", "BIGINT"),
         ("late_fee", "BIGINT"),
+        ("language", "VARCHAR(16) NOT NULL"),
+        ("payment_terms_days", "INTEGER"),
     ],
     derived=[("customer_id", "BIGINT"), ("collector_id", "BIGINT")],
 )
 # Text columns of the customer: a blank cell keeps what the customer has.
-FIELDS = ("name", "timezone", "currency", "debtor_type", "country", "region", "terms_version")
+FIELDS = (
+    "name",
+    "timezone",
+    "currency",
+    "debtor_type",
+    "country",
+    "region",
+    "terms_version",
+    "language",
+)
 # Nullable columns of the customer, compared and audited one by one.
 NUMBERS = ("credit_limit", "late_interest_rate", "late_fee")
 CONTACT_FIELDS = ("email", "phone", "address")
@@ -88,6 +99,9 @@ CHANGED_SQL = f"""(
     OR (s.late_interest_rate IS NOT NULL
         AND {differs("s.late_interest_rate", money_to_cents("c.late_interest_rate"))})
     OR (s.late_fee IS NOT NULL AND {differs("s.late_fee", money_to_cents("c.late_fee"))})
+    OR (s.language <> '' AND s.language <> c.language)
+    OR (s.payment_terms_days IS NOT NULL
+        AND {differs("s.payment_terms_days", "c.payment_terms_days")})
 )"""
 USERS = get_user_model()._meta.db_table
 PRIMARY_AP_PARAMS = [ContactRole.ACCOUNTS_PAYABLE.value, True]
@@ -140,11 +154,13 @@ class CustomerImport:
             accepted = customer_fields.accepted_on(value["terms_accepted_on"], parse_date, reasons)
             rate = customer_fields.rate(value["late_interest_rate"], reasons)
             fee = customer_fields.amount(value["late_fee"], "late_fee", reasons)
+            language = customer_fields.language(value["language"], reasons)
+            terms_days = customer_fields.terms_days(value["payment_terms_days"], reasons)
             if reasons:
                 raise reader.RowError(reasons)
             return (
                 *(external_id, name, email, phone, zone, currency, debtor_type, country, region),
-                *(address, collector, limit, version, accepted, rate, fee),
+                *(address, collector, limit, version, accepted, rate, fee, language, terms_days),
             )
 
         return parse
@@ -186,7 +202,9 @@ class CustomerImport:
                 OR {differs("s.credit_limit", "f.credit_limit")}
                 OR {differs("s.terms_accepted_on", "f.terms_accepted_on")}
                 OR {differs("s.late_interest_rate", "f.late_interest_rate")}
-                OR {differs("s.late_fee", "f.late_fee")})
+                OR {differs("s.late_fee", "f.late_fee")}
+                OR s.language <> f.language
+                OR {differs("s.payment_terms_days", "f.payment_terms_days")})
             """
         )
         found = [
@@ -256,7 +274,7 @@ class CustomerImport:
                 (external_id, name, debtor_type, timezone, currency, country, region,
                  on_hold, hold_reason, do_not_contact, insolvent, credit_hold, terms_version,
                  collector_id, credit_limit, terms_accepted_on, late_interest_rate, late_fee,
-                 import_batch_id, created_at, updated_at)
+                 language, payment_terms_days, import_batch_id, created_at, updated_at)
             SELECT s.external_id, s.name,
                    COALESCE(NULLIF(s.debtor_type, ''), %(business)s),
                    COALESCE(NULLIF(s.timezone, ''), %(timezone)s),
@@ -265,7 +283,7 @@ class CustomerImport:
                    s.region, %(no)s, '', %(no)s, %(no)s, %(no)s, s.terms_version,
                    s.collector_id, {cents_to_money("s.credit_limit")}, s.terms_accepted_on,
                    {cents_to_money("s.late_interest_rate")}, {cents_to_money("s.late_fee")},
-                   %(batch)s, %(now)s, %(now)s
+                   s.language, s.payment_terms_days, %(batch)s, %(now)s, %(now)s
             FROM import_stage s
             WHERE s.customer_id IS NULL
             """,
@@ -297,6 +315,25 @@ class CustomerImport:
                 "batch": batch_id,
             },
         )
+        for field, detail in (
+            ("primary_email", "email"),
+            ("primary_phone", "phone"),
+            ("primary_post", "address"),
+        ):
+            # invoices.services.contact_primaries_settle, set-based: a channel the imported
+            # billing contact has and no contact is primary for becomes theirs.
+            cursor.execute(
+                f"""
+                UPDATE invoices_contact SET {field} = %(yes)s
+                WHERE role = %(ap)s AND is_primary = %(yes)s AND {detail} <> ''
+                  AND customer_id IN (SELECT c.id FROM import_stage s
+                                      JOIN invoices_customer c ON c.external_id = s.external_id)
+                  AND NOT EXISTS (SELECT 1 FROM invoices_contact o
+                                  WHERE o.customer_id = invoices_contact.customer_id
+                                    AND o.{field} = %(yes)s)
+                """,
+                {"ap": ContactRole.ACCOUNTS_PAYABLE.value, "yes": True},
+            )
 
     def _update(self, cursor, ids: list[int], *, batch_id: int, now, audit) -> None:
         cursor.execute(
@@ -306,6 +343,8 @@ class CustomerImport:
                    s.collector_id AS new_collector_id, s.collector AS new_collector,
                    c.terms_accepted_on AS old_terms_accepted_on,
                    s.terms_accepted_on AS new_terms_accepted_on,
+                   c.payment_terms_days AS old_payment_terms_days,
+                   s.payment_terms_days AS new_payment_terms_days,
                    {
                 ", ".join(
                     f"{money_to_cents(f'c.{f}')} AS old_{f}, s.{f} AS new_{f}" for f in NUMBERS
@@ -373,7 +412,8 @@ class CustomerImport:
             cursor.executemany(
                 "UPDATE invoices_customer SET name = %s, timezone = %s, currency = %s, "
                 "debtor_type = %s, country = %s, region = %s, terms_version = %s, "
-                "collector_id = %s, terms_accepted_on = %s, credit_limit = %s, "
+                "language = %s, collector_id = %s, terms_accepted_on = %s, "
+                "payment_terms_days = %s, credit_limit = %s, "
                 "late_interest_rate = %s, late_fee = %s, updated_at = %s WHERE id = %s",
                 customers,
             )
@@ -436,6 +476,10 @@ def _customer_changes(row: dict) -> tuple[list, dict]:
     if new_on and new_on != old_on:
         changes["terms_accepted_on"] = [old_on, new_on]
     final.append(dt.date.fromisoformat(new_on or old_on) if (new_on or old_on) else None)
+    old_days, new_days = row["old_payment_terms_days"], row["new_payment_terms_days"]
+    if new_days is not None and new_days != old_days:
+        changes["payment_terms_days"] = [old_days, new_days]
+    final.append(old_days if new_days is None else new_days)
     for name in NUMBERS:
         old, new = row[f"old_{name}"], row[f"new_{name}"]
         value = old if new is None else new

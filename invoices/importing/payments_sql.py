@@ -56,6 +56,13 @@ JOIN invoices_payment p ON p.external_key = x.external_key
 WHERE x.part > 0
 """
 
+# What the new payments left unapplied (invoices.services.payment_refresh, set-based).
+UNAPPLIED = """
+UPDATE invoices_payment SET unapplied = amount - COALESCE(
+    (SELECT SUM(a.amount) FROM invoices_allocation a WHERE a.payment_id = invoices_payment.id), 0)
+WHERE external_key IN (SELECT external_key FROM import_payments)
+"""
+
 LOCK_INVOICES = """
 SELECT i.id FROM invoices_invoice i
 WHERE i.id IN (SELECT invoice_id FROM import_payments)
@@ -84,6 +91,7 @@ def record_payments(cursor, *, batch_id: int, now, audit) -> None:
         cursor.execute(LOCK_INVOICES)
     cursor.execute(INSERT_PAYMENTS, [batch_id, now])
     cursor.execute(INSERT_ALLOCATIONS, [now])
+    cursor.execute(UNAPPLIED)
     ledger_changed_by(
         cursor,
         "SELECT currency, MIN(received_on) FROM import_payments GROUP BY currency",

@@ -284,3 +284,59 @@ def test_the_browser_preview_shows_the_account_columns(
 
     assert "1 new" in preview
     assert "colin" in preview and "5000.00" in preview and "1 High St" in preview
+
+
+TERMS_HEADER = "external_id,name,email,language,payment_terms_days\n"
+
+
+def test_language_and_payment_terms_columns_are_taken_and_the_contact_is_primary_by_channel(
+    tmp_path,
+):
+    path = customers_file(
+        tmp_path, "C1,Acme,ap@acme.example,de_de,Net 30", "C2,Beta,,fr,", header=TERMS_HEADER
+    )
+
+    import_csv("customers", path)
+
+    acme, beta = Customer.objects.order_by("external_id")
+    assert (acme.language, acme.payment_terms_days) == ("de-DE", 30)
+    assert (beta.language, beta.payment_terms_days) == ("fr", None)
+    contact = primary_ap(acme)
+    assert (contact.primary_email, contact.primary_phone, contact.primary_post) == (
+        True,
+        False,
+        False,
+    )
+
+
+def test_changed_language_and_terms_are_audited_and_blank_cells_keep_them(tmp_path):
+    CustomerFactory(external_id="C1", name="Acme", language="en", payment_terms_days=14)
+    CustomerFactory(external_id="C2", name="Beta", language="en", payment_terms_days=14)
+
+    import_csv(
+        "customers",
+        customers_file(tmp_path, "C1,Acme,,de,30 days", "C2,Beta,,,", header=TERMS_HEADER),
+    )
+
+    acme, beta = Customer.objects.order_by("external_id")
+    assert (acme.language, acme.payment_terms_days) == ("de", 30)
+    assert (beta.language, beta.payment_terms_days) == ("en", 14)
+    [event] = AuditEvent.objects.filter(action="ledger.customer.updated")
+    assert event.data["changes"]["language"] == ["en", "de"]
+    assert event.data["changes"]["payment_terms_days"] == [14, 30]
+
+
+@pytest.mark.parametrize(
+    "row, reason",
+    [
+        ("C1,Acme,,English please,", "language 'English please' is not a language code"),
+        ("C1,Acme,,en,400", "payment_terms_days '400' is not a number of days from 0 to 365"),
+        ("C1,Acme,,en,soon", "payment_terms_days 'soon' is not a number of days"),
+    ],
+)
+def test_a_bad_language_or_terms_cell_is_refused_with_its_reason(tmp_path, row, reason):
+    with pytest.raises(CommandError) as raised:
+        import_csv("customers", customers_file(tmp_path, row, header=TERMS_HEADER))
+
+    assert f"line 2: {reason}" in str(raised.value)
+    assert not Customer.objects.exists()

@@ -18,7 +18,7 @@ def test_each_main_contact_is_named_for_its_role(collector_client):
 
     text = collector_client.get(reverse("customer_detail", args=[customer.pk])).text
 
-    assert "Main accounts payable contact" in text
+    assert "Main billing contact" in text
     assert "Main escalation contact" in text
     assert text.count("Main ") == 2
     assert ">Primary<" not in text

@@ -453,6 +453,10 @@ def contact_saved(event: AuditEvent, facts: Facts) -> Said:
     )
 
 
+def terms_attached(event: AuditEvent, facts: Facts) -> Said:
+    return Said(f"Signed terms {event.data.get('filename', '')} put on file".replace("  ", " "))
+
+
 def dispute_opened(event: AuditEvent, facts: Facts) -> Said:
     data = event.data
     reason = data.get("reason", "")
@@ -581,6 +585,15 @@ def write_off(verb: str, *, amount_key: str = "", note_key: str = ""):
 
 def chase_moved(event: AuditEvent, facts: Facts) -> Said:
     data = event.data
+    if "to_position" in data:
+        # A person moved the customer to a step (dunning.moves).
+        was = data.get("from_step")
+        return Said(
+            f"Moved on the ladder to step {data['to_position']} ({data.get('to_step', '')})"
+            + (f" from {was}" if was else "")
+            + f" by {who(event, facts)}",
+            note=data.get("reason", ""),
+        )
     return Said(
         f"Chasing moved to version {data.get('after')} of its policy (was {data.get('before')})"
     )

@@ -117,6 +117,7 @@ ACTIONS: dict[str, Wording] = {
         "payments", "Payment", say.payment, say.payments_imported, "import"
     ),
     "ledger.payment.allocated": W("payments", "Payment", say.allocated),
+    "ledger.payment.reversed": W("payments", "Reversed", say.summary),
     "ledger.credit_note.issued": W("payments", "Credit", say.credit),
     "ledger.invoice.written_off": W("payments", "Write-off", say.written_off),
     # disputes
@@ -174,9 +175,19 @@ ACTIONS: dict[str, Wording] = {
     ),
     "ledger.write_off.withdrawn": W("decisions", "Write-off", say.write_off("withdrawn")),
     "dunning.policy.assigned": W("decisions", "Policy", say.summary),
+    # The credit-hold rule (dunning.credit_hold); a person's hold is a customer change.
+    "customer.credit_hold.set": W(
+        "decisions", "Credit hold", say.plain("Put on credit hold by the rule", note_key="reason")
+    ),
+    "customer.credit_hold.released": W(
+        "decisions",
+        "Credit hold",
+        say.plain("Credit hold lifted by the rule", note_key="reason"),
+    ),
     # the rest of the customer's record
     "ledger.customer.created": W("other", "Customer", say.customer_created),
     "ledger.customer.updated": W("other", "Customer", say.customer_changed),
+    "ledger.customer.terms_attached": W("other", "Customer", say.terms_attached),
     "ledger.contact.created": W("other", "Contact", say.contact_saved),
     "ledger.contact.updated": W("other", "Contact", say.contact_saved),
     "ledger.contact.bounce_cleared": W("other", "Contact", say.summary),
@@ -186,6 +197,7 @@ ACTIONS: dict[str, Wording] = {
     "ledger.invoice.updated": W(
         "other", "Invoice", say.invoice_changed, say.invoices_changed, "import"
     ),
+    "ledger.invoice.copy_attached": W("other", "Invoice", say.summary),
     "dunning.task.created": W("other", "Task", say.task),
     "dunning.task.completed": W("other", "Task", say.summary),
     "dunning.fix_contact_task.created": W("other", "Task", say.task),
@@ -212,6 +224,9 @@ ACTIONS: dict[str, Wording] = {
             "dunning.policy.default_set",
             "dunning.policy.interest_set",
             "dunning.policy.barred_debts_set",
+            "dunning.policy.repeat_set",
+            "dunning.policy_rule.saved",
+            "dunning.policy_rule.deleted",
             "dunning.settings.updated",
             "import.customers.applied",
             "import.invoices.applied",
