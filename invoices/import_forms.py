@@ -1,7 +1,13 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .importing.columns import HeaderError, Schema, check_date_format, resolve_header
+from .importing.columns import (
+    HeaderError,
+    Schema,
+    check_date_format,
+    resolve_header,
+    targets,
+)
 from .models import ColumnMapping, ImportKind
 
 MAX_UPLOAD_MB = 200
@@ -53,6 +59,10 @@ class MappingForm(forms.Form):
             (column, column + ("" if column in schema.optional else " *"))
             for column in schema.columns
         ]
+        # One file column feeding two of ours (a name that is also the key): offered where
+        # it is common, and kept wherever a saved mapping has one.
+        combined = {*schema.combined, *(v for v in suggestion.values() if "+" in v)}
+        choices += [(value, " and ".join(targets(value))) for value in sorted(combined)]
         self.column_fields = []
         for index, header in enumerate(headers):
             name = f"column_{index}"

@@ -21,6 +21,8 @@ class Schema:
     kind: str
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
+    # Pairs of our columns the mapping screen offers to feed from one file column.
+    combined: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -49,6 +51,7 @@ SCHEMAS = {
             "language",
             "payment_terms_days",
         ),
+        combined=("external_id+name",),
     ),
     ImportKind.INVOICES: Schema(
         ImportKind.INVOICES,
@@ -74,6 +77,12 @@ def schema_for(kind: str) -> Schema:
 
 def _key(header: str) -> str:
     return header.strip().casefold()
+
+
+def targets(dst: str) -> list[str]:
+    """Our columns one file column feeds: 'external_id+name' feeds two (a ledger that keys
+    its customers by name has one column for both)."""
+    return [part.strip() for part in (dst or "").split("+") if part.strip()]
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -121,25 +130,28 @@ def resolve_header(header: list[str], schema: Schema, mapping: dict[str, str]) -
     ours = set(schema.columns)
     wanted = {_key(src): dst for src, dst in mapping.items()}
     problems = [
-        f"the mapping names '{dst}', which is not one of the {schema.kind} columns "
+        f"the mapping names '{part}', which is not one of the {schema.kind} columns "
         f"({', '.join(schema.columns)})"
         for dst in wanted.values()
-        if dst and dst not in ours
+        for part in targets(dst)
+        if part not in ours
     ]
     positions: dict[str, int] = {}
     ignored = []
     for index, raw in enumerate(header):
         name = raw.strip()
         key = _key(name)
-        target = wanted.get(key, key if key in ours else "")
-        if not target or target not in ours:
+        fed = [t for t in targets(wanted.get(key, key if key in ours else "")) if t in ours]
+        if not fed:
             ignored.append(name)
-        elif target in positions:
-            problems.append(
-                f"columns '{header[positions[target]].strip()}' and '{name}' both map to '{target}'"
-            )
-        else:
-            positions[target] = index
+        for target in fed:
+            if target in positions:
+                problems.append(
+                    f"columns '{header[positions[target]].strip()}' and '{name}' both map to "
+                    f"'{target}'"
+                )
+            else:
+                positions[target] = index
     missing = [column for column in schema.required if column not in positions]
     if missing:
         problems.append(f"missing required column(s): {', '.join(missing)}")
@@ -157,7 +169,7 @@ def suggested_mapping(header: list[str], schema: Schema, saved: dict[str, str]) 
     suggestion = {}
     for raw in header:
         key = _key(raw)
-        if key in remembered and remembered[key] in ours | {""}:
+        if key in remembered and set(targets(remembered[key])) <= ours:
             suggestion[raw.strip()] = remembered[key]
         else:
             suggestion[raw.strip()] = key if key in ours else ""

@@ -58,17 +58,17 @@ SHIPPED = (
         kind=ImportKind.CUSTOMERS,
         source=XERO,
         mapping={
-            "AccountNumber": "external_id",
-            "ContactName": "name",
+            "ContactName": "external_id+name",
             "EmailAddress": "email",
             "PhoneNumber": "phone",
             "PORegion": "region",
         },
         date_format=UK_DATE,
-        description="Xero's contacts export. The customer's external id is the contact's "
-        "AccountNumber, which Xero leaves optional: a contact without one is refused. The "
-        "address is split over several columns and the country is a name, not a code, so "
-        "neither is taken; the export has no currency or credit limit.",
+        description="Xero's contacts export. The contact's name is both the customer's name "
+        "and its external id, because Xero's invoices export names the contact and carries "
+        "no account number: so the invoices find their customers. The address is split over "
+        "several columns and the country is a name, not a code, so neither is taken; the "
+        "export has no currency or credit limit.",
     ),
     # QuickBooks Online, Reports > Invoice List, exported to CSV: Date, Transaction Type, Num,
     # Name, Memo/Description, Due Date, Amount, Open Balance. Dates are mm/dd/yyyy (US).
@@ -141,6 +141,7 @@ SHIPPED = (
             "County": "region",
             "Currency": "currency",
             "Credit Limit": "credit_limit",
+            "Credit Days": "payment_terms_days",
             # A country name, not the two-letter code our country column takes.
             "Country": "",
         },

@@ -8,6 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from invoices.import_forms import MappingForm
+from invoices.importing.columns import SCHEMAS
 from invoices.importing.shipped_mappings import QUICKBOOKS, SAGE, SHIPPED, XERO
 from invoices.models import ColumnMapping, Customer, Invoice
 from invoices.tests.data import import_csv, write_csv
@@ -128,11 +130,34 @@ def test_a_xero_invoices_export_imports_with_the_xero_mapping(tmp_path):
 def test_a_xero_contacts_export_imports_with_the_xero_mapping(tmp_path):
     import_csv("customers", write_csv(tmp_path, XERO_CONTACTS), "--source", XERO)
 
-    customer = Customer.objects.get(external_id="HARB01")
+    customer = Customer.objects.get(external_id="Harbour Tiles Ltd")
     assert customer.name == "Harbour Tiles Ltd"
     assert customer.region == "Avon"
     contact = customer.contacts.get()
     assert (contact.email, contact.phone) == ("ap@harbourtiles.co.uk", "0117 496 0000")
+
+
+def test_xero_contacts_then_xero_invoices_find_each_other_by_contact_name(tmp_path):
+    import_csv("customers", write_csv(tmp_path, XERO_CONTACTS, "c.csv"), "--source", XERO)
+    invoices = XERO_INVOICES.replace("Moss & Reed", "Harbour Tiles Ltd").replace("EUR", "GBP")
+
+    import_csv("invoices", write_csv(tmp_path, invoices, "i.csv"), "--source", XERO)
+
+    customer = Customer.objects.get()
+    assert sorted(customer.invoices.values_list("number", flat=True)) == ["INV-0041", "INV-0042"]
+
+
+def test_the_mapping_screen_offers_one_column_for_both_the_key_and_the_name():
+    form = MappingForm(
+        data={"date_format": "%Y-%m-%d", "column_0": "external_id+name", "column_1": "email"},
+        headers=["Customer", "Email"],
+        schema=SCHEMAS["customers"],
+        suggestion={},
+    )
+
+    assert ("external_id+name", "external_id and name") in form.fields["column_0"].choices
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["mapping"] == {"Customer": "external_id+name", "Email": "email"}
 
 
 def test_a_quickbooks_invoice_list_imports_with_us_dates_and_the_customers_currency(tmp_path):
@@ -170,6 +195,7 @@ def test_sage_customers_then_invoices_import_with_the_sage_mappings(tmp_path):
         "GBP",
         Decimal("2500.00"),
     )
+    assert customer.payment_terms_days == 30
     assert invoice_row("SI-118") == (
         "NORTH001",
         date(2026, 1, 12),
