@@ -14,6 +14,7 @@ from dunning.services import dunning_cycle, task_complete
 from invoices.models import Customer
 from invoices.tests.factories import ContactFactory, CustomerFactory, InvoiceFactory
 from letters.tests.test_pdf import pdf_text
+from tests.a11y import axe_violations, violations_report
 from tests.test_browser_dunning import log_in, user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -103,6 +104,9 @@ def test_a_customer_created_in_the_browser_gets_the_final_demand_at_their_postal
     form.get_by_label("Email", exact=True).fill("accounts@harbournets.example")
     form.get_by_label("Postal address").fill("Harbour Nets Ltd\n4 Pier Road\nWhitby\nYO21 3PU")
     form.get_by_label("Primary for letters").check()
+    page.screenshot(path=artifacts / "records-contact-form-1280.png", full_page=True)
+    found = axe_violations(page)
+    assert not found, violations_report("the contact form", found)
     form.get_by_role("button", name="Add the contact").click()
     page.locator(".message-success", has_text="Contact Nell Harbour added.").wait_for()
     customer = Customer.objects.get(external_id="HN-9")

@@ -622,6 +622,15 @@ class ContactForm(forms.Form):
         ("phone", "phone", "phone_opt_out", "primary_phone"),
         ("letters", "address", "post_opt_out", "primary_post"),
     )
+    DETAIL_FIELDS = ("name", "role", "email", "phone", "address")
+
+    def channel_rows(self):
+        """(channel, its primary checkbox, its do-not-use checkbox), for the form's table."""
+        names = {"email": "Email", "phone": "Calls", "letters": "Letters"}
+        return [
+            (names[channel], self[primary], self[opt_out])
+            for channel, _detail, opt_out, primary in self.CHANNELS
+        ]
 
     def __init__(self, *args, contact=None, **kwargs):
         if contact is not None:

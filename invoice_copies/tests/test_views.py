@@ -199,3 +199,15 @@ def test_the_customer_page_costs_the_same_queries_with_5_or_50_invoices_with_cop
         return len(captured)
 
     assert queries_for(5) == queries_for(50)
+
+
+def test_the_invoice_page_shows_its_newest_copy_and_offers_a_newer_one(collector_client, collector):
+    invoice = InvoiceFactory(customer=CustomerFactory(collector=collector))
+    page = collector_client.get(reverse("invoice_detail", args=[invoice.pk])).text
+    assert "None on file" in page and "Attach copy" in page
+
+    copy_attach(actor=collector, invoice=invoice, filename="inv-signed.pdf", content=pdf_bytes())
+
+    page = collector_client.get(reverse("invoice_detail", args=[invoice.pk])).text
+    assert reverse("invoice_copies:download", args=[invoice.pk]) in page
+    assert "inv-signed.pdf" in page and "Attach a newer copy" in page
