@@ -13,9 +13,13 @@ from .models import PrintItem, Template, TemplateVersion
 from .signals import StepUse
 
 
-def language_of(country: str) -> str:
-    """The language customers in a country are most likely to read (CLDR's likely
-    subtags): de for DE, nl for BE, en for GB; English when the country is unknown."""
+def language_of(country: str, chosen: str = "") -> str:
+    """The language to write to a customer in: the one chosen for them (its language part:
+    de for de-AT), else the one customers in their country are most likely to read (CLDR's
+    likely subtags): de for DE, nl for BE, en for GB; English when the country is unknown.
+    Without a template in that language, English is used (template_version_current)."""
+    if chosen:
+        return chosen.replace("_", "-").split("-")[0].lower()
     try:
         return Locale.parse(f"und_{country}").language if country else "en"
     except (ValueError, UnknownLocaleError):

@@ -173,7 +173,7 @@ LANGUAGE_CODE = r"^[a-z]{2,3}$"
 @transaction.atomic
 def template_translate(*, actor, template: Template, language: str) -> Template:
     """Start a template in another language from the current text of this one; customers
-    whose country speaks it then get it."""
+    who chose that language, or whose country speaks it, then get it."""
     language = language.strip().lower()
     if not re.match(LANGUAGE_CODE, language):
         raise LetterError("Give the language as its two-letter code, e.g. de or fr.")

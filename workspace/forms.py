@@ -437,7 +437,8 @@ class CustomerForm(forms.Form):
         regex=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})?$",
         max_length=16,
         required=False,
-        help_text="Of their letters and emails, e.g. en-GB or de; blank: the firm's.",
+        help_text="Their letters and emails use the templates in this language (e.g. de or "
+        "en-GB) where there are some, else English; blank: their country's language.",
         error_messages={"invalid": "Use a language code such as en, en-GB or de."},
     )
     currency = forms.ChoiceField()

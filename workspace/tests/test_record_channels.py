@@ -7,10 +7,14 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from dunning.delivery import contact_choose, postal_contact
+from dunning.models import Touch
+from dunning.services import dunning_cycle
+from dunning.tests.factories import MONDAY_10, overdue_customer
 from invoices.models import Contact, ContactRole
 from invoices.services import contact_create, contact_update
 from invoices.tests.factories import ContactFactory, CustomerFactory
-from letters.models import Document, DocumentKind
+from letters.models import Document, DocumentKind, Template
+from letters.services import template_translate
 
 from .test_record_edit import _contact_data, _edit, _form
 
@@ -180,3 +184,18 @@ def test_a_credit_hold_set_by_hand_is_the_persons_and_dated(collector_client, co
     assert customer.credit_hold and not customer.credit_hold_by_rule
     assert customer.credit_hold_reason == "set by hand"
     assert customer.credit_hold_since is not None
+
+
+def test_a_customers_chosen_language_picks_its_templates_over_their_countrys(admin_user):
+    english = Template.objects.get(key="friendly_reminder", language="en")
+    template_translate(actor=admin_user, template=english, language="de")
+    in_german = overdue_customer(days=3, country="GB", timezone="UTC", language="de-AT")
+    in_english = overdue_customer(days=3, country="GB", timezone="UTC")
+
+    dunning_cycle(as_of=MONDAY_10)
+
+    def language(customer):
+        touch = Touch.objects.get(customer=customer)
+        return touch.template_version.template.language
+
+    assert (language(in_german), language(in_english)) == ("de", "en")
