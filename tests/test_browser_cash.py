@@ -1,7 +1,6 @@
 """Money in: a collector takes a payment during a call and sees the balance, the queue and
 the timeline follow; cash that came in without an invoice number is matched in one click."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -13,22 +12,12 @@ from accounts.roles import COLLECTOR
 from dunning.queue import queue_rebuild
 from invoices.models import Invoice, InvoiceStatus, Payment
 from invoices.services import payment_record
-from invoices.tests.factories import ContactFactory, CustomerFactory, InvoiceFactory
+from invoices.tests.factories import ContactFactory, CustomerFactory
 from tests.a11y import axe_violations, violations_report
 from tests.test_browser_dunning import log_in, user
+from tests.test_browser_workspace import owes
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def owes(customer, number, *, days, amount):
-    today = timezone.localdate()
-    return InvoiceFactory(
-        customer=customer,
-        number=number,
-        issue_date=today - dt.timedelta(days=days + 30),
-        due_date=today - dt.timedelta(days=days),
-        amount=Decimal(amount),
-    )
 
 
 def harbour_owes_two(django_user_model):

@@ -147,7 +147,9 @@ def _script(task: Task, versions, *, organisation, letter_settings) -> tuple[str
     today = task.local_now.date()
     overdue = [inv for inv in task.invoices if inv.due_date < today]
     key = _script_key(task)
-    version = versions.get((key, language_of(customer.country, customer.language))) or versions.get((key, "en"))
+    version = versions.get((key, language_of(customer.country, customer.language))) or versions.get(
+        (key, "en")
+    )
     if version is not None:
         context = context_build(
             customer=customer,
