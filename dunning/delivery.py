@@ -188,7 +188,9 @@ def message_build(
     """The message of a step for a customer, from the latest version of its template.
     Raises LetterError when there is no such template or it cannot be rendered."""
     step = step.for_customer(customer)  # the Pre-Action Protocol's letter for individuals
-    version = template_version_current(step.template, language_of(customer.country, customer.language))
+    version = template_version_current(
+        step.template, language_of(customer.country, customer.language)
+    )
     if version is None:
         raise LetterError(f"There is no template {step.template!r} for the step {step.fact.name}.")
     parts = Parts.of(version)

@@ -254,7 +254,9 @@ def _render(customer: Customer, found: _Found, *, as_of: dt.datetime) -> dict:
     contact = delivery.contact_choose(customer, escalation=step.use_escalation_contact)
     if contact is None and step.fact.channel == Channel.LETTER:
         contact = delivery.postal_contact(customer, escalation=step.use_escalation_contact)
-    version = template_version_current(step.template, language_of(customer.country, customer.language))
+    version = template_version_current(
+        step.template, language_of(customer.country, customer.language)
+    )
     if version is None:
         raise LetterError(f"There is no template {step.template!r} for the step {step.fact.name}.")
     parts = Parts.of(version)

@@ -6,6 +6,9 @@ the filters and otherwise ignored."""
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from .models import InvoiceStatus
 from .money import AMOUNT_TEXT, shown
@@ -37,6 +40,21 @@ class AmountField(forms.DecimalField):
                     params={"value": shown(value), "what": self.what, "example": self.example},
                 )
         return super().to_python(value)
+
+
+class LongSelect(forms.Select):
+    """A select of hundreds of plain options (time zones, currencies) written out in one
+    pass: Django renders each option through a template, several milliseconds a page."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = "" if value is None else str(value)
+        attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        options = "".join(
+            f'<option value="{escape(key)}"{" selected" if str(key) == chosen else ""}>'
+            f"{escape(label)}</option>"
+            for key, label in self.choices
+        )
+        return mark_safe(f"<select{flatatt(attrs)}>{options}</select>")
 
 
 def staff_choices(*, empty_label: str) -> list[tuple[str, str]]:

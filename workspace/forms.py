@@ -14,7 +14,7 @@ from accounts.roles import COLLECTOR
 from dunning.forms import DATE, amount_field, collector_choices
 from dunning.models import CallOutcome
 from invoices.dates import format_day
-from invoices.forms import AmountField
+from invoices.forms import AmountField, LongSelect
 from invoices.models import (
     MONEY,
     ContactRole,
@@ -432,7 +432,7 @@ class CustomerForm(forms.Form):
         max_length=2, required=False, help_text="Two-letter ISO code, e.g. GB."
     )
     region = forms.CharField(max_length=64, required=False, help_text="State, province or nation.")
-    timezone = forms.ChoiceField(label="Time zone")
+    timezone = forms.ChoiceField(label="Time zone", widget=LongSelect)
     language = forms.RegexField(
         regex=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})?$",
         max_length=16,
@@ -441,7 +441,7 @@ class CustomerForm(forms.Form):
         "en-GB) where there are some, else English; blank: their country's language.",
         error_messages={"invalid": "Use a language code such as en, en-GB or de."},
     )
-    currency = forms.ChoiceField()
+    currency = forms.ChoiceField(widget=LongSelect)
     collector = forms.ChoiceField(required=False)
     credit_limit = AmountField(
         **MONEY, min_value=Decimal("0"), required=False, label="Credit limit", what="a limit"
