@@ -405,7 +405,8 @@ def policy_set_barred_debts(*, actor, policy: Policy, rule: str) -> bool:
 
 @transaction.atomic
 def customer_policy_set(*, actor, customer: Customer, policy: Policy | None) -> bool:
-    """Chase this customer with a policy of its own, or (None) with the default."""
+    """Chase this customer with a policy of its own, or (None) with the one the policy rules
+    give them, else the default."""
     row = CustomerPolicy.objects.select_for_update().filter(customer=customer).first()
     before = row.policy_id if row else None
     after = policy.pk if policy else None
@@ -423,7 +424,7 @@ def customer_policy_set(*, actor, customer: Customer, policy: Policy | None) -> 
         actor=actor,
         customer_id=customer.pk,
         summary=f"{customer.name} now follows "
-        + (f"policy {policy.name}" if policy else "the default policy"),
+        + (f"policy {policy.name}" if policy else "the policy rules (else the default)"),
         data={"before": before, "after": after},
     )
     return True

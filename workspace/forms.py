@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.roles import COLLECTOR
 from dunning.forms import DATE, amount_field, collector_choices
-from dunning.models import CallOutcome
+from dunning.models import CallOutcome, CustomerPolicy, Policy
 from invoices.dates import format_day
 from invoices.forms import AmountField, LongSelect
 from invoices.models import (
@@ -443,6 +443,12 @@ class CustomerForm(forms.Form):
     )
     currency = forms.ChoiceField(widget=LongSelect)
     collector = forms.ChoiceField(required=False)
+    policy = forms.ModelChoiceField(
+        queryset=Policy.objects.all(),
+        required=False,
+        empty_label="By the policy rules, else the default",
+        help_text="The escalation policy that chases them; the next chase follows a change.",
+    )
     credit_limit = AmountField(
         **MONEY, min_value=Decimal("0"), required=False, label="Credit limit", what="a limit"
     )
@@ -488,8 +494,11 @@ class CustomerForm(forms.Form):
                     **{
                         name: getattr(customer, name)
                         for name in self.base_fields
-                        if name != "terms_document"
+                        if name not in ("terms_document", "policy")
                     },
+                    "policy": CustomerPolicy.objects.filter(customer=customer)
+                    .values_list("policy_id", flat=True)
+                    .first(),
                     "collector": str(customer.collector_id or ""),
                 },
             )
@@ -581,6 +590,7 @@ class CustomerForm(forms.Form):
         """The fields as the ledger's services take them (the signed terms apart)."""
         data = dict(self.cleaned_data)
         data.pop("terms_document", None)
+        data.pop("policy", None)
         collector = data.pop("collector")
         if self.may_assign:
             data["collector"] = get_user_model().objects.get(pk=collector) if collector else None

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import ADMIN, COLLECTOR, has_role, role_required
+from dunning.policy_services import customer_policy_set
 from dunning.queue import queue_refresh
 from invoices.models import Contact
 from invoices.services import contact_create, contact_update, customer_create, customer_update
@@ -71,6 +72,10 @@ def customer_edit(request, pk: int):
                 changed = customer_update(actor=request.user, customer=customer, **form.values())
                 if _terms_attach(request, form, customer):
                     changed = {**changed, "terms_document": True}
+                if customer_policy_set(
+                    actor=request.user, customer=customer, policy=form.cleaned_data["policy"]
+                ):
+                    changed = {**changed, "policy": True}
                 if changed:
                     queue_refresh(customer_ids=[customer.pk])
         except ValidationError as error:
@@ -99,6 +104,9 @@ def new_customer(request):
             with transaction.atomic():
                 customer = customer_create(actor=request.user, **values)
                 _terms_attach(request, form, customer)
+                customer_policy_set(
+                    actor=request.user, customer=customer, policy=form.cleaned_data["policy"]
+                )
                 queue_refresh(customer_ids=[customer.pk])
         except ValidationError as error:
             _refused(form, error)

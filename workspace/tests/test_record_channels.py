@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from dunning.delivery import contact_choose, postal_contact
-from dunning.models import Touch
+from dunning.models import CustomerPolicy, Policy, Touch
+from dunning.policy_services import policy_copy
 from dunning.services import dunning_cycle
 from dunning.tests.factories import MONDAY_10, overdue_customer
 from invoices.models import Contact, ContactRole
@@ -199,3 +200,19 @@ def test_a_customers_chosen_language_picks_its_templates_over_their_countrys(adm
         return touch.template_version.template.language
 
     assert (language(in_german), language(in_english)) == ("de", "en")
+
+
+def test_the_customer_form_chooses_the_policy_and_back_to_the_rules(collector_client, collector):
+    customer = CustomerFactory(collector=collector)
+    gentle = policy_copy(actor=None, name="Gentle", source=Policy.objects.get(is_default=True))
+
+    _edit(collector_client, customer, policy=str(gentle.pk))
+
+    assert CustomerPolicy.objects.get(customer=customer).policy == gentle
+    page = collector_client.get(reverse("customer_edit", args=[customer.pk])).text
+    assert f'<option value="{gentle.pk}" selected>Gentle</option>' in page
+
+    _edit(collector_client, customer, policy="")
+
+    assert not CustomerPolicy.objects.filter(customer=customer).exists()
+    assert AuditEvent.objects.filter(action="dunning.policy.assigned").count() == 2
