@@ -82,7 +82,7 @@ def chase_move(*, actor, customer: Customer, position: int, reason: str, at: dt.
         move_reason=reason[:300],
     )
     audit_record(
-        action="dunning.chase.moved",
+        action="dunning.chase.moved_to_step",
         actor=actor,
         customer_id=customer.pk,
         summary=f"Moved on the ladder from {from_words} to {to_words}: {reason}",

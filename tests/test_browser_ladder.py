@@ -67,4 +67,5 @@ def test_a_collector_moves_a_customer_to_the_final_demand_with_a_reason(
     page.screenshot(path=artifacts / "ladder-moved-1280.png", full_page=True)
     chase = Chase.objects.get(customer=harbour, status=ChaseStatus.ACTIVE)
     assert (chase.start_position, chase.moved_by) == (6, colin)
-    assert AuditEvent.objects.filter(action="dunning.chase.moved", customer_id=harbour.pk).exists()
+    moved = AuditEvent.objects.filter(action="dunning.chase.moved_to_step", customer_id=harbour.pk)
+    assert moved.exists()

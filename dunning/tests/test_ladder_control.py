@@ -64,7 +64,7 @@ def test_a_move_is_audited_with_the_steps_it_went_from_and_to(admin_user):
 
     chase_move(actor=admin_user, customer=customer, position=6, reason="ignored us", at=MONDAY_10)
 
-    event = AuditEvent.objects.get(action="dunning.chase.moved", customer_id=customer.pk)
+    event = AuditEvent.objects.get(action="dunning.chase.moved_to_step", customer_id=customer.pk)
     assert event.data["from_step"] == "Friendly reminder"
     assert event.data["to_step"] == "Final demand"
     assert "ignored us" in event.summary

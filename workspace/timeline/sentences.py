@@ -585,17 +585,20 @@ def write_off(verb: str, *, amount_key: str = "", note_key: str = ""):
 
 def chase_moved(event: AuditEvent, facts: Facts) -> Said:
     data = event.data
-    if "to_position" in data:
-        # A person moved the customer to a step (dunning.moves).
-        was = data.get("from_step")
-        return Said(
-            f"Moved on the ladder to step {data['to_position']} ({data.get('to_step', '')})"
-            + (f" from {was}" if was else "")
-            + f" by {who(event, facts)}",
-            note=data.get("reason", ""),
-        )
     return Said(
         f"Chasing moved to version {data.get('after')} of its policy (was {data.get('before')})"
+    )
+
+
+def chase_moved_to_step(event: AuditEvent, facts: Facts) -> Said:
+    # A person moved the customer to a step (dunning.moves).
+    data = event.data
+    was = data.get("from_step")
+    return Said(
+        f"Moved on the ladder to step {data.get('to_position')} ({data.get('to_step', '')})"
+        + (f" from {was}" if was else "")
+        + f" by {who(event, facts)}",
+        note=data.get("reason", ""),
     )
 
 

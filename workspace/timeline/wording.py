@@ -202,6 +202,7 @@ ACTIONS: dict[str, Wording] = {
     "dunning.task.completed": W("other", "Task", say.summary),
     "dunning.fix_contact_task.created": W("other", "Task", say.task),
     "dunning.chase.moved": W("other", "Chasing", say.chase_moved),
+    "dunning.chase.moved_to_step": W("other", "Chasing", say.chase_moved_to_step),
     "dunning.chase.closed": W("other", "Chasing", say.summary),
     # never about one customer: the organisation, its people, its templates and loads
     **{
