@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "workspace",
     "invoice_copies",
     "cash",
+    "inbox",
 ]
 
 MIDDLEWARE = [
@@ -243,6 +244,13 @@ if DEBUG and not ESP_WEBHOOKS_VERIFIED:
         stacklevel=1,
     )
 ANYMAIL["REQUESTS_TIMEOUT"] = EMAIL_TIMEOUT  # an ESP's API answers within it, or else
+
+# Replies coming in (inbox): a mailbox polled over IMAP, e.g. imaps://user:pass@host:993/INBOX
+# (empty: no polling), the address replies go to (replies@example.com becomes
+# replies+<token>@example.com per customer), and how many days an unhandled reply pauses chasing.
+INBOX_IMAP_URL = env.str("INBOX_IMAP_URL", default="")
+INBOX_REPLY_ADDRESS = env.str("INBOX_REPLY_ADDRESS", default="")
+INBOX_PAUSE_DAYS = env.int("INBOX_PAUSE_DAYS", default=14)
 
 # django-q2: ORM broker by default, Redis when REDIS_URL is set.
 Q_CLUSTER = {

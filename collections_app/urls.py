@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from dunning.webhooks import tracking_urlpatterns
+from inbox.webhooks import inbound_urlpatterns
 
 urlpatterns = [
     path("", include("accounts.urls")),
@@ -14,8 +15,10 @@ urlpatterns = [
     path("", include("workspace.urls")),
     path("", include("invoice_copies.urls")),
     path("", include("cash.urls")),
+    path("inbox/", include("inbox.urls")),
     # Only the configured ESP's delivery webhook exists, at anymail's own path.
     path("anymail/", include((tracking_urlpatterns(settings.ESP), "anymail"))),
+    path("anymail/", include((inbound_urlpatterns(settings.ESP), "anymail_inbound"))),
     path("admin/", admin.site.urls),
 ]
 

@@ -69,6 +69,11 @@ ROUTES = {
     "cash_unapplied": Route(COLLECTOR),
     # No payment named: a message and back to the list.
     "cash_apply": Route(COLLECTOR, method="post", data={"apply": "selected"}, ok=302),
+    "inbox:list": Route(COLLECTOR),
+    "inbox:unassigned": Route(COLLECTOR),
+    "inbox:handled": Route(COLLECTOR, method="post", ok=404),  # no reply in this world
+    "inbox:assign": Route(COLLECTOR, method="post", ok=404),
+    "inbox:attachment": Route(COLLECTOR, ok=404),
     "invoice_list": Route(COLLECTOR),
     "invoice_detail": Route(COLLECTOR),
     # No reason given: a message and back to the invoice.

@@ -267,6 +267,35 @@ def opted_out(event: AuditEvent, facts: Facts) -> Said:
     return Said("The customer opted out of collection email with the link in a message", detail)
 
 
+def reply_received(event: AuditEvent, facts: Facts) -> Said:
+    data = event.data
+    whom = _contact(facts, data) or data.get("from") or "the customer"
+    subject = data.get("subject") or ""
+    links = [
+        Link(reverse("inbox:attachment", args=[as_int(a.get("id"))]), a.get("filename") or "file")
+        for a in data.get("attachments") or []
+        if isinstance(a, dict) and as_int(a.get("id"))
+    ]
+    return Said(
+        f"Reply from {whom}" + (f": {subject}" if subject else ""),
+        note=data.get("text", ""),
+        links=links,
+    )
+
+
+def reply_assigned(event: AuditEvent, facts: Facts) -> Said:
+    return Said(f"A reply from {event.data.get('from') or 'an unknown sender'} assigned to them")
+
+
+def reply_handled(event: AuditEvent, facts: Facts) -> Said:
+    return Said("Reply marked handled")
+
+
+def reply_stop(event: AuditEvent, facts: Facts) -> Said:
+    whom = _contact(facts, event.data) or "a contact"
+    return Said(f"{whom} replied STOP: no more collection email goes to this address")
+
+
 # --- calls ------------------------------------------------------------------------------------
 
 

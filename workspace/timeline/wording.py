@@ -107,6 +107,10 @@ ACTIONS: dict[str, Wording] = {
     "ledger.contact.complained": W("messages", "Email", say.opted_out_address),
     "ledger.contact.unsubscribed": W("messages", "Email", say.opted_out_address),
     "dunning.opt_out": W("messages", "Opt-out", say.opted_out),
+    "inbox.reply.received": W("messages", "Reply", say.reply_received),
+    "inbox.reply.assigned": W("messages", "Reply", say.reply_assigned),
+    "inbox.reply.handled": W("messages", "Reply", say.reply_handled),
+    "inbox.contact.stopped": W("messages", "Opt-out", say.reply_stop),
     # calls
     "dunning.call.logged": W("calls", "Call", say.call),
     "dunning.phone_task.created": W("calls", "Call", say.phone_task),

@@ -1,0 +1,47 @@
+"""Polling a mailbox over IMAP for firms that send over plain SMTP."""
+
+import email
+from urllib.parse import unquote, urlparse
+
+from django.conf import settings
+from imap_tools import AND, MailBox, MailBoxUnencrypted
+
+from .models import Source
+from .parsing import mail_from_message
+from .services import inbound_store
+
+
+def imap_settings(url: str) -> dict:
+    """imaps://user:pass@host:993/INBOX (or imap:// without TLS) as replies_fetch's keywords."""
+    parts = urlparse(url)
+    ssl = parts.scheme == "imaps"
+    return {
+        "host": parts.hostname or "",
+        "port": parts.port or (993 if ssl else 143),
+        "user": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "folder": unquote(parts.path.lstrip("/")) or "INBOX",
+        "ssl": ssl,
+    }
+
+
+def replies_fetch(*, host: str, port: int, user: str, password: str, folder: str, ssl: bool) -> int:
+    """Store the folder's unseen messages and mark them seen; returns how many were new.
+    A message is marked seen only after it is stored, and storing twice stores once."""
+    mailbox_name = f"{user}@{host}/{folder}"
+    box = MailBox(host, port) if ssl else MailBoxUnencrypted(host, port)
+    stored = 0
+    with box.login(user, password, folder) as mailbox:
+        for message in mailbox.fetch(AND(seen=False), mark_seen=False, bulk=50):
+            raw = message.obj.as_bytes()
+            mail = mail_from_message(email.message_from_bytes(raw), raw=raw)
+            if inbound_store(mail=mail, source=Source.IMAP, mailbox=mailbox_name):
+                stored += 1
+            mailbox.flag(message.uid, "\\Seen", True)
+    return stored
+
+
+def replies_fetch_configured() -> int:
+    if not settings.INBOX_IMAP_URL:
+        return 0
+    return replies_fetch(**imap_settings(settings.INBOX_IMAP_URL))
