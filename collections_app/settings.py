@@ -30,6 +30,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The address customers reach the app at: links in outgoing messages are built on it.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# How many days a link to the customer's page (portal) stays valid.
+PORTAL_LINK_DAYS = env.int("PORTAL_LINK_DAYS", default=60)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
     "workspace",
     "invoice_copies",
     "cash",
+    "portal",
     "inbox",
 ]
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("invoice_copies.urls")),
     path("", include("cash.urls")),
     path("inbox/", include("inbox.urls")),
+    path("c/", include("portal.urls")),
     # Only the configured ESP's delivery webhook exists, at anymail's own path.
     path("anymail/", include((tracking_urlpatterns(settings.ESP), "anymail"))),
     path("anymail/", include((inbound_urlpatterns(settings.ESP), "anymail_inbound"))),

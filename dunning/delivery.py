@@ -27,7 +27,7 @@ from invoices.models import Contact, ContactRole, Customer, DebtorType
 from letters.documents import statement_pdf
 from letters.exceptions import LetterError
 from letters.models import DocumentKind, TemplateVersion
-from letters.render import Parts, context_build, letter_pdf, message_render
+from letters.render import SAMPLE_PORTAL_URL, Parts, context_build, letter_pdf, message_render
 from letters.selectors import language_of, template_version_current
 
 from .calendar import business_days_after
@@ -53,6 +53,11 @@ class Message:
     # step's invoice copies. Stored as documents once the message is accepted (a copy is
     # already one: dunning.outbox finds it rather than storing it again).
     attachments: tuple[tuple[str, str, bytes], ...] = ()
+
+
+# Makes the customer-page link a message carries for its contact. The portal app sets it
+# as it loads (portal.apps): dunning may not import the screens above it.
+portal_link_maker: Callable[..., str] | None = None
 
 
 def contact_choose(customer: Customer, *, escalation: bool) -> Contact | None:
@@ -135,7 +140,10 @@ def message_context(
     invoices: list[dict],
     as_of: dt.datetime,
     calendar: Calendar,
+    portal_url: str = SAMPLE_PORTAL_URL,
 ) -> dict:
+    """The template context of a message. portal_url defaults to the preview's placeholder:
+    only message_build, which sends, makes a real link."""
     local_today = as_of.astimezone(ZoneInfo(customer.timezone)).date()
     deadline = None
     if step.response_deadline_days:
@@ -151,6 +159,7 @@ def message_context(
         deadline_days=step.response_deadline_days,
         collector=customer.collector,
         opt_out_url=opt_out_url(customer) if consumer else "",
+        portal_url=portal_url,
         interest_regime=step.interest_regime,
         creditor_role=settings_load().creditor_role,
         barred_invoices=_barred(customer, invoices, local_today),
@@ -201,6 +210,7 @@ def message_build(
         invoices=invoices,
         as_of=as_of,
         calendar=calendar,
+        portal_url=portal_link_maker(contact=contact, now=as_of) if portal_link_maker else "",
     )
     rendered = message_render(parts, context)
     attachments = []

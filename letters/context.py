@@ -197,6 +197,7 @@ FIELD_GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
                 "{% if consumer %}…{% endif %}",
             ),
             Field("opt_out_url", "the customer's opt-out link (consumers only)"),
+            Field("portal_url", "the link to the customer's own page (made for the contact)"),
         ),
     ),
     (

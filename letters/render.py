@@ -93,6 +93,7 @@ def context_build(
     deadline_days: int | None = None,
     collector=None,
     opt_out_url: str = "",
+    portal_url: str = "",
     interest_regime: str = "",
     organisation: Organisation | None = None,
     letter_settings: LetterSettings | None = None,
@@ -177,6 +178,7 @@ def context_build(
         ),
         "consumer": customer.debtor_type == "consumer",
         "opt_out_url": opt_out_url,
+        "portal_url": portal_url,
         "interest": interest,
         "grand_total": total + interest["total"] + interest["compensation"],
         "consequences": verdict_record(verdict),
@@ -287,6 +289,10 @@ def letter_pdf(
 SAMPLE_BARRED_DAYS = 7 * 366  # past England's six years (LEGAL.md)
 
 
+# Previews render without sending: they show this rather than make a real link.
+SAMPLE_PORTAL_URL = "https://example.com/c/preview/"
+
+
 def sample_context(
     *, interest_regime: str = "", debtor_type: str = "business", barred: bool = False
 ) -> dict:
@@ -324,6 +330,7 @@ def sample_context(
         deadline=today + dt.timedelta(days=20),
         deadline_days=14,
         opt_out_url="https://example.com/portal/opt-out/sample/",
+        portal_url=SAMPLE_PORTAL_URL,
         interest_regime=interest_regime,
         barred_invoices=("INV-1001",) if barred else (),
     )

@@ -23,6 +23,7 @@ from .exceptions import LetterError, TemplateProblem
 from .forms import LetterSettingsForm, PreviewForm, ReferenceRateForm, TemplateForm
 from .models import Document, LetterSettings, ReferenceRate, Template
 from .render import (
+    SAMPLE_PORTAL_URL,
     Parts,
     consequences_declared,
     context_build,
@@ -220,6 +221,7 @@ def _preview_context(preview: PreviewForm, sample: _Sample) -> dict:
         collector=customer.collector,
         interest_regime=regime,
         opt_out_url=SAMPLE_OPT_OUT if customer.debtor_type == DebtorType.CONSUMER else "",
+        portal_url=SAMPLE_PORTAL_URL,
         barred=sample.barred,
     )
 

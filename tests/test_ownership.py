@@ -190,6 +190,9 @@ OWNED = {
         data=lambda w: {"file": SimpleUploadedFile("copy.pdf", pdf_bytes("a new copy"))},
     ),
     "invoice_copies:download": Owned("invoice", reads=(GET,)),
+    "portal:link_make": Owned("contact", changes=(POST,), data=lambda w: {}),
+    # With no live link, revoking changes nothing: only refusal is checked.
+    "portal:links_revoke": Owned("contact", changes=(POST,)),
 }
 
 # URLs that take an argument that is nobody's customer.
@@ -216,6 +219,10 @@ NOT_A_CUSTOMERS = {
     "dunning:policy_rule_edit": "a policy rule",
     "dunning:policy_rule_remove": "a policy rule",
     "dunning:opt_out": "the contact's own signed token: they act, not a collector",
+    "portal:page": "the contact's own link token: the customer reads, not a collector",
+    "portal:statement": "the contact's own link token",
+    "portal:invoice_copy": "the contact's own link token (and one of their invoices)",
+    "portal:letter": "the contact's own link token (and one of their letters)",
     "letters:template_edit": "a template",
     "letters:template_preview": "a template",
     "letters:template_preview_pdf": "a template",

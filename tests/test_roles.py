@@ -125,6 +125,13 @@ ROUTES = {
     "dunning:referral_decide": Route(MANAGER, method="post", ok=302),
     # Public: the signed token is the proof; the dummy token of this test is refused.
     "dunning:opt_out": Route(PUBLIC, ok=404),
+    # The customer's page: the token is the proof; a made-up one gets the plain 404.
+    "portal:page": Route(PUBLIC, ok=404),
+    "portal:statement": Route(PUBLIC, ok=404),
+    "portal:invoice_copy": Route(PUBLIC, ok=404),
+    "portal:letter": Route(PUBLIC, ok=404),
+    "portal:link_make": Route(COLLECTOR, method="post", ok=404),  # no contact in this world
+    "portal:links_revoke": Route(COLLECTOR, method="post", ok=404),
     "letters:template_list": Route(ADMIN),
     "letters:template_edit": Route(ADMIN),
     "letters:template_preview": Route(ADMIN, method="post"),

@@ -296,6 +296,16 @@ def reply_stop(event: AuditEvent, facts: Facts) -> Said:
     return Said(f"{whom} replied STOP: no more collection email goes to this address")
 
 
+def portal_link_made(event: AuditEvent, facts: Facts) -> Said:
+    whom = _contact(facts, event.data) or "a contact"
+    return Said(f"Customer page link made for {whom}")
+
+
+def portal_link_revoked(event: AuditEvent, facts: Facts) -> Said:
+    whom = _contact(facts, event.data) or "a contact"
+    return Said(f"Customer page link of {whom} revoked")
+
+
 # --- calls ------------------------------------------------------------------------------------
 
 

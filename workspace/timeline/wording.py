@@ -111,6 +111,8 @@ ACTIONS: dict[str, Wording] = {
     "inbox.reply.assigned": W("messages", "Reply", say.reply_assigned),
     "inbox.reply.handled": W("messages", "Reply", say.reply_handled),
     "inbox.contact.stopped": W("messages", "Opt-out", say.reply_stop),
+    "portal.link.made": W("messages", "Link", say.portal_link_made),
+    "portal.link.revoked": W("messages", "Link", say.portal_link_revoked),
     # calls
     "dunning.call.logged": W("calls", "Call", say.call),
     "dunning.phone_task.created": W("calls", "Call", say.phone_task),
