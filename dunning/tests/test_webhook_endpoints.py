@@ -29,8 +29,9 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning"),
 ]
 
-# What planning and sending the first email audit, before any event arrives.
-SENDING_ACTIONS = {"dunning.touch.planned", "dunning.email.sent"}
+# What planning and sending the first email audit (its customer-page link too), before any
+# event arrives.
+SENDING_ACTIONS = {"dunning.touch.planned", "dunning.email.sent", "portal.link.made"}
 UNREADABLE = "This post is not a delivery event we can read."
 
 
