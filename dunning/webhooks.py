@@ -167,26 +167,34 @@ def _strict(view_class):
 
 def tracking_view(esp: str):
     view = _strict(TRACKING_VIEWS[esp]).as_view()
+    return anymail_endpoint(
+        view, esp=esp, what="tracking", unreadable=Malformed, thing="a delivery event", kept="event"
+    )
+
+
+def anymail_endpoint(view, *, esp: str, what: str, unreadable, thing: str, kept: str):
+    """An anymail webhook view answering in plain words: 400 for a post without the
+    expected signature or that cannot be read (as `thing`), 503 when the database fails
+    (not the ESP's fault: a non-2xx answer makes it post again later)."""
 
     @csrf_exempt
     @login_not_required  # ESPs cannot log in: they prove themselves to anymail instead
-    def tracking_webhook(request, *args, **kwargs):
+    def webhook(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
         except AnymailWebhookValidationFailure as exc:
-            log.warning("%s tracking post refused: %.200s", esp, exc)
+            log.warning("%s %s post refused: %.200s", esp, what, exc)
             return _answer(
                 400, "Refused: this post does not carry the expected signature or credentials."
             )
-        except Malformed as exc:
-            log.warning("%s tracking post refused as unreadable: %.200s", esp, exc)
-            return _answer(400, "This post is not a delivery event we can read.")
+        except unreadable as exc:
+            log.warning("%s %s post refused as unreadable: %.200s", esp, what, exc)
+            return _answer(400, f"This post is not {thing} we can read.")
         except DatabaseError:
-            # Not the ESP's fault: a non-2xx answer makes it send the event again later.
-            log.exception("%s tracking event could not be stored", esp)
-            return _answer(503, "The event could not be stored just now; please send it again.")
+            log.exception("%s %s could not be stored", esp, what)
+            return _answer(503, f"The {kept} could not be stored just now; please send it again.")
 
-    return tracking_webhook
+    return webhook
 
 
 def _answer(status: int, text: str) -> HttpResponse:

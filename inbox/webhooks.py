@@ -3,18 +3,16 @@ checks the ESP's proof (signature or basic auth) as for the tracking webhooks.""
 
 import logging
 
-from anymail.exceptions import AnymailError, AnymailWebhookValidationFailure
+from anymail.exceptions import AnymailError
 from anymail.signals import inbound
 from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView
 from anymail.webhooks.mailgun import MailgunInboundWebhookView
 from anymail.webhooks.postmark import PostmarkInboundWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView
-from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError
-from django.http import HttpResponse
 from django.urls import path
-from django.views.decorators.csrf import csrf_exempt
+
+from dunning.webhooks import anymail_endpoint
 
 from .models import Source
 from .parsing import mail_from_message
@@ -60,31 +58,14 @@ def on_inbound(sender, event, esp_name, **kwargs) -> None:
 
 
 def inbound_view(esp: str):
-    view = INBOUND_VIEWS[esp].as_view()
-
-    @csrf_exempt
-    @login_not_required  # ESPs cannot log in: they prove themselves to anymail instead
-    def inbound_webhook(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except AnymailWebhookValidationFailure as exc:
-            log.warning("%s inbound post refused: %.200s", esp, exc)
-            return _answer(
-                400, "Refused: this post does not carry the expected signature or credentials."
-            )
-        except _READ_ERRORS as exc:
-            log.warning("%s inbound post refused as unreadable: %.200s", esp, exc)
-            return _answer(400, "This post is not an inbound message we can read.")
-        except DatabaseError:
-            # Not the ESP's fault: a non-2xx answer makes it post the message again later.
-            log.exception("%s inbound message could not be stored", esp)
-            return _answer(503, "The message could not be stored just now; please send it again.")
-
-    return inbound_webhook
-
-
-def _answer(status: int, text: str) -> HttpResponse:
-    return HttpResponse(text, status=status, content_type="text/plain")
+    return anymail_endpoint(
+        INBOUND_VIEWS[esp].as_view(),
+        esp=esp,
+        what="inbound",
+        unreadable=_READ_ERRORS,
+        thing="an inbound message",
+        kept="message",
+    )
 
 
 def inbound_urlpatterns(esp: str) -> list:
