@@ -21,6 +21,11 @@ class Channel(models.TextChoices):
     TASK = "task", "Internal task"
 
 
+class StepKind(models.TextChoices):
+    CHASE = "chase", "Chase (counted from the due date)"
+    CHECK = "check", "Satisfaction check (counted from the issue date, before the due date)"
+
+
 class CreditorRole(models.TextChoices):
     CREDITOR = "creditor", "Original creditor (collecting our own invoices)"
     AGENCY = "agency", "Collection agency (collecting for others)"
@@ -151,7 +156,12 @@ class PolicyStep(models.Model):
     version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="steps")
     position = models.PositiveSmallIntegerField(help_text="1 for the first step")
     name = models.CharField(max_length=100)
-    offset_days = models.IntegerField(help_text="Days from the due date; negative = before")
+    offset_days = models.IntegerField(
+        help_text="Days from the due date; negative = before (a check: days after issue)"
+    )
+    kind = models.CharField(
+        max_length=5, choices=StepKind.choices, default=StepKind.CHASE, db_default="chase"
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     # Phone and legal steps may name no template; messages always do (the editor checks).
     template = models.CharField(
@@ -687,6 +697,50 @@ class Acknowledgement(models.Model):
 
     def __str__(self):
         return f"Acknowledgement by {self.customer} on {format_day(self.acknowledged_on)}"
+
+
+class CheckAnswer(models.TextChoices):
+    ALL_IN_ORDER = "in_order", "All in order"
+    PROBLEM = "problem", "There is a problem"
+
+
+class SatisfactionAnswer(models.Model):
+    """The customer's answer to the satisfaction check for one invoice: "all in order" is
+    kept with the acknowledgement it makes, "a problem" with the dispute it opens. One
+    answer per invoice: the first one stands."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="satisfaction_answers", db_index=False
+    )
+    invoice = models.OneToOneField(
+        Invoice, on_delete=models.PROTECT, related_name="satisfaction_answer"
+    )
+    touch = models.ForeignKey(
+        "Touch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answer = models.CharField(max_length=8, choices=CheckAnswer.choices)
+    answered_at = models.DateTimeField()
+    # The invoice was not yet due when answered: what the report counts as found early.
+    before_due = models.BooleanField()
+    acknowledgement = models.ForeignKey(
+        Acknowledgement, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dispute = models.ForeignKey(
+        "invoices.Dispute", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-answered_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "answered_at"], name="satisfaction_customer"),
+            models.Index(fields=["answered_at"], name="satisfaction_answered"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_answer_display()} for invoice {self.invoice_id}"
 
 
 class DocumentsRequest(models.Model):

@@ -400,6 +400,13 @@ class DisputeReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class RaisedVia(models.TextChoices):
+    STAFF = "staff", "By the team"
+    CUSTOMER_PAGE = "customer_page", "On the customer's page"
+    CHECK = "check", "Answering the satisfaction check"
+    REPLY = "reply", "In a reply"
+
+
 class DisputeStatus(models.TextChoices):
     OPEN = "open", "Open"
     RESOLVED_FOR_US = "resolved_for_us", "Resolved for us"
@@ -426,6 +433,10 @@ class Dispute(models.Model):
     resolution_note = models.TextField(blank=True)
     credit_note = models.ForeignKey(
         CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="disputes"
+    )
+    # Where it came from: the reports count problems the satisfaction check found early.
+    raised_via = models.CharField(
+        max_length=14, choices=RaisedVia.choices, default=RaisedVia.STAFF, db_default="staff"
     )
 
     class Meta:

@@ -157,6 +157,7 @@ class DocumentKind(models.TextChoices):
     REFERRAL_PACK = "referral_pack", "Referral pack"
     INVOICE_COPY = "invoice_copy", "Invoice copy"
     SIGNED_TERMS = "signed_terms", "Signed credit terms"
+    CUSTOMER_UPLOAD = "customer_upload", "Sent by the customer"
 
 
 class Document(models.Model):

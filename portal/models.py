@@ -32,3 +32,124 @@ class PortalLink(models.Model):
 
     def live(self, now) -> bool:
         return self.revoked_at is None and now < self.expires_at
+
+
+class RequestKind(models.TextChoices):
+    PROMISE = "promise", "Promise to pay"
+    PLAN = "plan", "Payment plan"
+    CONTACT = "contact", "Contact details"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a decision"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+    COUNTERED = "countered", "Answered with another offer"
+
+
+class CustomerRequest(models.Model):
+    """What a customer asked for on their page that a collector decides: a promise outside
+    the policy's limits, a payment plan, a change of contact details. `proposal` holds what
+    they asked for (promise: amount, date, invoice ids; plan: instalments as [date, amount];
+    contact: the fields and their new values); `counter` what the collector offered back."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="requests")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="requests")
+    link = models.ForeignKey(
+        PortalLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
+    )
+    kind = models.CharField(max_length=8, choices=RequestKind.choices)
+    status = models.CharField(
+        max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    proposal = models.JSONField()
+    message = models.TextField(blank=True, help_text="What the customer wrote with it")
+    made_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.TextField(blank=True)
+    counter = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-made_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "made_at"], name="request_waiting"),
+            models.Index(fields=["customer", "made_at"], name="request_customer"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} request from {self.contact}"
+
+
+class DisputeEvidence(models.Model):
+    """A file the customer attached when raising a dispute on their page."""
+
+    dispute = models.ForeignKey(
+        "invoices.Dispute", on_delete=models.PROTECT, related_name="evidence"
+    )
+    document = models.ForeignKey("letters.Document", on_delete=models.PROTECT, related_name="+")
+    link = models.ForeignKey(
+        PortalLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self):
+        return f"Evidence {self.document_id} for dispute {self.dispute_id}"
+
+
+class CheckoutStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    PAID = "paid", "Paid"
+    EXPIRED = "expired", "Expired"
+
+
+class CheckoutSession(models.Model):
+    """A payment the customer started from their page at a provider (Stripe Checkout): what
+    it is for, and the payment it became once the provider's signed event confirmed it."""
+
+    provider = models.CharField(max_length=20, default="stripe")
+    session_id = models.CharField(max_length=255)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="checkouts")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="+")
+    link = models.ForeignKey(
+        PortalLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    invoice_ids = models.JSONField(help_text="The invoices it pays, oldest first")
+    status = models.CharField(
+        max_length=8, choices=CheckoutStatus.choices, default=CheckoutStatus.OPEN
+    )
+    created_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    payment = models.OneToOneField(
+        "invoices.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "session_id"], name="checkout_once"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="checkout_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} checkout {self.session_id}"
+
+
+class ProviderEvent(models.Model):
+    """A payment provider's webhook event, stored once: providers deliver at least once."""
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=100)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="provider_event_once")
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.kind} {self.event_id}"
