@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class PortalConfig(AppConfig):
@@ -10,6 +11,9 @@ class PortalConfig(AppConfig):
         # Messages carry a link to the customer's page; dunning calls this to make it.
         from dunning import delivery
 
+        from . import schedule
         from .services import portal_url_for_message
+
+        post_migrate.connect(schedule.on_post_migrate, sender=self)
 
         delivery.portal_link_maker = portal_url_for_message

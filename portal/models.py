@@ -153,3 +153,40 @@ class ProviderEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.kind} {self.event_id}"
+
+
+class ConfirmationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to go"
+    SENDING = "sending", "Being handed to the mail server"
+    SENT = "sent", "Sent"
+    UNKNOWN = "unknown", "Perhaps sent (no answer came)"
+    FAILED = "failed", "Could not be sent"
+
+
+class Confirmation(models.Model):
+    """The email confirming to a contact what they did on their page. Written in the same
+    transaction as the action; delivered once (portal.confirmations)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="+")
+    to_email = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    # What it confirms, e.g. "dispute:12": one confirmation per action.
+    key = models.CharField(max_length=100)
+    status = models.CharField(
+        max_length=8, choices=ConfirmationStatus.choices, default=ConfirmationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    handoff_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["key"], name="confirmation_once")]
+        indexes = [models.Index(fields=["status", "created_at"], name="confirmation_due")]
+
+    def __str__(self):
+        return f"Confirmation {self.key} to {self.to_email}"

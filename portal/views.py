@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import COLLECTOR, require_change, role_required
 from invoices.models import Contact
@@ -47,11 +47,9 @@ def _too_many() -> HttpResponse:
     return response
 
 
-def public(view):
-    """Rate-limit, resolve the token and pass the live link on; the one 404 otherwise."""
-
+def _public(view, method_check):
     @login_not_required
-    @require_GET
+    @method_check
     def wrapped(request, token: str, *args, **kwargs):
         if limited(request, token):
             return _too_many()
@@ -64,7 +62,18 @@ def public(view):
     return wrapped
 
 
-def _today(link) -> dt.date:
+def public(view):
+    """Rate-limit, resolve the token and pass the live link on; the one 404 otherwise. The
+    view gets (request, link, token, ...) and returns None for the one 404 too."""
+    return _public(view, require_GET)
+
+
+def public_form(view):
+    """As `public`, for a page with a form: GET shows it, POST (CSRF-checked) acts."""
+    return _public(view, require_http_methods(["GET", "POST"]))
+
+
+def today_of(link) -> dt.date:
     # The customer's own date, as their messages show it.
     return timezone.localdate(timezone=ZoneInfo(link.customer.timezone))
 
@@ -77,7 +86,7 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
 
 @public
 def page(request, link, token):
-    today = _today(link)
+    today = today_of(link)
     context = selectors.customer_page(link.customer, today=today)
     context.update(customer=link.customer, contact=link.contact, token=token, today=today)
     return render(request, "portal/page.html", context)
@@ -97,7 +106,7 @@ def letter(request, link, token, pk: int):
 
 @public
 def statement(request, link, token):
-    today = _today(link)
+    today = today_of(link)
     pdf = statement_pdf(link.customer, today=today)
     return _pdf(pdf, f"statement-{link.customer.external_id}-{today}.pdf")
 
