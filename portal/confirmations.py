@@ -6,8 +6,8 @@ handoff_at before the message goes (dunning.handoff), and records the result:
 - taken by the server: sent;
 - certainly not taken: pending again, failed after MAX_ATTEMPTS;
 - perhaps taken (no answer once the body went, or the worker died after handoff_at): unknown,
-  never sent again. A confirmation is a courtesy copy of what the page already showed, so
-  an unknown one is listed for staff rather than risking a second copy."""
+  never sent again; the collector gets a task to check it, as for a dunning message.
+A confirmation that failed for good also becomes a task: nothing is lost silently."""
 
 import datetime as dt
 import logging
@@ -17,7 +17,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit.services import audit_record
 from dunning.handoff import HandoffFailed, HandoffUnclear, HandoffWithdrawn, handoff
+from dunning.models import Task, TaskKind
 from invoices.models import Contact
 
 from .models import Confirmation, ConfirmationStatus
@@ -104,8 +106,36 @@ def _settle(pk: int, status: str, error: str, sent_at=None) -> str:
         fields["sent_at"] = sent_at
     if status == Status.PENDING:
         fields["handoff_at"] = None
-    Confirmation.objects.filter(pk=pk, status=Status.SENDING).update(**fields)
+    with transaction.atomic():
+        settled = Confirmation.objects.filter(pk=pk, status=Status.SENDING).update(**fields)
+        if settled and status in (Status.UNKNOWN, Status.FAILED):
+            _task_for(Confirmation.objects.get(pk=pk), at=timezone.now())
     return status
+
+
+def _task_for(confirmation: Confirmation, *, at: dt.datetime) -> Task:
+    """A person settles a confirmation that may or may not have gone, or could not go."""
+    unknown = confirmation.status == Status.UNKNOWN
+    title = (
+        f"Check whether the confirmation to {confirmation.to_email} went"
+        if unknown
+        else f"Confirmation to {confirmation.to_email} could not be sent"
+    )
+    task = Task.objects.create(
+        kind=TaskKind.CHECK_SEND if unknown else TaskKind.INTERNAL,
+        customer_id=confirmation.customer_id,
+        assigned_to_id=confirmation.customer.collector_id,
+        title=title[:200],
+        detail=f"{confirmation.subject}\n\n{confirmation.last_error}".strip(),
+        due_at=at,
+    )
+    audit_record(
+        action="dunning.check_task.created",
+        customer_id=confirmation.customer_id,
+        summary=f"Task: {title}",
+        data={"task_id": task.pk, "confirmation_id": confirmation.pk},
+    )
+    return task
 
 
 def confirmations_sweep(*, now: dt.datetime) -> int:
@@ -115,9 +145,13 @@ def confirmations_sweep(*, now: dt.datetime) -> int:
     sending.filter(handoff_at__isnull=True, created_at__lt=now - STALE_CLAIM).update(
         status=Status.PENDING
     )
-    sending.filter(handoff_at__lt=now - STALE_CLAIM).update(
-        status=Status.UNKNOWN, last_error="The worker stopped while handing it over."
-    )
+    for confirmation in sending.filter(handoff_at__lt=now - STALE_CLAIM):
+        with transaction.atomic():
+            if Confirmation.objects.filter(pk=confirmation.pk, status=Status.SENDING).update(
+                status=Status.UNKNOWN, last_error="The worker stopped while handing it over."
+            ):
+                confirmation.refresh_from_db()
+                _task_for(confirmation, at=now)
     waiting = Confirmation.objects.filter(status=Status.PENDING).order_by("id")
     ids = list(waiting.values_list("pk", flat=True)[:500])
     return sum(confirmation_deliver(pk, now=now) == Status.SENT for pk in ids)
