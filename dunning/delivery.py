@@ -35,6 +35,8 @@ from .facts import Calendar, CustomerFacts
 from .handoff import handoff
 from .limitation import limitation_state
 from .models import Channel
+from .reply_tokens import HEADER as REPLY_TOKEN_HEADER
+from .reply_tokens import reply_address, reply_token
 from .selectors import StepRow, settings_load
 
 OPT_OUT_SALT = "dunning.opt-out"
@@ -233,7 +235,10 @@ def message_build(
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
-        reply_to=(collector.email if collector else "") or settings.DEFAULT_FROM_EMAIL,
+        # The customer's own reply address when the inbox has one, so each reply finds them.
+        reply_to=reply_address(customer.pk)
+        or (collector.email if collector else "")
+        or settings.DEFAULT_FROM_EMAIL,
         template_version=version,
         attachments=tuple(attachments),
     )
@@ -250,7 +255,10 @@ def message_send(message: Message, *, touch, commit: Callable[[], bool]) -> str:
         body=message.text,
         to=[message.to],
         reply_to=[message.reply_to],
-        headers={"Message-ID": touch.message_id},
+        headers={
+            "Message-ID": touch.message_id,
+            REPLY_TOKEN_HEADER: reply_token(touch.customer_id),
+        },
     )
     email.attach_alternative(message.html, "text/html")
     for _kind, filename, content in message.attachments:

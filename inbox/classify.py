@@ -4,6 +4,7 @@ subject and the trimmed text, in order of how much they change what happens next
 import datetime as dt
 import re
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 
 from dateutil import parser as dateparser
 
@@ -81,6 +82,28 @@ def promised_date(text: str, *, today: dt.date) -> dt.date | None:
             day = day.replace(year=day.year + 1)
         return day
     return None
+
+
+# A sum written with its currency, "£1,250.00", "$300", "1250 EUR": a bare number is as
+# likely an invoice number or a day as an amount.
+_NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?"
+_AMOUNT = re.compile(
+    rf"(?:[£$€]\s?|\b(?:GBP|USD|EUR|CAD|AUD)\s?){_NUMBER}\b"
+    rf"|\b{_NUMBER}\s?(?:GBP|USD|EUR|CAD|AUD|pounds|dollars|euros)\b",
+    re.IGNORECASE,
+)
+
+
+def promised_amount(text: str) -> Decimal | None:
+    """The first sum written with a currency in the text, or None."""
+    match = _AMOUNT.search(text)
+    if not match:
+        return None
+    whole, cents = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
+    try:
+        return Decimal(whole.replace(",", "") + (cents or ""))
+    except InvalidOperation:
+        return None
 
 
 def classify(

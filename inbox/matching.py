@@ -1,16 +1,16 @@
 """Which customer a reply is from, in order of certainty: the reply token in the address we
-gave them, then the message of ours it answers, then the sender's address when exactly one
-customer has it."""
+gave them (or in our header), then the message of ours it answers, then the sender's address
+when exactly one customer has it."""
 
 import re
 from dataclasses import dataclass
 
 from dunning.models import Touch
+from dunning.reply_tokens import HEADER, customer_id_from_address, customer_id_from_token
 from invoices.models import Contact, Customer
 
 from .models import MatchedBy
 from .parsing import Mail
-from .tokens import customer_id_from_address
 
 # Touch.message_id is "<ref@domain>": the ref is 32 hex digits.
 _OUR_REF = re.compile(r"<([0-9a-f]{32})@[^<>@\s]+>", re.IGNORECASE)
@@ -25,8 +25,11 @@ class Match:
 
 
 def _by_token(mail: Mail) -> int | None:
-    for address in mail.to_addresses:
-        customer_id = customer_id_from_address(address)
+    # The address first; then our X-Dunmore-Reply header, which mail that carries our
+    # message's headers back (a forward as attachment, some auto-replies) still holds.
+    candidates = [customer_id_from_address(address) for address in mail.to_addresses]
+    candidates.append(customer_id_from_token(mail.headers.get(HEADER.lower(), "")))
+    for customer_id in candidates:
         if customer_id is not None and Customer.objects.filter(pk=customer_id).exists():
             return customer_id
     return None

@@ -96,3 +96,17 @@ class InboundAttachment(models.Model):
 
     def __str__(self):
         return self.filename
+
+    @property
+    def kept(self) -> bool:
+        """False for a file over INBOX_ATTACHMENT_MAX_MB: its name and size are noted, its
+        content (and so its hash) is not stored."""
+        return bool(self.sha256)
+
+    @property
+    def too_large_note(self) -> str:
+        return too_large_note(self.filename, self.size)
+
+
+def too_large_note(filename: str, size: int) -> str:
+    return f"attachment {filename} ({size / 1_000_000:.1f} MB) was too large to keep"

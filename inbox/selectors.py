@@ -37,3 +37,12 @@ def replies_waiting(*, user, limit: int = LIMIT) -> list[InboundMessage]:
 def replies_unassigned(*, limit: int = LIMIT) -> list[InboundMessage]:
     replies = InboundMessage.objects.filter(status=Status.UNMATCHED).order_by("received_at", "id")
     return list(_listing(replies)[:limit])
+
+
+HANDLED_PER_PAGE = 25
+
+
+def replies_handled():
+    """Handled replies, the latest handled first, for a paginator: who handled each and when."""
+    replies = InboundMessage.objects.filter(status=Status.HANDLED).order_by("-handled_at", "-id")
+    return _listing(replies.select_related("handled_by"))

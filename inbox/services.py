@@ -21,6 +21,7 @@ from .trimming import trim_quoted
 
 
 def _received_event(message: InboundMessage, *, actor=None) -> None:
+    files = list(message.attachments.defer("content"))
     audit_record(
         action="inbox.reply.received",
         actor=actor,
@@ -35,9 +36,8 @@ def _received_event(message: InboundMessage, *, actor=None) -> None:
             "text": message.text[:4000],
             "matched_by": message.matched_by,
             "suggestion": message.suggestion,
-            "attachments": [
-                {"id": a.pk, "filename": a.filename} for a in message.attachments.all()
-            ],
+            "attachments": [{"id": a.pk, "filename": a.filename} for a in files if a.kept],
+            "too_large": [{"filename": a.filename, "size": a.size} for a in files if not a.kept],
         },
     )
 
@@ -71,13 +71,17 @@ def _stop_opt_out(message: InboundMessage) -> int:
 REPLY_HOLD = "A reply is waiting to be handled in the inbox"
 
 
-def _after_match(message: InboundMessage) -> None:
+def _after_match(message: InboundMessage, *, now: dt.datetime) -> None:
     _received_event(message)
     customer = Customer.objects.get(pk=message.customer_id)
     if message.suggestion == Suggestion.STOP and customer.debtor_type == DebtorType.CONSUMER:
         _stop_opt_out(message)
-    if message.suggestion != Suggestion.OUT_OF_OFFICE and not customer.on_hold:
-        until = timezone.localdate() + dt.timedelta(days=settings.INBOX_PAUSE_DAYS)
+    today = timezone.localdate(now)
+    # A person's hold stays as it is; a lapsed hold, or our own, starts (again) from today.
+    lapsed = customer.hold_until is not None and customer.hold_until < today
+    ours = customer.hold_reason == REPLY_HOLD
+    if message.suggestion != Suggestion.OUT_OF_OFFICE and (not customer.on_hold or lapsed or ours):
+        until = today + dt.timedelta(days=settings.INBOX_PAUSE_DAYS)
         hold_set(actor=None, customer=customer, reason=REPLY_HOLD, until=until)
     queue_refresh(customer_ids=[message.customer_id])
 
@@ -93,9 +97,33 @@ def _reply_hold_lift(customer_id: int) -> None:
         hold_release(actor=None, customer=customer)
 
 
+def _attachment(message: InboundMessage, attachment, limit: int) -> InboundAttachment:
+    size = len(attachment.content)
+    if size > limit:
+        # Noted by name and size, content dropped: the reply itself still counts.
+        kept = {"sha256": "", "content": b""}
+    else:
+        kept = {
+            "sha256": hashlib.sha256(attachment.content).hexdigest(),
+            "content": attachment.content,
+        }
+    return InboundAttachment(
+        message=message,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        size=size,
+        **kept,
+    )
+
+
 @transaction.atomic
-def inbound_store(*, mail: Mail, source: str, mailbox: str = "") -> InboundMessage | None:
-    """Store a mail once (None when it was stored before), matched and classified."""
+def inbound_store(
+    *, mail: Mail, source: str, mailbox: str = "", now: dt.datetime | None = None
+) -> InboundMessage | None:
+    """Store a mail once (None when it was stored before), matched and classified; its
+    attachments over INBOX_ATTACHMENT_MAX_MB are noted but not kept. A matched reply pauses
+    chasing for INBOX_PAUSE_DAYS from `now` (the time it came in)."""
+    now = now or timezone.now()
     text = trim_quoted(mail.text)
     suggestion, day = classify(
         text=text,
@@ -128,19 +156,10 @@ def inbound_store(*, mail: Mail, source: str, mailbox: str = "") -> InboundMessa
             )
     except IntegrityError:
         return None  # the same mail, fetched or posted again
-    InboundAttachment.objects.bulk_create(
-        InboundAttachment(
-            message=message,
-            filename=a.filename,
-            content_type=a.content_type,
-            size=len(a.content),
-            sha256=hashlib.sha256(a.content).hexdigest(),
-            content=a.content,
-        )
-        for a in mail.attachments
-    )
+    limit = int(settings.INBOX_ATTACHMENT_MAX_MB * 1_000_000)
+    InboundAttachment.objects.bulk_create(_attachment(message, a, limit) for a in mail.attachments)
     if message.customer_id:
-        _after_match(message)
+        _after_match(message, now=now)
     return message
 
 
@@ -166,7 +185,7 @@ def inbound_assign(*, actor, message: InboundMessage, customer: Customer) -> Inb
         summary=f"Reply from {message.from_address} assigned to {customer.name}",
         data={"reply_id": message.pk, "from": message.from_address},
     )
-    _after_match(message)
+    _after_match(message, now=timezone.now())
     return message
 
 

@@ -203,7 +203,13 @@ def customer_promise(request, pk: int):
     customer = _customer_to_change(request, pk)
     today = timezone.localdate()
     latest = today + dt.timedelta(days=settings_load().promise_max_days)
-    form = PromiseForm(_posted(request), customer=customer, today=today, latest=latest)
+    # The inbox opens the form filled in with what a reply promised, for the collector to check.
+    prefill = {
+        name: request.GET[name] for name in ("promised_for", "amount") if name in request.GET
+    }
+    form = PromiseForm(
+        _posted(request), customer=customer, today=today, latest=latest, initial=prefill
+    )
     if form.is_valid():
         data = form.cleaned_data
         try:

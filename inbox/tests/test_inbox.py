@@ -1,9 +1,5 @@
 import datetime as dt
 import io
-import socket
-import subprocess
-import sys
-import time
 from email.message import EmailMessage
 
 import pytest
@@ -11,13 +7,13 @@ from django.core.management import call_command
 from django.utils import timezone
 from imap_tools import MailBoxUnencrypted
 
+from dunning.reply_tokens import customer_id_from_address, reply_token
 from dunning.services import hold_set
 from inbox.classify import classify
 from inbox.imap import replies_fetch
 from inbox.models import InboundMessage, MatchedBy, Status, Suggestion
 from inbox.parsing import mail_from_message
 from inbox.services import REPLY_HOLD, inbound_mark_handled, inbound_store
-from inbox.tokens import customer_id_from_address, reply_token
 from inbox.trimming import trim_quoted
 from invoices.models import Contact, DebtorType
 from invoices.tests.factories import ContactFactory, CustomerFactory
@@ -129,7 +125,6 @@ def test_consumer_stop_opts_out_and_business_stop_only_suggests():
 
 
 @pytest.mark.django_db
-@pytest.mark.django_db
 def test_a_reply_holds_chasing_until_it_is_handled_and_an_auto_reply_does_not():
     contact = ContactFactory(email="p@firm.com")
     customer = contact.customer
@@ -164,29 +159,6 @@ def test_a_reply_leaves_a_persons_hold_alone():
 
     customer.refresh_from_db()
     assert customer.on_hold and customer.hold_reason == "Director asked us to wait"
-
-
-@pytest.fixture
-def imap_server():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    pymap = [sys.prefix + "/bin/pymap", "--host", "127.0.0.1", "--port", str(port), "--no-tls"]
-    process = subprocess.Popen(
-        [*pymap, "dict", "--demo-user", "u", "--demo-password", "p"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @pytest.mark.django_db

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from inbox.models import InboundMessage, Status
 from inbox.parsing import mail_from_message
-from inbox.services import inbound_store
+from inbox.services import inbound_mark_handled, inbound_store
 from invoices.tests.factories import ContactFactory, CustomerFactory
 
 from .test_inbox import _mail
@@ -93,3 +93,80 @@ def test_polling_is_scheduled_only_with_a_mailbox(settings):
         "folder": "Replies",
         "ssl": True,
     }
+
+
+def _handled(client, count, handler):
+    for n in range(count):
+        ContactFactory(email=f"h{count}-{n}@x.com")
+        inbound_mark_handled(actor=handler, message=_reply(sender=f"h{count}-{n}@x.com"))
+
+
+def _handled_page(client, page=1):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(reverse("inbox:handled_list"))  # warm the session
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("inbox:handled_list"), {"page": page})
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_handled_replies_are_listed_apart_with_who_and_when_at_a_fixed_cost(
+    manager_client, manager
+):
+    manager.first_name, manager.last_name = "Maria", "Moss"
+    manager.save()
+    ContactFactory(email="w@x.com")
+    waiting = _reply(sender="w@x.com", subject="Still waiting")
+    _handled(manager_client, 5, manager)
+    few, _ = _handled_page(manager_client)
+
+    _handled(manager_client, 25, manager)
+    many, first = _handled_page(manager_client)
+    _, second = _handled_page(manager_client, page=2)
+
+    assert few == many
+    assert first.count('data-testid="reply-') == 25 and second.count('data-testid="reply-') == 5
+    assert "Handled by Maria Moss on" in first and "Page 1 of 2" in first
+    assert "Still waiting" not in first + second
+    inbox = manager_client.get(reverse("inbox:list")).content.decode()
+    assert f'data-testid="reply-{waiting.pk}"' in inbox and inbox.count('data-testid="reply-') == 1
+
+
+def test_confirming_a_promise_opens_the_promise_form_filled_in_from_the_reply(
+    collector_client, collector
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    contact = ContactFactory(email="p@x.com", customer__collector=collector)
+    day = timezone.localdate() + dt.timedelta(days=10)
+    reply = _reply(sender="p@x.com", body=f"We will pay £1,250.50 on {day.isoformat()}")
+
+    response = collector_client.post(
+        reverse("inbox:handled", args=[reply.pk]),
+        {"next": _confirm_url(collector_client, reply)},
+    )
+
+    assert response.status_code == 302
+    assert InboundMessage.objects.get(pk=reply.pk).status == Status.HANDLED
+    form = collector_client.get(response["Location"]).content.decode()
+    assert reverse("customer_promise", args=[contact.customer_id]) in response["Location"]
+    assert f'value="{day.isoformat()}"' in form
+    assert 'value="1250.50"' in form
+
+
+def _confirm_url(client, reply) -> str:
+    """The one click's destination, as the inbox page gives it."""
+    import re
+
+    page = client.get(reverse("inbox:list")).content.decode()
+    found = re.search(
+        rf'action="{reverse("inbox:handled", args=[reply.pk])}".*?name="next" value="([^"]+)"',
+        page,
+        re.DOTALL,
+    )
+    assert "Confirm: record the promise" in page
+    return found.group(1).replace("&amp;", "&")

@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import clear_url_caches, reverse
 
 from audit.models import AuditEvent
+from dunning.reply_tokens import reply_token
 from inbox.models import InboundMessage, MatchedBy, Status, Suggestion
-from inbox.tokens import reply_token
 from invoices.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,6 @@
-"""The reply token in a customer's reply address: replies+<token>@domain.
+"""The reply token in a customer's reply address (replies+<token>@domain) and in the
+X-Dunmore-Reply header of what we send. It lives in dunning, which sends the mail, so that
+dependencies point down: the inbox, which reads replies, imports it from here.
 
 A token is the customer's id and a short HMAC of it under its own salt (the primitive
 django.core.signing is built on). Hex and digits only, because mail servers may change the
@@ -9,7 +11,9 @@ import re
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+# The inbox's salt, kept when the code moved here so that tokens already sent stay valid.
 SALT = "inbox.reply-token"
+HEADER = "X-Dunmore-Reply"
 _TOKEN = re.compile(r"(\d+)-([0-9a-f]{16})")
 _PLUS = re.compile(r"^[^@+\s]+\+([^@\s]+)@", re.IGNORECASE)
 
