@@ -55,6 +55,8 @@ Rules (PRODUCT.md "Rules the engine always keeps", LEGAL.md):
   sooner (e.g. "Next: Second reminder by email on 12 Mar 2026, 09:00 (Europe/London). Not
   sooner because: the oldest invoice INV-1 is 5 days overdue and this step waits until it
   is 7 days overdue; ...").
+- The satisfaction check (a step of kind "check", plan_check): planned beside the chase in
+  plan.check, never part of the ladder; see plan_check for its rules and its pacing.
 - Wording: dates and amounts through the shared formatters (invoices.dates, invoices.money),
   the same ones every page uses; a step's channel is named only when its name does not
   already say it ("Legal referral", not "Legal referral as a legal referral"). The general
@@ -90,6 +92,7 @@ LISTED_INVOICES = 5  # invoice numbers named in a reason before "and N more"
 # is the threat itself.
 BARRED_SOFT_CHANNELS = frozenset({"email"})
 STOP = "stop"  # dunning.models.BarredDebts.STOP
+CHECK = "check"  # dunning.models.StepKind.CHECK: the satisfaction check, not a ladder step
 # The Pre-Action Protocol for Debt Claims binds a business claiming from an individual or
 # sole trader in England and Wales. A blank or unrecognised region in GB counts as England
 # and Wales: 30 days given where the Protocol does not bind harms nobody, too few where it
@@ -164,8 +167,8 @@ def reply_deadline(
 
 def repeat_step(ladder: Iterable[StepFact]) -> StepFact | None:
     """The step a repeating policy sends again once its ladder is done: the last email or
-    letter step."""
-    messages = [s for s in ladder if s.channel in AUTOMATED]
+    letter step (never the satisfaction check)."""
+    messages = [s for s in ladder if s.channel in AUTOMATED and s.kind != CHECK]
     return max(messages, key=_position) if messages else None
 
 
@@ -185,8 +188,90 @@ def plan_customer(
     """Plan the next action for one customer as of an aware moment (returned times are UTC).
 
     The plan always carries an explanation a collector can read; when an action is planned
-    but not yet due, the explanation says when it will be and why not sooner.
+    but not yet due, the explanation says when it will be and why not sooner. A policy
+    with a satisfaction check step also gets plan.check (plan_check): the ladder never
+    sees that step.
     """
+    if not any(s.kind == CHECK for s in steps):
+        return _plan_chase(facts, steps, calendar, as_of)
+    ladder = tuple(s for s in steps if s.kind != CHECK)
+    plan = _plan_chase(facts, ladder, calendar, as_of)
+    step = min((s for s in steps if s.kind == CHECK), key=_position)
+    check = plan_check(facts, step, calendar, as_of, chase=plan.action)
+    return replace(plan, check=check) if check is not None else plan
+
+
+def plan_check(
+    facts: CustomerFacts,
+    step: StepFact,
+    calendar: Calendar,
+    as_of: dt.datetime,
+    chase: PlannedAction | None = None,
+) -> PlannedAction | None:
+    """The satisfaction check due for a customer's newly issued invoices, or None.
+
+    One email covers every open invoice whose check day (issue date + the step's offset)
+    has come, asked once per invoice, only while it is not yet due, not disputed, not
+    promised and not answered. It keeps the chase's pauses (do not contact, holds,
+    insolvency...) and its contact rules (window, business days, consumers' hours).
+
+    Pacing (PRODUCT.md rule 4: at most one automated message per customer within the
+    interval): a check is an automated message, so it waits for the interval after the
+    last one, and for the interval after a chase message due first (chasing overdue
+    money comes first: `chase`, the chase's next action). Once planned, it counts for the
+    chase's interval like any message, so a reminder may wait up to that interval for it;
+    it never moves the ladder on or holds it (its touch belongs to no chase).
+    """
+    tz = zone(facts.timezone)
+    today = as_of.astimezone(tz).date()
+    offset = dt.timedelta(days=step.offset_days)
+    asked = [
+        inv
+        for inv in facts.invoices
+        if inv.issue_date is not None
+        and not inv.check_done
+        and not inv.disputed
+        and inv.promised_until is None
+        and today < inv.due_date
+        and inv.issue_date + offset < inv.due_date
+    ]
+    if not asked or _account_pauses(facts, today)[0]:
+        return None
+    first = min(inv.issue_date for inv in asked) + offset
+    earliest = as_of if first <= today else max(as_of, local_to_utc(first, MIDNIGHT, tz))
+    consumer = facts.debtor_type == CONSUMER
+    for not_before, _text in _contact_limits(facts, "email", calendar, consumer):
+        earliest = max(earliest, not_before)
+    chasing = chase is not None and not chase.skip and chase.step.channel in AUTOMATED
+    if chasing and chase.due_at <= earliest:
+        earliest = max(earliest, chase.due_at + calendar.min_interval)
+    window, _text = _window("email", calendar, consumer)
+    slot = next_allowed(
+        earliest, tz, calendar, window=window, business_days_only=step.business_days_only
+    )
+    if slot.at is None:
+        return None
+    day = slot.at.astimezone(tz).date()
+    covered = [inv for inv in asked if inv.issue_date + offset <= day < inv.due_date]
+    total = sum((inv.balance for inv in covered), Decimal("0"))
+    if not covered or total < step.min_balance:
+        return None
+    numbers = [inv.number for inv in covered[:LISTED_INVOICES]]
+    if len(covered) > LISTED_INVOICES:
+        numbers.append(f"and {len(covered) - LISTED_INVOICES} more")
+    soonest = min(inv.due_date for inv in covered)
+    reason = (
+        f"Satisfaction check ({_plural(step.offset_days, 'day')} after issue): asks whether "
+        f"{_plural(len(covered), 'invoice')} ({', '.join(numbers)}; total "
+        f"{_money(total, facts.currency)}) arrived and {'is' if len(covered) == 1 else 'are'} "
+        f"in order, before the first falls due on {_date(soonest)}."
+    )
+    return PlannedAction(step, _ids(covered), total, slot.at, reason)
+
+
+def _plan_chase(
+    facts: CustomerFacts, steps: tuple[StepFact, ...], calendar: Calendar, as_of: dt.datetime
+) -> CustomerPlan:
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
     tz = zone(facts.timezone)

@@ -20,6 +20,10 @@ class InvoiceFact(NamedTuple):
     # Past its limitation date (dunning.limitation): the date it passed. Still owed, but no
     # court will enforce it, so nothing may threaten it (policy rule: barred_debts).
     barred_on: dt.date | None = None
+    # The satisfaction check (a CHECK step): counted from the issue date, and asked once per
+    # invoice (check_done: a check message named it, or the customer answered already).
+    issue_date: dt.date | None = None
+    check_done: bool = False
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class StepFact:
     # A letter step with a Pre-Action Protocol variant: the days an individual or sole
     # trader in England and Wales gets to reply to its Letter of Claim (None: no variant).
     pre_action_days: int | None = None
+    # "chase" (the ladder, from the due date) or "check" (the satisfaction check, from the
+    # issue date, before the due date: dunning.engine.plan_check).
+    kind: str = "chase"
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,12 @@ class CustomerPlan:
     paused_by: tuple[str, ...] = ()  # holds in force, in words
     close_chase: bool = False  # nothing open any more: the active chase ends
     eligible_invoice_ids: tuple[int, ...] = field(default=())
+    # The satisfaction check planned alongside the chase (None: none to ask): its own
+    # touch, outside the chase, never advancing or holding the ladder.
+    check: PlannedAction | None = None
 
     def due(self, as_of: dt.datetime) -> bool:
         return self.action is not None and self.action.due_at <= as_of
+
+    def check_due(self, as_of: dt.datetime) -> bool:
+        return self.check is not None and self.check.due_at <= as_of

@@ -11,7 +11,7 @@ from invoices.forms import AmountField
 from invoices.models import MONEY, DebtorType
 from letters.models import InterestRegime
 
-from .models import BarredDebts, Channel, DunningSettings, Policy
+from .models import BarredDebts, Channel, DunningSettings, Policy, StepKind
 from .policy_services import (
     SETTINGS_FIELDS,
     TemplateCatalogue,
@@ -55,6 +55,26 @@ def collector_choices(empty_label: str) -> list[tuple[str, str]]:
 NARROW = {"style": "width: 4rem; min-width: 4rem"}
 
 
+# Short names for the editor's narrow column; KIND_HELP says what each does.
+STEP_KINDS = [(StepKind.CHASE, "Chase"), (StepKind.CHECK, "Satisfaction check")]
+KIND_HELP = (
+    "Chase: a step of the ladder, its offset counted from the due date. Satisfaction check: "
+    "an email a few days after the invoice is issued (its offset counts days after the issue "
+    "date), asking whether all is in order, sent only while the invoice is not yet due, "
+    "once per invoice; it never moves the ladder on."
+)
+
+
+class KindField(forms.ChoiceField):
+    """A step's kind; left out of a post (a client that predates it), a chase step."""
+
+    def to_python(self, value):
+        return super().to_python(value) or StepKind.CHASE
+
+    def has_changed(self, initial, data):
+        return self.to_python(data) != (initial or StepKind.CHASE)
+
+
 class StepForm(forms.Form):
     """One row of the policy editor. The labels head the editor's columns, in field order."""
 
@@ -66,6 +86,14 @@ class StepForm(forms.Form):
     )
     name = forms.CharField(
         max_length=100, widget=forms.TextInput(attrs={"style": "min-width: 9rem"})
+    )
+    kind = KindField(
+        choices=STEP_KINDS,
+        required=False,
+        initial=StepKind.CHASE,
+        label="Kind",
+        help_text=KIND_HELP,
+        widget=forms.Select(attrs={"style": "min-width: 7rem", "title": KIND_HELP}),
     )
     offset_days = forms.IntegerField(
         min_value=-365,
@@ -146,7 +174,20 @@ class StepForm(forms.Form):
                 data["pre_action_days"] = 30  # the Protocol's least
         elif data.get("pre_action_days"):
             self.add_error("pre_action_days", "Choose the letter for individuals first.")
+        if data.get("kind") == StepKind.CHECK:
+            self._clean_check(data)
         return data
+
+    def _clean_check(self, data: dict) -> None:
+        # Its template: an email step's own rule (the catalogue) already asks for one.
+        if data.get("channel") and data["channel"] != Channel.EMAIL:
+            self.add_error("channel", "A satisfaction check goes by email: choose Email.")
+        offset = data.get("offset_days")
+        if offset is not None and offset < 1:
+            self.add_error(
+                "offset_days",
+                "A satisfaction check counts days after the issue date: give at least 1.",
+            )
 
 
 @dataclass(frozen=True)
@@ -283,8 +324,11 @@ class LadderMoveForm(forms.Form):
 
     def __init__(self, *args, steps=(), **kwargs):
         super().__init__(*args, **kwargs)
+        # The satisfaction check is no step of the ladder: nobody is moved to it.
         self.fields["position"].choices = [
-            (step.position, f"{step.position}. {step.name}") for step in steps
+            (step.position, f"{step.position}. {step.name}")
+            for step in steps
+            if step.kind != StepKind.CHECK
         ]
 
     def clean_reason(self) -> str:

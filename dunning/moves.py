@@ -14,7 +14,7 @@ from audit.services import audit_record
 from invoices.models import Customer, Invoice
 
 from .exceptions import DunningError
-from .models import Chase, ChaseStatus, PolicyStep, PolicyVersion, Touch, TouchStatus
+from .models import Chase, ChaseStatus, PolicyStep, PolicyVersion, StepKind, Touch, TouchStatus
 from .planning import chase_close
 from .queue import queue_refresh
 from .rules import OPEN_STATUSES, policy_for
@@ -47,7 +47,8 @@ def chase_move(*, actor, customer: Customer, position: int, reason: str, at: dt.
     version, steps = move_ladder(customer)
     if version is None:
         raise DunningError("No policy chases this customer: set a default policy first.")
-    step = next((s for s in steps if s.position == position), None)
+    # The satisfaction check is no step of the ladder: a chase cannot start there.
+    step = next((s for s in steps if s.position == position and s.kind != StepKind.CHECK), None)
     if step is None:
         raise DunningError(f"{version.policy.name} has no step {position}.")
 

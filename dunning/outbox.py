@@ -48,7 +48,16 @@ from . import delivery
 from .engine import plan_customer
 from .facts import Calendar
 from .handoff import HandoffFailed, HandoffUnclear, HandoffWithdrawn
-from .models import Channel, ChaseStatus, Task, TaskKind, TaskStatus, Touch, TouchStatus
+from .models import (
+    Channel,
+    ChaseStatus,
+    StepKind,
+    Task,
+    TaskKind,
+    TaskStatus,
+    Touch,
+    TouchStatus,
+)
 from .outcomes import outcome_unknown, send_failed_task, touch_task_create
 from .planning import RunResult
 from .queue import queue_refresh, queue_touched, touch_label
@@ -56,6 +65,10 @@ from .selectors import Steps, calendar_for, chunks, facts_load, touches_due
 
 log = logging.getLogger(__name__)
 
+CHECK_GONE = (
+    "the satisfaction check is no longer due: its invoices are paid, disputed, answered or "
+    "due, or the customer is paused"
+)
 MAX_ATTEMPTS = 5
 RETRY_BASE = dt.timedelta(minutes=15)
 # Longer than a live worker can hold a claim: a render (TEMPLATE_RENDER_SECONDS per part)
@@ -200,18 +213,35 @@ def _deliver(touch_id: int, claim: int, *, as_of, steps: Steps, calendar: Calend
         return _cancel(touch, claim, "the customer is gone")
     item = item[0]
     plan = plan_customer(item.facts, steps.facts_of(item.customer.version_id), calendar, as_of)
-    action = plan.action
+    # A satisfaction check is re-planned as the plan's check, not as its chase step.
+    check = touch.step_id is not None and touch.step.kind == StepKind.CHECK
+    action = plan.check if check else plan.action
     if action is None or action.skip or action.step.id != touch.step_id:
+        if check:
+            return _cancel(touch, claim, CHECK_GONE)
         return _cancel(touch, claim, plan.explanation)
     # A step a collector sent ahead of time (dunning.sending) goes now, not at the engine's
     # time; a consumer's only inside their contact hours.
     brought_forward = not touch.automated and delivery.in_contact_hours(
         touch.customer, as_of, calendar
     )
-    if not plan.due(as_of) and not brought_forward:
+    if action.due_at > as_of and not brought_forward:
         _mine(touch.pk, claim).update(status=TouchStatus.PENDING, scheduled_for=action.due_at)
-        return RunResult.of_touch(touch, "rescheduled", plan.explanation)
+        return RunResult.of_touch(
+            touch, "rescheduled", action.reason if check else plan.explanation
+        )
     invoice_ids, total = action.invoice_ids, action.total
+    if check:
+        # It asks about the invoices it was planned for (those it names are not asked
+        # again), less any since paid, disputed or fallen due.
+        still = set(invoice_ids)
+        listed = (int(line["id"]) for line in touch.invoices)  # text once sent
+        invoice_ids = tuple(i for i in listed if i in still)
+        if not invoice_ids:
+            return _cancel(touch, claim, CHECK_GONE)
+        total = sum(
+            (inv.balance for inv in item.facts.invoices if inv.id in invoice_ids), Decimal("0")
+        )
     if not touch.automated:
         # What it was recorded for, less what has since been paid, disputed or paused.
         eligible = set(plan.eligible_invoice_ids)

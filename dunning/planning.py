@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from json.encoder import encode_basestring_ascii as _quote
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from django.utils import timezone
 from audit.services import Event, audit_record, audit_record_many
 from invoices.money import format_money
 
-from .engine import plan_customer
+from .engine import CHECK, plan_customer
 from .facts import Calendar, CustomerPlan
 from .models import Channel, Chase, ChaseStatus, Task, TaskKind, Touch, TouchStatus, touch_ref
 from .queue import entries_prune, entries_rows, entries_write
@@ -123,12 +123,25 @@ def dunning_run(
             clock.lap("waiting")
             due = []
             for item, plan in plans:
-                if plan.due(as_of) or (plan.close_chase and item.customer.chase_id):
+                if (
+                    plan.due(as_of)
+                    or (plan.close_chase and item.customer.chase_id)
+                    or plan.check_due(as_of)
+                ):
                     due.append((item, plan))
                 elif explain:
                     results.append(_waiting(item, plan))
             if dry_run:
-                results.extend(_would_do(item, plan, as_of) for item, plan in due)
+                results.extend(
+                    _would_do(item, plan, as_of)
+                    for item, plan in due
+                    if plan.due(as_of) or (plan.close_chase and item.customer.chase_id)
+                )
+                results.extend(
+                    _would_do(item, replace(plan, action=plan.check), as_of)
+                    for item, plan in due
+                    if plan.check_due(as_of)
+                )
             elif due:
                 results.extend(
                     _record(due, as_of=as_of, steps=steps, calendar=calendar, clock=clock)
@@ -346,10 +359,23 @@ _TASK_COLUMNS = (
 
 @transaction.atomic
 def _record(
-    due, *, as_of: dt.datetime, steps: Steps, calendar: Calendar, clock: _Clock
+    due,
+    *,
+    as_of: dt.datetime,
+    steps: Steps,
+    calendar: Calendar,
+    clock: _Clock,
+    checks: bool = True,
 ) -> list[RunResult]:
     events: list[Event] = []
     acting = [(item, plan) for item, plan in due if plan.due(as_of)]
+    # Satisfaction checks ride along as actions of their own, outside any chase: they
+    # neither start a chase nor count as one of its steps.
+    asking = [
+        (item, replace(plan, action=plan.check))
+        for item, plan in due
+        if checks and plan.check_due(as_of)
+    ]
 
     # 1. Chases: start one where there is none. Another run may have started it meanwhile;
     # ON CONFLICT leaves its row, and the re-read below picks it up.
@@ -379,9 +405,9 @@ def _record(
 
     # 2. Touches under their unique key.
     touches, numbers = [], []
-    for item, plan in acting:
+    for item, plan in acting + asking:
         action = plan.action
-        chase_id, cycle = active[item.customer.id]
+        chase_id, cycle = (None, None) if action.step.kind == CHECK else active[item.customer.id]
         chosen = set(action.invoice_ids)
         covered = [inv for inv in item.facts.invoices if inv.id in chosen]
         numbers.append([inv.number for inv in covered])
@@ -406,7 +432,7 @@ def _record(
 
     # 3. Tasks and audit events for the touches this run made.
     results, tasks = [], []
-    for (item, plan), touch, listed in zip(acting, touches, numbers, strict=True):
+    for (item, plan), touch, listed in zip(acting + asking, touches, numbers, strict=True):
         action = plan.action
         touch_id = made.get(touch[0])
         status = touch[5]
@@ -429,11 +455,8 @@ def _record(
         task = None if action.skip else _task_for(item, step, action, touch_id, calendar)
         if task is not None:
             tasks.append(task)
-        events.append(
-            _touch_event(
-                item, step, action, touch_id, task is not None, new_chases.get(item.customer.id)
-            )
-        )
+        new_chase = None if action.step.kind == CHECK else new_chases.get(item.customer.id)
+        events.append(_touch_event(item, step, action, touch_id, task is not None, new_chase))
     _insert_new(Task, _TASK_COLUMNS, tasks, returning="touch_id")
 
     # 4. Chases with nothing left open end (pending messages of theirs are cancelled).
@@ -455,7 +478,9 @@ def plans_record(due, *, as_of: dt.datetime, steps: Steps, calendar: Calendar) -
     """Record these (item, plan) pairs exactly as a run does (chase, touch under its unique
     key, task, audit event), for an action a collector brings forward (dunning.sending):
     the run that comes later finds it already planned."""
-    return _record(due, as_of=as_of, steps=steps, calendar=calendar, clock=_Clock(None))
+    return _record(
+        due, as_of=as_of, steps=steps, calendar=calendar, clock=_Clock(None), checks=False
+    )
 
 
 def _task_for(item: Loaded, step: StepRow, action, touch_id: int, calendar: Calendar):
@@ -540,7 +565,10 @@ def _touch_event(
 def touch_key(customer_id: int, cycle: int, action) -> str:
     """The touch's unique key: one per customer, chase and step, and one per repeat of the
     ladder's last step (":r<n>", dunning.selectors.repeat_number), so a rerun plans none
-    of them twice."""
+    of them twice. A satisfaction check belongs to no chase: one per customer and first
+    invoice it asks about (the invoices it names are never asked again)."""
+    if action.step.kind == CHECK:
+        return f"{customer_id}:check:{action.invoice_ids[0]}"
     key = f"{customer_id}:{cycle}:{action.step.position}"
     return f"{key}:r{action.repeat}" if action.repeat else key
 

@@ -29,6 +29,7 @@ from .models import (
     Policy,
     PolicyStep,
     PolicyVersion,
+    StepKind,
     Touch,
 )
 
@@ -46,6 +47,7 @@ STEP_FIELDS = (
     "attach_copies",
     "pre_action_template",
     "pre_action_days",
+    "kind",
 )
 SETTINGS_FIELDS = (
     "window_start",
@@ -117,9 +119,16 @@ def steps_problems(steps: list[dict]) -> list[str]:
                 f"{len(same)} steps are called {same[0]['name']}: give each step its own name, "
                 "so the timeline tells them apart."
             )
+    # A satisfaction check counts from the issue date, not the due date: outside the order.
     placed = [
-        s for s in steps if s.get("position") is not None and s.get("offset_days") is not None
+        s
+        for s in steps
+        if s.get("position") is not None
+        and s.get("offset_days") is not None
+        and s.get("kind") != StepKind.CHECK
     ]
+    if sum(1 for s in steps if s.get("kind") == StepKind.CHECK) > 1:
+        problems.append("A policy has at most one satisfaction check: remove the others.")
     ordered = sorted(placed, key=lambda step: step["position"])
     for before, after in zip(ordered, ordered[1:], strict=False):
         if after["offset_days"] < before["offset_days"]:
@@ -262,6 +271,7 @@ def _normalised(steps: list[dict]) -> list[dict]:
         row["response_deadline_days"] = row["response_deadline_days"] or None
         row["pre_action_template"] = row["pre_action_template"] or ""
         row["pre_action_days"] = row["pre_action_days"] or None
+        row["kind"] = row["kind"] or StepKind.CHASE
         rows.append(row)
     return rows
 
@@ -484,7 +494,9 @@ def _steps_diff(before: list[dict], after: list[dict]) -> list[StepChange]:
 def _next_step(steps: list[dict], done: list[int]) -> dict | None:
     # The engine's rule: the next step is the first position after the highest one done.
     last = max(done, default=0)
-    return next((step for step in steps if step["position"] > last), None)
+    return next(
+        (s for s in steps if s["position"] > last and s.get("kind") != StepKind.CHECK), None
+    )
 
 
 def chases_to_move(policy: Policy):

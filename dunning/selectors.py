@@ -8,9 +8,10 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import NamedTuple
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import (
     BooleanField,
     DateField,
@@ -59,6 +60,8 @@ from .models import (
     PromiseToPay,
     Referral,
     ReferralStatus,
+    SatisfactionAnswer,
+    StepKind,
     Task,
     TaskKind,
     TaskStatus,
@@ -186,6 +189,11 @@ class Steps:
         self.default_policy = default
         self.default_version = self.current_version.get(default) if default else None
         self.rules = rules_load()
+        # Versions with a satisfaction check step: only their customers' invoices need to
+        # know whether a check has asked about them (facts_load).
+        self.checking = frozenset(
+            PolicyStep.objects.filter(kind=StepKind.CHECK).values_list("version_id", flat=True)
+        )
         self._by_version: dict[int, tuple[StepRow, ...]] = {}
         self.by_id: dict[int, StepRow] = {}
 
@@ -204,6 +212,7 @@ class Steps:
                         business_days_only=r[6],
                         id=r[0],
                         pre_action_days=(r[13] or PRE_ACTION_DAYS) if r[12] else None,
+                        kind=r[16],
                     ),
                     version_id=version_id,
                     template=r[7],
@@ -234,6 +243,7 @@ class Steps:
                     "pre_action_days",
                     "version__policy__barred_debts",
                     "attach_copies",
+                    "kind",
                 )
             )
             self._by_version[version_id] = rows
@@ -276,6 +286,25 @@ def plan_met(
     cutoff = on - dt.timedelta(days=grace_days)
     owed = sum((amount for due, amount in instalments if due <= cutoff), Decimal("0"))
     return paid >= owed
+
+
+PLAN_EVERY = {"month": "Monthly", "week": "Weekly", "fortnight": "Every two weeks"}
+
+
+def plan_schedule(
+    *, total: Decimal, count: int, first_date: dt.date, every: str
+) -> list[tuple[dt.date, Decimal]]:
+    """Equal instalments of `total` every week, fortnight or month (PLAN_EVERY) from
+    `first_date`; each rounded down to the cent, the remainder on the last one."""
+    each = (total / count).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    step = {
+        "month": relativedelta(months=1),
+        "week": relativedelta(weeks=1),
+        "fortnight": relativedelta(weeks=2),
+    }[every]
+    rows = [(first_date + step * i, each) for i in range(count)]
+    rows[-1] = (rows[-1][0], total - each * (count - 1))
+    return rows
 
 
 def _of_customers(ids: list[int], field: str = "customer_id") -> dict:
@@ -449,7 +478,17 @@ def facts_load(
         Invoice.objects.filter(**of, status__in=OPEN_STATUSES)
         .order_by("due_date", "number")
         .values_list(
-            "customer_id", "id", "number", "due_date", "open_balance", disputed, no_date, no_date
+            "customer_id",
+            "id",
+            "number",
+            "due_date",
+            "open_balance",
+            disputed,
+            no_date,
+            no_date,
+            # The issue date only when a policy asks the satisfaction check (plan_check).
+            "issue_date" if steps.checking else no_date,
+            Value(False),
         )
     ):
         invoices[row[0]].append(make(row[1:]))
@@ -631,6 +670,12 @@ def facts_load(
         .values_list("customer_id", "last")
     )
     unsettled = _unsettled(of, touches)
+    asked = touches
+    if recheck is not None and ":check:" in recheck.key:
+        # A check (or a bounce's retry of it) is re-planned as if not yet asked.
+        base = recheck.key.split(":retry")[0]
+        asked = touches.exclude(Q(key=base) | Q(key__startswith=f"{base}:"))
+    checked = _checked(of, asked) if steps.checking else frozenset()
 
     calls = defaultdict(list)
     for cid, due_at in (
@@ -702,7 +747,9 @@ def facts_load(
             timezone=tz,
             debtor_type=debtor_type,
             currency=currency,
-            invoices=_with_dates(open_invoices, invoice_promise, barred),
+            invoices=_with_checks(
+                _with_dates(open_invoices, invoice_promise, barred), checked, version_id, steps
+            ),
             on_hold=on_hold,
             hold_until=hold_until,
             hold_reason=hold_reason,
@@ -774,6 +821,27 @@ def _unsettled(of: dict, touches) -> dict[int, str]:
     return found
 
 
+def _checked(of: dict, touches) -> frozenset[int]:
+    """Invoices a satisfaction check has asked about (a check touch names them, whatever
+    became of it) or that the customer answered: none is asked twice."""
+    ids = set(SatisfactionAnswer.objects.filter(**of).values_list("invoice_id", flat=True))
+    # A cancelled check (paused, paid, disputed before it went) frees its key and its
+    # invoices, as a cancelled reminder does (dunning.outbox._cancel).
+    asking = touches.filter(step__kind=StepKind.CHECK).exclude(status=TouchStatus.CANCELLED)
+    for listed in asking.values_list("invoices", flat=True):
+        # A sent touch keeps its lines as text (dunning.outbox._record_sent).
+        ids.update(int(line["id"]) for line in listed)
+    return frozenset(ids)
+
+
+def _with_checks(
+    invoices: tuple[InvoiceFact, ...], checked: frozenset[int], version_id, steps: Steps
+) -> tuple[InvoiceFact, ...]:
+    if not checked or version_id not in steps.checking:
+        return invoices
+    return tuple(inv._replace(check_done=True) if inv.id in checked else inv for inv in invoices)
+
+
 def _with_dates(
     invoices: list[InvoiceFact], promised: dict[int, dt.date], barred: dict[int, dt.date]
 ):
@@ -843,9 +911,10 @@ def template_uses_answer(sender, **kwargs) -> list[StepUse]:
         "name",
         "offset_days",
         "channel",
+        "kind",
     )
     uses = []
-    for template, pre_action, policy, default, position, step, offset, channel in rows:
+    for template, pre_action, policy, default, position, step, offset, channel, kind in rows:
         named = [(template, step)]
         if pre_action:
             named.append((pre_action, f"{step}, for individuals in England and Wales"))
@@ -858,6 +927,7 @@ def template_uses_answer(sender, **kwargs) -> list[StepUse]:
                 step=label,
                 offset_days=offset,
                 sends_message=channel in (Channel.EMAIL, Channel.LETTER),
+                after_issue=kind == StepKind.CHECK,
             )
             for key, label in named
         ]

@@ -128,11 +128,16 @@ def promise_record(
     invoices: Sequence[Invoice] = (),
     grace_days: int | None = None,
     note: str = "",
+    limit: bool = True,
+    label: str | None = None,
+    audit_data: dict | None = None,
 ) -> PromiseToPay:
     """Record a promise to pay; it pauses dunning of the invoices it covers until its date
     plus the grace days. Without named invoices it covers those overdue today, never ones
     not yet due: their reminders still go. A promise is for no more than what those
-    invoices have open, and at most the settings' promise_max_days ahead."""
+    invoices have open, and at most the settings' promise_max_days ahead (limit=False: a
+    collector agreed a later date the customer asked for on their page). label and
+    audit_data carry where it came from onto the audit event."""
     if amount <= 0:
         raise DunningError("A promise must be for more than zero.")
     if promised_for < made_on:
@@ -141,7 +146,7 @@ def promise_record(
         raise DunningError("A promise can only name the customer's own invoices.")
     dunning_settings = settings_load()
     latest = made_on + dt.timedelta(days=dunning_settings.promise_max_days)
-    if promised_for > latest:
+    if limit and promised_for > latest:
         raise DunningError(
             f"A promise can be at most {dunning_settings.promise_max_days} days ahead "
             f"(by {format_day(latest)}). For longer, agree a payment plan."
@@ -189,7 +194,9 @@ def promise_record(
             "promised_for": promised_for.isoformat(),
             "grace_days": grace_days,
             "invoice_ids": [inv.pk for inv in invoices],
+            **(audit_data or {}),
         },
+        label=label,
     )
     queue_refresh(customer_ids=[customer.pk])
     return promise
@@ -438,19 +445,21 @@ def task_complete(
 
 
 @transaction.atomic
-def customer_opt_out(*, customer: Customer) -> int:
+def customer_opt_out(*, customer: Customer, came_from: dict | None = None) -> int:
     """The customer used the opt-out link of a message: no more collection email to any of
     their contacts (LEGAL.md: every consumer message carries a simple opt-out).
-    Returns how many contacts changed."""
+    From the customer's page, `came_from` (portal.requests.came_from) names the contact and
+    link it came from. Returns how many contacts changed."""
     changed = Contact.objects.filter(customer=customer, email_opt_out=False).update(
         email_opt_out=True
     )
+    where = "on their customer page" if came_from else "with the link in a message"
     audit_record(
         action="dunning.opt_out",
-        label="customer",
+        label="customer page" if came_from else "customer",
         customer_id=customer.pk,
-        summary=f"{customer.name} opted out of collection email with the link in a message",
-        data={"contacts_opted_out": changed},
+        summary=f"{customer.name} opted out of collection email {where}",
+        data={"contacts_opted_out": changed, **(came_from or {})},
     )
     return changed
 

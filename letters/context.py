@@ -133,7 +133,7 @@ FIELD_GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
             Field("oldest_days", "days overdue of the oldest invoice"),
             Field(
                 "invoices",
-                "one line per invoice covered, oldest first (each has number, issue_date, "
+                "one line per invoice covered, oldest first (each has id, number, issue_date, "
                 "due_date, days_overdue, amount, balance and payment_link)",
                 **_loop("invoices", _INVOICE_LINE),
             ),
@@ -303,8 +303,10 @@ def invoice_line(
     issue_date: dt.date | None = None,
     amount: Decimal | None = None,
     payment_link: str = "",
+    id: int | None = None,  # the invoice's id, for links to the customer's page
 ) -> dict:
     return {
+        "id": id or "",
         "number": number,
         "issue_date": issue_date or "",
         "due_date": due_date,

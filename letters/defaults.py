@@ -30,6 +30,11 @@ SHIPPED = {
         "demand: the Pre-Action Protocol's Letter of Claim with its Information Sheet, Reply "
         "Form and Financial Statement (PDF, emailed and posted), and its covering email.",
     ),
+    "satisfaction_check": (
+        "Satisfaction check",
+        "A few days after issue, before the due date: did the invoice arrive and is all in "
+        "order? Links to answer on the customer's page (for a satisfaction check step).",
+    ),
 }
 
 

@@ -120,6 +120,7 @@ def context_build(
             issue_date=inv.get("issue_date"),
             amount=inv.get("amount"),
             payment_link=settings.payment_link_for(inv["number"]),
+            id=inv.get("id"),
         )
         for inv in invoices
     ]
@@ -311,11 +312,13 @@ def sample_context(
     )
     invoices = [
         {
+            "id": 1001,
             "number": "INV-1001",
             "due_date": today - dt.timedelta(days=SAMPLE_BARRED_DAYS if barred else 52),
             "balance": Decimal("1250.00"),
         },
         {
+            "id": 1002,
             "number": "INV-1002",
             "due_date": today - dt.timedelta(days=21),
             "balance": Decimal("480.50"),
@@ -352,6 +355,7 @@ def busy_context() -> dict:
             today=today,
             issue_date=today - dt.timedelta(days=60 + n),
             payment_link=f"https://example.com/pay/INV-{2000 + n}",
+            id=2000 + n,
         )
         for n in range(BUSY_INVOICES)
     ]

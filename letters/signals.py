@@ -19,10 +19,14 @@ class StepUse:
     # An email or letter step cannot go out without its template; a phone step falls back
     # to a built-in call script, and a referral or an internal task uses none.
     sends_message: bool = True
+    # A satisfaction check: its offset counts days after the invoice's issue date.
+    after_issue: bool = False
 
     @property
     def when(self) -> str:
         days = abs(self.offset_days)
+        if self.after_issue:
+            return f"{days} day{'' if days == 1 else 's'} after the issue date"
         if not days:
             return "on the due date"
         unit = "day" if days == 1 else "days"

@@ -31,7 +31,17 @@ from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
-from dunning.models import HoldStatus, PromiseToPay, TaskKind, TaskStatus, Touch, TouchStatus
+from dunning.models import (
+    CheckAnswer,
+    HoldStatus,
+    PromiseToPay,
+    SatisfactionAnswer,
+    StepKind,
+    TaskKind,
+    TaskStatus,
+    Touch,
+    TouchStatus,
+)
 from dunning.models import Task as DunningTask
 from invoices.models import Allocation, Customer, Dispute, DisputeReason, Invoice, InvoiceStatus
 from invoices.money import ZERO
@@ -419,6 +429,36 @@ def disputes_by_reason(*, start: dt.date, end: dt.date) -> list[dict]:
             }
         )
     return rows
+
+
+def satisfaction_checks(*, start: dt.date, end: dt.date) -> dict:
+    """The satisfaction check in [start, end]:
+
+    sent                 check messages sent (by the day they went)
+    in_order, problems   answers given, by the day they were answered
+    found_early          answers "a problem" given before the invoice was due
+    found_early_amount   {currency: amount put in dispute} by those answers
+    Three queries."""
+    sent = Touch.objects.filter(
+        step__kind=StepKind.CHECK, sent_at__date__gte=start, sent_at__date__lte=end
+    ).count()
+    answers = SatisfactionAnswer.objects.filter(
+        answered_at__date__gte=start, answered_at__date__lte=end
+    )
+    problem = Q(answer=CheckAnswer.PROBLEM)
+    counts = answers.aggregate(
+        in_order=Count("pk", filter=Q(answer=CheckAnswer.ALL_IN_ORDER)),
+        problems=Count("pk", filter=problem),
+        found_early=Count("pk", filter=problem & Q(before_due=True)),
+    )
+    early = (
+        answers.filter(problem, before_due=True, dispute__isnull=False)
+        .order_by("invoice__currency")
+        .values("invoice__currency")
+        .annotate(total=Sum("dispute__amount"))
+        .values_list("invoice__currency", "total")
+    )
+    return {"sent": sent, **counts, "found_early_amount": dict(early)}
 
 
 def _touch_day():

@@ -232,6 +232,7 @@ def kept_parts(start: dt.date, as_of: dt.date) -> dict[str, Callable[[], object]
             "disputes": metrics.disputes_by_reason(start=start, end=as_of),
             "steps": metrics.step_effectiveness(start=start, end=as_of),
             "collectors": metrics.collector_results(start=start, end=as_of),
+            "checks": metrics.satisfaction_checks(start=start, end=as_of),
         },
         f"limitation:{as_of}": lambda: attention.limitation_ahead(as_of),
         f"systemic:{as_of}": lambda: attention.systemic_alerts(as_of),

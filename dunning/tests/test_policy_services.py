@@ -188,6 +188,7 @@ def test_the_catalogue_lists_a_policys_templates_first_then_the_shipped_ladder_t
         "second_reminder",
         "firm_reminder",
         "letter_of_claim",
+        "satisfaction_check",
         "agency",
     ]
     assert catalogue.get("final_demand").letter

@@ -230,7 +230,7 @@ def test_the_template_is_chosen_by_name_from_the_templates_in_ladder_order(admin
     response = admin_client_.get(reverse("dunning:policy_edit", args=[standard.pk]))
 
     choices = response.context["formset"].forms[0].fields["template"].choices
-    assert [label for _key, label in choices][:8] == [
+    assert [label for _key, label in choices][:9] == [
         "None",
         "Courtesy reminder (email)",
         "Friendly reminder (email)",
@@ -238,6 +238,7 @@ def test_the_template_is_chosen_by_name_from_the_templates_in_ladder_order(admin
         "Firm reminder (email)",
         "Final demand (email and letter)",
         "Letter of claim (email and letter)",
+        "Satisfaction check (email)",
         "Agency notice (no text yet)",
     ]
 

@@ -106,7 +106,7 @@ def test_every_other_letters_page_still_refuses_to_be_framed(admin_client_):
 
 
 def test_templates_are_listed_in_the_order_the_default_ladder_sends_them(admin_client_):
-    keys = [*LADDER, "final_demand", "letter_of_claim"]
+    keys = [*LADDER, "final_demand", "letter_of_claim", "satisfaction_check"]
     assert _listed(admin_client_) == [(key, "en") for key in keys]
 
 
@@ -126,6 +126,7 @@ def test_templates_follow_the_order_of_the_steps_that_name_them():
         "friendly_reminder",
         "second_reminder",
         "letter_of_claim",
+        "satisfaction_check",
     ]
 
 
@@ -208,7 +209,7 @@ def test_the_template_list_costs_the_same_queries_however_many_templates(admin_c
     with CaptureQueriesContext(connection) as many:
         response = admin_client_.get(url)
 
-    assert len(response.context["rows"]) == 18
+    assert len(response.context["rows"]) == 19
     assert len(many) == len(few)
 
 
