@@ -254,6 +254,21 @@ ANYMAIL["REQUESTS_TIMEOUT"] = EMAIL_TIMEOUT  # an ESP's API answers within it, o
 INBOX_IMAP_URL = env.str("INBOX_IMAP_URL", default="")
 INBOX_REPLY_ADDRESS = env.str("INBOX_REPLY_ADDRESS", default="")
 INBOX_PAUSE_DAYS = env.int("INBOX_PAUSE_DAYS", default=14)
+# Attachments larger than this are noted on the reply but not kept; a whole message larger
+# than INBOX_MESSAGE_MAX_MB is refused by the webhook (413) and left in the IMAP mailbox.
+INBOX_ATTACHMENT_MAX_MB = env.float("INBOX_ATTACHMENT_MAX_MB", default=15)
+INBOX_MESSAGE_MAX_MB = env.float("INBOX_MESSAGE_MAX_MB", default=50)
+
+# "Pay now" on the customer's page (portal.payments): Stripe Checkout appears only when
+# STRIPE_SECRET_KEY is set; its signed webhook is checked against STRIPE_WEBHOOK_SECRET.
+# STRIPE_API_BASE blank means Stripe's own API (tests point it at a stand-in on the loopback);
+# STRIPE_PAYMENT_METHODS is a comma list (e.g. card,bacs_debit), blank for the methods enabled
+# in the Stripe dashboard. PAYMENT_LINK_URL is another provider's payment page, shown as well.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_PAYMENT_METHODS = env.list("STRIPE_PAYMENT_METHODS", default=[])
+PAYMENT_LINK_URL = env.str("PAYMENT_LINK_URL", default="")
 
 # django-q2: ORM broker by default, Redis when REDIS_URL is set.
 Q_CLUSTER = {

@@ -11,6 +11,7 @@ BENCHMARKS = {
     "letters": "letters.bench.bench_letters",
     "pages": "workspace.bench.bench_pages",
     "reports": "reports.bench.bench_reports",
+    "payment_event": "portal.payments.bench.bench_payment_event",
 }
 
 
