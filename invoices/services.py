@@ -38,6 +38,7 @@ from .models import (
     Invoice,
     InvoiceStatus,
     Payment,
+    RaisedVia,
     WriteOffRequest,
     WriteOffStatus,
 )
@@ -788,7 +789,13 @@ def dispute_open(
     detail: str = "",
     amount: Decimal | None = None,
     owner=None,
+    raised_via: str = RaisedVia.STAFF,
+    label: str | None = None,
+    audit_data: dict | None = None,
 ) -> Dispute:
+    """Open a dispute on one invoice: it leaves dunning until resolved. raised_via says
+    where it came from; label and audit_data carry the customer's page (who raised it, with
+    which contact and link) onto the audit event."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.open_balance <= 0:
         raise DisputeError(f"Invoice {invoice.number} is settled; there is nothing to dispute.")
@@ -807,6 +814,7 @@ def dispute_open(
         amount=amount,
         owner=owner,
         opened_on=opened_on,
+        raised_via=raised_via,
     )
     dispute.full_clean()
     dispute.save()
@@ -817,7 +825,15 @@ def dispute_open(
         customer_id=invoice.customer_id,
         invoice_id=invoice.pk,
         summary=f"Dispute opened on {invoice.number}: {dispute.get_reason_display()}",
-        data={"dispute_id": dispute.pk, "reason": reason, "amount": amount, "detail": detail},
+        data={
+            "dispute_id": dispute.pk,
+            "reason": reason,
+            "amount": amount,
+            "detail": detail,
+            **({"raised_via": raised_via} if raised_via != RaisedVia.STAFF else {}),
+            **(audit_data or {}),
+        },
+        label=label,
     )
     return dispute
 

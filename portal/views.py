@@ -26,7 +26,9 @@ from .ratelimit import limited
 
 PRIVATE_HEADERS = {
     "X-Robots-Tag": "noindex",
-    "Referrer-Policy": "no-referrer",
+    # The address holds the token: it goes to no other site. Not "no-referrer": Chromium
+    # then posts forms with "Origin: null", which the CSRF check refuses.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "private, no-store",
 }
 
@@ -87,7 +89,7 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
 @public
 def page(request, link, token):
     today = today_of(link)
-    context = selectors.customer_page(link.customer, today=today)
+    context = selectors.customer_page(link.customer, today=today, pages=request.GET)
     context.update(customer=link.customer, contact=link.contact, token=token, today=today)
     return render(request, "portal/page.html", context)
 

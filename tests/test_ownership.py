@@ -46,6 +46,7 @@ from invoices.models import (
 from invoices.services import dispute_open, write_off_propose
 from invoices.tests.factories import ContactFactory, CustomerFactory, InvoiceFactory
 from letters.models import Document, DocumentKind
+from portal.models import CustomerRequest
 from tests.test_roles import project_urls
 
 MONDAY_10 = dt.datetime(2026, 3, 16, 10, 0, tzinfo=dt.UTC)
@@ -193,6 +194,13 @@ OWNED = {
     "portal:link_make": Owned("contact", changes=(POST,), data=lambda w: {}),
     # With no live link, revoking changes nothing: only refusal is checked.
     "portal:links_revoke": Owned("contact", changes=(POST,)),
+    "portal:evidence": Owned("evidence", reads=(GET,)),
+    "portal:request_detail": Owned(
+        "plan_request",
+        reads=(GET,),
+        changes=(POST,),
+        data=lambda w: {"decision": "decline", "note": "Too long for this balance."},
+    ),
 }
 
 # URLs that take an argument that is nobody's customer.
@@ -223,6 +231,20 @@ NOT_A_CUSTOMERS = {
     "portal:statement": "the contact's own link token",
     "portal:invoice_copy": "the contact's own link token (and one of their invoices)",
     "portal:letter": "the contact's own link token (and one of their letters)",
+    "portal:dispute": "the contact's own link token (and their invoices, in the form)",
+    "portal:dispute_done": "the contact's own link token",
+    "portal:promise": "the contact's own link token",
+    "portal:promise_done": "the contact's own link token",
+    "portal:contact": "the contact's own link token: their own details",
+    "portal:opt_out": "the contact's own link token: they act, not a collector",
+    "portal:plan_request": "the contact's own link token",
+    "portal:plan_request_schedule": "the contact's own link token",
+    "portal:request_accept": "the contact's own link token (and one of their requests)",
+    "portal:pay": "the contact's own link token (and their invoices, in the form)",
+    "portal:pay_done": "the contact's own link token (and one of their payments)",
+    "portal:check": "the contact's own link token (and one of their invoices a check asked about)",
+    "portal:check_in_order": "the contact's own link token (and one of their invoices)",
+    "portal:check_problem": "the contact's own link token (and one of their invoices)",
     "letters:template_edit": "a template",
     "letters:template_preview": "a template",
     "letters:template_preview_pdf": "a template",
@@ -247,6 +269,7 @@ WATCHED = [
     QueueEntry,
     Document,
     AuditEvent,
+    CustomerRequest,
 ]
 
 
@@ -267,6 +290,8 @@ class World:
     referral: Task
     document: Document
     contact: Contact
+    evidence: Document | None = None  # a file the customer attached to a dispute
+    plan_request: CustomerRequest | None = None
 
 
 def _task(customer, kind, **fields):
@@ -325,6 +350,23 @@ def world(db, django_user_model, time_machine):
             content=b"%PDF-1.7 a stored statement",
         ),
         contact=contact,
+    )
+    world.plan_request = CustomerRequest.objects.create(
+        customer=customer,
+        contact=contact,
+        kind="plan",
+        proposal={
+            "total": "90.00",
+            "instalments": [["2026-04-16", "45.00"], ["2026-05-16", "45.00"]],
+        },
+        made_at=MONDAY_10,
+    )
+    world.evidence = Document.objects.create(
+        kind=DocumentKind.CUSTOMER_UPLOAD,
+        customer=customer,
+        filename="photo-of-the-damage.txt",
+        content_type="text/plain",
+        content=b"The boxes arrived crushed.",
     )
     # The invoice's copy on file, for invoice_copies:download.
     Document.objects.create(

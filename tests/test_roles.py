@@ -71,6 +71,7 @@ ROUTES = {
     "cash_apply": Route(COLLECTOR, method="post", data={"apply": "selected"}, ok=302),
     "inbox:list": Route(COLLECTOR),
     "inbox:unassigned": Route(COLLECTOR),
+    "inbox:handled_list": Route(COLLECTOR),
     "inbox:handled": Route(COLLECTOR, method="post", ok=404),  # no reply in this world
     "inbox:assign": Route(COLLECTOR, method="post", ok=404),
     "inbox:attachment": Route(COLLECTOR, ok=404),
@@ -130,8 +131,27 @@ ROUTES = {
     "portal:statement": Route(PUBLIC, ok=404),
     "portal:invoice_copy": Route(PUBLIC, ok=404),
     "portal:letter": Route(PUBLIC, ok=404),
+    "portal:contact": Route(PUBLIC, ok=404),
+    "portal:opt_out": Route(PUBLIC, ok=404),
     "portal:link_make": Route(COLLECTOR, method="post", ok=404),  # no contact in this world
     "portal:links_revoke": Route(COLLECTOR, method="post", ok=404),
+    "portal:dispute": Route(PUBLIC, ok=404),
+    "portal:dispute_done": Route(PUBLIC, ok=404),
+    "portal:promise": Route(PUBLIC, ok=404),
+    "portal:promise_done": Route(PUBLIC, ok=404),
+    "portal:evidence": Route(COLLECTOR, ok=404),  # no customer's upload in this test's world
+    "portal:plan_request": Route(PUBLIC, ok=404),
+    "portal:plan_request_schedule": Route(PUBLIC, ok=404),
+    "portal:request_accept": Route(PUBLIC, ok=404),
+    "portal:requests": Route(COLLECTOR),
+    "portal:request_detail": Route(COLLECTOR, ok=404),  # no request in this world
+    "portal:pay": Route(PUBLIC, ok=404),
+    "portal:pay_done": Route(PUBLIC, ok=404),
+    "portal:check": Route(PUBLIC, ok=404),
+    "portal:check_in_order": Route(PUBLIC, ok=404),
+    "portal:check_problem": Route(PUBLIC, ok=404),
+    # Stripe's webhook: its signature is the proof; an unsigned post is refused.
+    "portal:stripe_webhook": Route(PUBLIC, method="post", ok=400),
     "letters:template_list": Route(ADMIN),
     "letters:template_edit": Route(ADMIN),
     "letters:template_preview": Route(ADMIN, method="post"),

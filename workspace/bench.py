@@ -2,11 +2,11 @@
 
 Each page is requested through Django's test client (middleware, view, queries, template)
 as a signed-in manager: warmed up, then timed 30 times; median and p95 are printed. The
-customer page (and its edit page) is measured for a customer given 200 invoices and 1,000
-sent touches (each with its audit event, as the timeline reads them), and the cash-matching
-screen with 500 unapplied payments, all added inside the run's transaction, which is rolled
-back at the end, like every row the bench adds. The queue reads the queue rows the
-dunning runs keep (or `queue_rebuild` fills)."""
+customer page (its edit page, and the customer's own page behind their link) is measured
+for a customer given 200 invoices and 1,000 sent touches (each with its audit event, as the
+timeline reads them), and the cash-matching screen with 500 unapplied payments, all added
+inside the run's transaction, which is rolled back at the end, like every row the bench
+adds. The queue reads the queue rows the dunning runs keep (or `queue_rebuild` fills)."""
 
 import datetime as dt
 import statistics
@@ -124,6 +124,16 @@ def _unapplied_cash(count: int = 500) -> None:
     )
 
 
+def _portal_path(customer: Customer) -> str:
+    """The customer's own page (no login: the link is the proof), for the same customer."""
+    from invoices.models import Contact
+    from portal.services import portal_link_make
+
+    contact = Contact.objects.create(customer=customer, name="Bench Payables", email="b@x.test")
+    _link, url = portal_link_make(customer=customer, contact=contact, now=dt.datetime.now(dt.UTC))
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
 def time_pages(client: Client, pages: dict[str, str], *, say, runs: int = RUNS) -> dict:
     """Median and p95 of each page, printed and returned as figures."""
     figures = {}
@@ -157,4 +167,5 @@ def bench_pages(*, rows: int | None = None, say=print) -> dict:
             "cash_matching": reverse("cash_unapplied"),
         }
         figures = time_pages(client, pages, say=say)
+        figures.update(time_pages(Client(), {"portal": _portal_path(customer)}, say=say))
     return {**figures, "peak_mb": _peak_mb(), "cpus": _cpus()}

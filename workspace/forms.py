@@ -2,9 +2,8 @@
 notes, disputes) and the call outcome."""
 
 import datetime as dt
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -13,6 +12,7 @@ from django.utils import timezone
 from accounts.roles import COLLECTOR
 from dunning.forms import DATE, amount_field, collector_choices
 from dunning.models import CallOutcome, CustomerPolicy, Policy
+from dunning.selectors import plan_schedule
 from invoices.dates import format_day
 from invoices.forms import AmountField, LongSelect
 from invoices.models import (
@@ -117,16 +117,12 @@ class PlanForm(forms.Form):
     def schedule(self) -> list[tuple[dt.date, Decimal]]:
         """Equal instalments; the rounding remainder goes on the last one."""
         data = self.cleaned_data
-        count, total = data["count"], data["amount"]
-        each = (total / count).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-        step = {
-            "month": relativedelta(months=1),
-            "week": relativedelta(weeks=1),
-            "fortnight": relativedelta(weeks=2),
-        }[data["every"]]
-        rows = [(data["first_date"] + step * i, each) for i in range(count)]
-        rows[-1] = (rows[-1][0], total - each * (count - 1))
-        return rows
+        return plan_schedule(
+            total=data["amount"],
+            count=data["count"],
+            first_date=data["first_date"],
+            every=data["every"],
+        )
 
 
 # --- calls and preview ----------------------------------------------------------------------

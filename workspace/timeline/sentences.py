@@ -264,7 +264,9 @@ def opted_out_address(event: AuditEvent, facts: Facts) -> Said:
 def opted_out(event: AuditEvent, facts: Facts) -> Said:
     count = event.data.get("contacts_opted_out")
     detail = f"{count} contact{'s' if count != 1 else ''} opted out" if count is not None else ""
-    return Said("The customer opted out of collection email with the link in a message", detail)
+    on_page = event.data.get("via") == "customer_page"
+    where = "on their page" if on_page else "with the link in a message"
+    return Said(f"The customer opted out of collection email {where}", detail)
 
 
 def reply_received(event: AuditEvent, facts: Facts) -> Said:
@@ -276,8 +278,14 @@ def reply_received(event: AuditEvent, facts: Facts) -> Said:
         for a in data.get("attachments") or []
         if isinstance(a, dict) and as_int(a.get("id"))
     ]
+    too_large = [
+        f"{a.get('filename') or 'file'} ({(as_int(a.get('size')) or 0) / 1e6:.1f} MB)"
+        for a in data.get("too_large") or []
+        if isinstance(a, dict)
+    ]
     return Said(
         f"Reply from {whom}" + (f": {subject}" if subject else ""),
+        detail=f"Too large to keep: {', '.join(too_large)}" if too_large else "",
         note=data.get("text", ""),
         links=links,
     )
@@ -304,6 +312,21 @@ def portal_link_made(event: AuditEvent, facts: Facts) -> Said:
 def portal_link_revoked(event: AuditEvent, facts: Facts) -> Said:
     whom = _contact(facts, event.data) or "a contact"
     return Said(f"Customer page link of {whom} revoked")
+
+
+def customer_request(event: AuditEvent, facts: Facts) -> Said:
+    """A request from the customer's page (portal.requests) and each decision on it."""
+    data = event.data
+    whom = _contact(facts, data)
+    detail = f"On the customer's page, by {whom}" if whom and data.get("via") else ""
+    offered = (data.get("after") or {}).get("counter") or {}
+    if rows := offered.get("instalments"):
+        detail = detail or f"Offered {len(rows)} instalments, the first on {_day(rows[0][0])}"
+    links = []
+    if request_id := as_int(data.get("request_id")):
+        links.append(Link(reverse("portal:request_detail", args=[request_id]), "The request"))
+    note = (data.get("after") or {}).get("note", "")
+    return Said(event.summary or "Request from the customer's page", detail, note, links=links)
 
 
 # --- calls ------------------------------------------------------------------------------------
@@ -356,6 +379,28 @@ def payment(event: AuditEvent, facts: Facts) -> Said:
     if data.get(BATCH_KEY):
         detail = ", ".join(filter(None, [detail, f"imported from {facts.file(data)}"]))
     return Said(text, detail=detail)
+
+
+def online_payment_started(event: AuditEvent, facts: Facts) -> Said:
+    """The customer went to the payment provider's page from theirs (portal.payments)."""
+    data = event.data
+    whom = _contact(facts, data) or "The customer"
+    money = facts.money(data.get("amount"), data.get("currency"))
+    return Said(
+        f"{whom} started paying {money} online for {_invoices(facts, data.get('invoice_ids'))}",
+        detail="Recorded once the payment provider confirms it",
+    )
+
+
+def online_payment(event: AuditEvent, facts: Facts) -> Said:
+    """A payment made on the customer's page, as the provider's signed event confirmed it."""
+    said = payment(event, facts)
+    whom = _contact(facts, event.data)
+    said.text = said.text.replace(" received", " paid online" + (f" by {whom}" if whom else ""), 1)
+    if event.data.get("mismatch"):
+        said.status, said.status_tone = "To match", "warn"
+        said.detail = ", ".join(filter(None, [said.detail, event.data["mismatch"]]))
+    return said
 
 
 def allocated(event: AuditEvent, facts: Facts) -> Said:
@@ -501,11 +546,43 @@ def dispute_opened(event: AuditEvent, facts: Facts) -> Said:
     reason = data.get("reason", "")
     label = DisputeReason(reason).label if reason in DisputeReason else reason
     amount = facts.money(data.get("amount")) if data.get("amount") else ""
+    detail, links = "", []
+    if data.get("raised_via") == "customer_page":
+        whom = _contact(facts, data)
+        detail = "Raised on the customer's page" + (f" by {whom}" if whom else "")
+        links = [
+            Link(
+                reverse("portal:evidence", args=[as_int(d.get("id"))]), d.get("filename") or "File"
+            )
+            for d in data.get("documents") or []
+            if isinstance(d, dict) and as_int(d.get("id"))
+        ]
+    elif data.get("raised_via") == "check":
+        whom = _contact(facts, data)
+        detail = "Raised answering the satisfaction check on the customer's page" + (
+            f" by {whom}" if whom else ""
+        )
     return Said(
         f"Dispute opened on {facts.number(event.invoice_id)}"
         + (f" for {amount}" if amount else "")
         + (f": {label}" if label else ""),
+        detail=detail,
         note=data.get("detail", ""),
+        links=links,
+    )
+
+
+def check_answered(event: AuditEvent, facts: Facts) -> Said:
+    data = event.data
+    problem = data.get("answer") == "problem"
+    whom = _contact(facts, data)
+    when = "before the due date" if data.get("before_due") else "after the due date"
+    return Said(
+        f"Satisfaction check on {facts.number(event.invoice_id)} answered: "
+        + ("there is a problem (a dispute was opened)" if problem else "all in order"),
+        detail=f"On the customer's page{f' by {whom}' if whom else ''}, {when}",
+        status="Problem" if problem else "In order",
+        status_tone="danger" if problem else "paid",
     )
 
 

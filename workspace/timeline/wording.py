@@ -113,6 +113,16 @@ ACTIONS: dict[str, Wording] = {
     "inbox.contact.stopped": W("messages", "Opt-out", say.reply_stop),
     "portal.link.made": W("messages", "Link", say.portal_link_made),
     "portal.link.revoked": W("messages", "Link", say.portal_link_revoked),
+    # requests from the customer's page and their decisions (portal.request_services)
+    "portal.request.plan.made": W("promises", "Request", say.customer_request),
+    "portal.request.promise.made": W("promises", "Request", say.customer_request),
+    # the contact's own details (portal.contacts); opting out is dunning.opt_out
+    "portal.request.contact.made": W("other", "Request", say.customer_request),
+    "portal.contact.confirmed": W("other", "Contact", say.customer_request),
+    "portal.request.approved": W("promises", "Request", say.customer_request),
+    "portal.request.declined": W("promises", "Request", say.customer_request),
+    "portal.request.countered": W("promises", "Request", say.customer_request),
+    "portal.request.accepted": W("promises", "Request", say.customer_request),
     # calls
     "dunning.call.logged": W("calls", "Call", say.call),
     "dunning.phone_task.created": W("calls", "Call", say.phone_task),
@@ -123,11 +133,15 @@ ACTIONS: dict[str, Wording] = {
         "payments", "Payment", say.payment, say.payments_imported, "import"
     ),
     "ledger.payment.allocated": W("payments", "Payment", say.allocated),
+    # paid by the customer on their page (portal.payments)
+    "portal.payment.started": W("payments", "Pay now", say.online_payment_started),
+    "portal.payment.received": W("payments", "Payment", say.online_payment),
     "ledger.payment.reversed": W("payments", "Reversed", say.summary),
     "ledger.credit_note.issued": W("payments", "Credit", say.credit),
     "ledger.invoice.written_off": W("payments", "Write-off", say.written_off),
     # disputes
     "ledger.dispute.opened": W("disputes", "Dispute", say.dispute_opened),
+    "dunning.check.answered": W("disputes", "Check", say.check_answered),
     "ledger.dispute.resolved": W("disputes", "Dispute", say.dispute_resolved),
     # promises and plans
     "dunning.promise.recorded": W("promises", "Promise", say.promise),
