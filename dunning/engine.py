@@ -30,6 +30,7 @@ Rules (PRODUCT.md "Rules the engine always keeps", LEGAL.md):
   days_overdue >= min(offset, 1) (for a pre-due step: those coming due within |offset| days
   too), oldest first, and their total.
 - Below the step's min_balance: the action is planned with skip=True (recorded and passed).
+  So is a phone step when every phone number on file asked not to be called (no_calls).
 - Barred invoices (past their limitation date, barred_on) are never threatened. Under the
   policy's "stop" rule they are left out of chasing like a disputed invoice (the reason
   says so); under "soft" only email steps cover them: a letter (the final demand), a
@@ -104,6 +105,7 @@ OTHER_UK_LAW = frozenset(
 LETTER_OF_CLAIM = "Letter of claim"
 PRE_ACTION_DAYS = 30  # the Protocol's least reply period, for a step that names none
 SOFT_ONLY = "this policy chases barred debts by email reminders only"
+NO_CALLS = "Skipped: every phone number on file has asked not to be called."
 
 CHANNEL_PHRASE = {
     "email": "by email",
@@ -408,37 +410,32 @@ def _plan_step(
     covered, barred = _threat_free(
         step, _covered(eligible, max(today, step_day), step.offset_days, override)
     )
-    if barred and not covered:
-        # Soft rule: every invoice this step would cover is barred, and it may not say so.
+
+    # A skipped step contacts nobody: no window or interval applies, only its day.
+    def skipped(invoices: list[InvoiceFact], reason: str) -> CustomerPlan:
         action = PlannedAction(
             step,
-            tuple(inv.id for inv in barred),
-            sum((inv.balance for inv in barred), Decimal("0")),
+            tuple(inv.id for inv in invoices),
+            sum((inv.balance for inv in invoices), Decimal("0")),
             earliest.astimezone(dt.UTC),
-            _noted(override, _barred_skip_reason(barred)),
+            _noted(override, reason),
             skip=True,
             repeat=override.repeat if override else 0,
         )
         when = "now" if earliest <= as_of else f"on {_date(step_day)}"
         text = f"{step.name} will be skipped {when}. {action.reason}"
         return CustomerPlan(cid, action, text, eligible_invoice_ids=_ids(eligible))
+
+    if barred and not covered:
+        # Soft rule: every invoice this step would cover is barred, and it may not say so.
+        return skipped(barred, _barred_skip_reason(barred))
     if barred:
         invoice_pauses = [*invoice_pauses, f"{_barred_names(barred)}: {SOFT_ONLY}"]
     total = sum((inv.balance for inv in covered), Decimal("0"))
     if total < step.min_balance:
-        # A skipped step contacts nobody: no window or interval applies, only its day.
-        action = PlannedAction(
-            step,
-            tuple(inv.id for inv in covered),
-            total,
-            earliest.astimezone(dt.UTC),
-            _noted(override, _skip_reason(step, facts, total, driver)),
-            skip=True,
-            repeat=override.repeat if override else 0,
-        )
-        when = "now" if earliest <= as_of else f"on {_date(step_day)}"
-        text = f"{step.name} will be skipped {when}. {action.reason}"
-        return CustomerPlan(cid, action, text, eligible_invoice_ids=_ids(eligible))
+        return skipped(covered, _skip_reason(step, facts, total, driver))
+    if step.channel == "phone" and facts.no_calls:
+        return skipped(covered, NO_CALLS)
 
     consumer = facts.debtor_type == CONSUMER
     for not_before, text in _contact_limits(facts, step.channel, calendar, consumer):

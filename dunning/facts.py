@@ -74,6 +74,7 @@ class CustomerFacts(NamedTuple):
     steps_done: frozenset[int] = frozenset()  # positions already touched in the active chase
     last_automated_at: dt.datetime | None = None  # last automated message (any chase), UTC
     calls: tuple[dt.datetime, ...] = ()  # phone tasks planned or made, last 7 days, UTC
+    no_calls: bool = False  # every phone number on file asked not to be called
     last_conversation_at: dt.datetime | None = None  # last call where we spoke with them, UTC
     demand_deadline: dt.date | None = None  # the final demand's deadline in the active chase
     # An individual or sole trader in England and Wales: the Pre-Action Protocol for Debt

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from dateutil.relativedelta import relativedelta
 from django.db.models import (
     BooleanField,
+    Count,
     DateField,
     ExpressionWrapper,
     Max,
@@ -27,7 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from invoices.dates import format_day
-from invoices.models import Allocation, Customer, Invoice, InvoiceStatus, Payment
+from invoices.models import Allocation, Contact, Customer, Invoice, InvoiceStatus, Payment
 from letters.models import Template
 from letters.signals import StepUse
 
@@ -315,6 +316,23 @@ def _of_customers(ids: list[int], field: str = "customer_id") -> dict:
     if ids and max(ids) - min(ids) < 2 * len(ids):
         return {f"{field}__gte": min(ids), f"{field}__lte": max(ids)}
     return {f"{field}__in": ids}
+
+
+def _no_calls(of: dict) -> frozenset[int]:
+    """Customers every one of whose phone numbers on file asked not to be called (the
+    contact's phone channel may not be used): their phone steps are skipped. A customer with
+    no number at all still gets the call task: the collector finds one."""
+    numbers = (
+        Contact.objects.filter(**of)
+        .exclude(phone="")
+        .values("customer_id")
+        .annotate(
+            callable=Count("pk", filter=Q(phone_opt_out=False)),
+            refused=Count("pk", filter=Q(phone_opt_out=True)),
+        )
+        .filter(callable=0, refused__gt=0)
+    )
+    return frozenset(row["customer_id"] for row in numbers)
 
 
 class Demand(NamedTuple):
@@ -677,6 +695,7 @@ def facts_load(
         asked = touches.exclude(Q(key=base) | Q(key__startswith=f"{base}:"))
     checked = _checked(of, asked) if steps.checking else frozenset()
 
+    no_calls = _no_calls(of)
     calls = defaultdict(list)
     for cid, due_at in (
         Task.objects.filter(**of, kind=TaskKind.CALL, due_at__gte=as_of - dt.timedelta(days=7))
@@ -762,6 +781,7 @@ def facts_load(
             steps_done=frozenset(done[cid]) if chase else frozenset(),
             last_automated_at=last_message.get(cid),
             calls=tuple(sorted(calls.get(cid, ()))),
+            no_calls=cid in no_calls,
             last_conversation_at=conversations.get(cid),
             demand_deadline=demand_deadline(
                 letter,

@@ -404,6 +404,26 @@ def test_a_step_at_or_above_its_minimum_balance_is_not_skipped():
     assert not plan(facts).action.skip
 
 
+# Nobody may be called
+
+
+def test_a_phone_step_is_skipped_when_every_number_asked_not_to_be_called():
+    facts = customer(invoice(due=days_ago(31)), done=(1, 2, 3, 4), no_calls=True)
+
+    action = plan(facts).action
+
+    assert step_of(plan(facts)) == "Phone call"
+    assert action.skip
+    assert "every phone number on file has asked not to be called" in action.reason
+
+
+def test_an_email_step_still_goes_when_calls_are_refused():
+    facts = customer(invoice(due=days_ago(16)), done=(1, 2, 3), no_calls=True)
+
+    assert step_of(plan(facts)) == "Firm reminder"
+    assert not plan(facts).action.skip
+
+
 # Explanations
 
 

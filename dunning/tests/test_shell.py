@@ -81,6 +81,35 @@ def test_a_phone_step_becomes_a_call_task_for_the_collector(collector):
     assert (task.assigned_to, task.touch.status) == (collector, TouchStatus.DONE)
 
 
+@pytest.mark.parametrize(
+    ("numbers", "called"),
+    [
+        ([True], False),  # the only number asked not to be called: the step is skipped
+        ([True, False], True),  # another number may be called
+        ([], True),  # no number on file: the collector finds one
+    ],
+)
+def test_a_phone_step_calls_only_numbers_that_may_be_called(collector, numbers, called):
+    customer = overdue_customer(days=31, collector=collector)
+    for refused, role in zip(numbers, (ContactRole.ESCALATION, ContactRole.LEGAL), strict=False):
+        ContactFactory(
+            customer=customer, role=role, phone="+44 20 7946 0000", phone_opt_out=refused
+        )
+    chase = Chase.objects.create(
+        customer=customer,
+        cycle=1,
+        policy_version_id=_standard_version(),
+        started_at=MONDAY_10 - dt.timedelta(days=30),
+    )
+    _done(chase, positions=(1, 2, 3, 4), at=MONDAY_10 - dt.timedelta(days=10))
+
+    dunning_run(as_of=MONDAY_10)
+
+    assert Task.objects.filter(kind=TaskKind.CALL).exists() == called
+    touch = Touch.objects.get(step__position=5)
+    assert (touch.status == TouchStatus.SKIPPED) == (not called)
+
+
 def test_a_call_task_falls_inside_eight_to_nine_customer_local_time(collector):
     customer = overdue_customer(days=31, collector=collector, timezone="America/New_York")
     chase = Chase.objects.create(
