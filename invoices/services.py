@@ -311,6 +311,10 @@ def invoice_update(*, actor, invoice: Invoice, **values) -> dict:
         return {}
     if invoice.due_date < invoice.issue_date:
         raise LedgerError(f"Invoice {invoice.number}: the due date is before the issue date.")
+    if "amount" in values:
+        # The balance moves with the amount (what was applied stays applied); saving the
+        # new amount beside the old balance would break balance <= amount.
+        invoice.open_balance = invoice.amount - applied
     invoice.save()
     invoice_refresh(invoice_ids=[invoice.pk])
     audit_record(

@@ -299,3 +299,11 @@ def test_making_a_contact_primary_demotes_the_previous_primary():
     first.refresh_from_db()
     assert not first.is_primary
     assert services.primary_contact(customer) == second
+
+
+def test_lowering_an_amount_lowers_the_balance_by_as_much():
+    invoice = InvoiceFactory(amount=D("100.00"))
+    pay(invoice.customer, "40.00", [(invoice, D("40.00"))])
+    services.invoice_update(actor=None, invoice=invoice, amount=D("90.00"))
+    (invoice,) = refreshed(invoice)
+    assert invoice.open_balance == D("50.00")
