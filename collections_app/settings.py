@@ -57,6 +57,11 @@ INSTALLED_APPS = [
     "cash",
     "portal",
     "inbox",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -306,4 +311,34 @@ LOGGING = {
     # WeasyPrint reports each rendering step and every CSS property it skips: noise.
     # django-axes logs every step of every login at INFO; its warnings (failures, lockouts) stay.
     "loggers": {"weasyprint": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
+}
+
+# The REST API (api/): bearer tokens only (no session, so no CSRF), scopes per view, a rate
+# per token (API_RATE_LIMIT), one JSON error shape, cursor pages, and its OpenAPI 3 document.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_token": API_RATE_LIMIT},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Dunmore API",
+    "DESCRIPTION": (
+        "Keep Dunmore's ledger current from a billing or accounting system. Authenticate with "
+        "`Authorization: Bearer <token>` (Settings, API tokens). A token acts for the firm as a "
+        "whole, not for one collector. Every error is "
+        '`{"error": {"code": ..., "message": ..., "details": [...]}}`.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The reference page (Swagger UI) comes from the sidecar package, served by whitenoise.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }

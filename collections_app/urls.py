@@ -17,6 +17,9 @@ urlpatterns = [
     path("", include("cash.urls")),
     path("inbox/", include("inbox.urls")),
     path("c/", include("portal.urls")),
+    path("settings/webhooks/", include("webhooks.urls")),
+    path("api/v1/", include("api.urls")),
+    path("settings/api-tokens/", include("api.screen_urls")),
     # Only the configured ESP's delivery webhook exists, at anymail's own path.
     path("anymail/", include((tracking_urlpatterns(settings.ESP), "anymail"))),
     path("anymail/", include((inbound_urlpatterns(settings.ESP), "anymail_inbound"))),

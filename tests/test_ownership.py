@@ -212,6 +212,10 @@ NOT_A_CUSTOMERS = {
     "inbox:attachment": "a reply's attachment, readable by any role like the customer page",
     "user_role": "a user",
     "user_active": "a user",
+    "api_tokens:revoke": "an API token",
+    # A token acts for the firm as a whole, like an admin's import; scopes limit it (api/tests).
+    "api:customer-detail": "the API: a token acts for the firm, no collector owns it",
+    "api:invoice-detail": "the API: a token acts for the firm, no collector owns it",
     "import:map": "an upload in progress",
     "import:preview": "an upload in progress",
     "import:confirm": "an upload in progress",
@@ -248,6 +252,11 @@ NOT_A_CUSTOMERS = {
     "letters:template_edit": "a template",
     "letters:template_preview": "a template",
     "letters:template_preview_pdf": "a template",
+    "webhooks:endpoint_detail": "a webhook endpoint",
+    "webhooks:endpoint_edit": "a webhook endpoint",
+    "webhooks:endpoint_rotate": "a webhook endpoint",
+    "webhooks:endpoint_enable": "a webhook endpoint",
+    "webhooks:delivery_replay": "a webhook delivery",
 }
 
 # What a refused request must leave exactly as it was.

@@ -94,6 +94,17 @@ ROUTES = {
     "lockout_list": Route(ADMIN),
     # Nothing named to unlock: a message and back to the list.
     "lockout_unlock": Route(ADMIN, method="post", ok=302),
+    "api_tokens:list": Route(ADMIN),
+    "api_tokens:new": Route(ADMIN),
+    "api_tokens:revoke": Route(ADMIN, method="post", ok=404),  # no token in this world
+    # The API: a bearer token, not a login, gets in (api/tests); without one, 401.
+    "api:schema": Route(PUBLIC),
+    "api:docs": Route(PUBLIC),
+    "api:customer-list": Route(PUBLIC, ok=401),
+    "api:customer-detail": Route(PUBLIC, ok=401),
+    "api:invoice-list": Route(PUBLIC, ok=401),
+    "api:invoice-detail": Route(PUBLIC, ok=401),
+    "api:not_found": Route(PUBLIC, ok=404),
     "import:start": Route(ADMIN, lenient=True),
     "import:map": Route(ADMIN, lenient=True),
     "import:preview": Route(ADMIN, lenient=True),
@@ -160,6 +171,14 @@ ROUTES = {
     "letters:settings": Route(ADMIN),
     "letters:settings_logo": Route(ADMIN, ok=404),  # no logo uploaded in this test's world
     "letters:reference_rates": Route(ADMIN),
+    "webhooks:endpoint_list": Route(ADMIN),
+    "webhooks:endpoint_new": Route(ADMIN),
+    # No endpoint or delivery in this world: the admin gets through to a 404.
+    "webhooks:endpoint_detail": Route(ADMIN, ok=404),
+    "webhooks:endpoint_edit": Route(ADMIN, ok=404),
+    "webhooks:endpoint_rotate": Route(ADMIN, method="post", ok=404),
+    "webhooks:endpoint_enable": Route(ADMIN, method="post", ok=404),
+    "webhooks:delivery_replay": Route(ADMIN, method="post", ok=404),
     "letters:print_batch": Route(MANAGER),
     "letters:document": Route(COLLECTOR, ok=404),  # no document in this test's world
     "letters:statement": Route(COLLECTOR),

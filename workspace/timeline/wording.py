@@ -235,6 +235,8 @@ ACTIONS: dict[str, Wording] = {
             "accounts.login.failed",
             "accounts.login.locked",
             "accounts.login.unlocked",
+            "api.token.created",
+            "api.token.revoked",
             "settings.organisation.updated",
             "letters.template.saved",
             "letters.template.translated",
@@ -254,6 +256,12 @@ ACTIONS: dict[str, Wording] = {
             "import.payments.applied",
             "seed.demo.loaded",
             "seed.scale.loaded",
+            "webhooks.endpoint.created",
+            "webhooks.endpoint.updated",
+            "webhooks.endpoint.secret_rotated",
+            "webhooks.endpoint.enabled",
+            "webhooks.endpoint.disabled",
+            "webhooks.delivery.replayed",
         )
     },
 }

@@ -1,0 +1,72 @@
+"""Bearer tokens, scopes per view and a rate per token, for every API view."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.throttling import SimpleRateThrottle
+
+from .models import ApiToken, Scope, token_hash
+
+# last_used_at is for people ("used 3 minutes ago"): one write a minute per token is enough.
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
+class TokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <token>`. request.user is the token's unsaved actor (its label),
+    request.auth the ApiToken."""
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != b"bearer":
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Send the header as: Authorization: Bearer <token>."
+            )
+        raw = parts[1].decode("latin-1")
+        token = ApiToken.objects.filter(hash=token_hash(raw)).first()
+        now = timezone.now()
+        if token is None or not token.usable(now):
+            raise exceptions.AuthenticationFailed("The token is unknown, expired or revoked.")
+        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.actor(), token
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class HasScope(BasePermission):
+    """Reads need the read scope; writes need the view's write_scope (write_ledger by default)."""
+
+    def has_permission(self, request, view):
+        token = request.auth
+        if not isinstance(token, ApiToken):
+            raise exceptions.NotAuthenticated("Send a token: Authorization: Bearer <token>.")
+        needed = (
+            Scope.READ
+            if request.method in SAFE_METHODS
+            else getattr(view, "write_scope", Scope.WRITE_LEDGER)
+        )
+        if needed not in token.scopes:
+            self.message = f"This token lacks the “{needed}” scope."
+            return False
+        return True
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    """API_RATE_LIMIT requests per token (e.g. "600/min"), counted in the cache."""
+
+    scope = "api_token"
+
+    def get_rate(self):
+        return settings.API_RATE_LIMIT  # read per request, so a changed setting applies
+
+    def get_cache_key(self, request, view):
+        if not isinstance(request.auth, ApiToken):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
