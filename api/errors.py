@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -81,6 +82,8 @@ def exception_handler(exc, context):
     return response
 
 
+# csrf_exempt: a POST to an unknown address must get this 404, not the CSRF check's HTML 403.
+@csrf_exempt
 @login_not_required
 def not_found(request, *args, **kwargs):
     body = {"error": {"code": "not_found", "message": "No such API address.", "details": []}}

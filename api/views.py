@@ -3,6 +3,8 @@
 A token acts for the firm as a whole (like an admin's import), so the screens' ownership rule
 (a collector changes only their own customers) does not apply here; scopes limit a token."""
 
+from datetime import UTC
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -64,8 +66,16 @@ class SyncViewSet(viewsets.GenericViewSet):
     def filter_queryset(self, queryset):
         since = self.request.query_params.get("updated_since")
         if since:
-            moment = parse_datetime(since)
-            if moment is None or moment.tzinfo is None:
+            try:
+                moment = parse_datetime(since)
+                # In UTC: PostgreSQL refuses offsets past ±15:59 that Python accepts (+18:40).
+                if moment is not None and moment.tzinfo is not None:
+                    moment = moment.astimezone(UTC)
+                else:
+                    moment = None
+            except (ValueError, OverflowError):  # not a date, or out of range once in UTC
+                moment = None
+            if moment is None:
                 raise exceptions.ValidationError(
                     {"updated_since": ["Give an ISO 8601 date and time with its offset."]}
                 )

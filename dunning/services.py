@@ -267,8 +267,10 @@ def plan_create(
     instalments: Sequence[tuple[dt.date, Decimal]],
     grace_days: int | None = None,
     note: str = "",
+    label: str | None = None,
 ) -> PaymentPlan:
-    """Agree a payment plan; dunning pauses while its instalments are met."""
+    """Agree a payment plan; dunning pauses while its instalments are met. label names who
+    agreed it on the audit event when that is no user (an API token: actor=None)."""
     if not instalments:
         raise DunningError("A payment plan needs at least one instalment.")
     if any(amount <= 0 for _, amount in instalments):
@@ -309,6 +311,7 @@ def plan_create(
             "instalments": [[due.isoformat(), str(amount)] for due, amount in instalments],
             "promissory_note_sha256": plan.promissory_note.sha256,
         },
+        label=label,
     )
     queue_refresh(customer_ids=[customer.pk])
     return plan

@@ -12,6 +12,7 @@ BENCHMARKS = {
     "pages": "workspace.bench.bench_pages",
     "reports": "reports.bench.bench_reports",
     "payment_event": "portal.payments.bench.bench_payment_event",
+    "api": "api.bench.bench_api",
 }
 
 
