@@ -133,7 +133,12 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SyncView
     retrieve=extend_schema(responses={200: InvoiceSerializer, **ERRORS}),
 )
 class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SyncViewSet):
-    queryset = Invoice.objects.select_related("customer")
+    # Only what the serializer writes: a page of 1,000 builds 2,000 objects.
+    queryset = Invoice.objects.select_related("customer").only(
+        *[f for f in InvoiceSerializer.Meta.fields if f != "customer"],
+        "id",
+        "customer__external_id",
+    )
     serializer_class = InvoiceSerializer
     lookup_field = "number"
 
