@@ -215,13 +215,18 @@ def deliveries_plan(*, now: datetime, batch: int = BATCH) -> int:
 
 
 def delivery_claim(*, delivery_id: int, now: datetime) -> bool:
-    """Compare-and-set: only one worker sends a given delivery."""
+    """Compare-and-set: only one worker sends a given delivery.
+
+    No join to the endpoint: Django would make it `WHERE id IN (SELECT … JOIN …)`, and
+    PostgreSQL re-checks a row a concurrent claim changed against the UPDATE's own conditions
+    only, not that subquery's — two workers both claimed the same delivery."""
+    active = Endpoint.objects.filter(active=True).values("pk")
     return (
         Delivery.objects.filter(
             pk=delivery_id,
             status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED],
             next_attempt_at__lte=now,
-            endpoint__active=True,  # disabled during this run: the rest wait for enabling
+            endpoint_id__in=active,  # disabled during this run: the rest wait for enabling
         ).update(status=DeliveryStatus.SENDING, claimed_at=now)
         == 1
     )
