@@ -7,7 +7,9 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import SAFE_METHODS, BasePermission
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
+
+from collections_app.ratelimit import hit, window
 
 from .models import ApiToken, Scope, token_hash
 
@@ -58,15 +60,30 @@ class HasScope(BasePermission):
         return True
 
 
-class TokenRateThrottle(SimpleRateThrottle):
-    """API_RATE_LIMIT requests per token (e.g. "600/min"), counted in the cache."""
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
-    scope = "api_token"
 
-    def get_rate(self):
-        return settings.API_RATE_LIMIT  # read per request, so a changed setting applies
+def rate_parse(rate: str) -> tuple[int, int]:
+    """ "600/min" -> (600, 60): requests and the window's seconds, as DRF writes rates."""
+    count, period = rate.split("/")
+    return int(count), PERIODS[period[0]]
 
-    def get_cache_key(self, request, view):
+
+def rate_key(token_pk: int, seconds: int, current: int) -> str:
+    return f"api:rl:{token_pk}:{seconds}:{current}"
+
+
+class TokenRateThrottle(BaseThrottle):
+    """API_RATE_LIMIT requests per token (e.g. "600/min") in fixed windows, counted in the
+    cache: shared by every process and atomic when the cache is Redis (REDIS_URL)."""
+
+    def allow_request(self, request, view):
         if not isinstance(request.auth, ApiToken):
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+            return True
+        # Read per request, so a changed setting applies.
+        limit, seconds = rate_parse(settings.API_RATE_LIMIT)
+        current, self.left = window(seconds)
+        return hit(rate_key(request.auth.pk, seconds, current), seconds) <= limit
+
+    def wait(self):
+        return self.left

@@ -10,6 +10,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.fields import DateTimeField
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -42,6 +43,39 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="Any unique string: a retry with the same key gets the first answer (24 h).",
 )
+
+
+def _decimal(value):
+    return None if value is None else f"{value:f}"
+
+
+def _day(value):
+    return None if value is None else value.isoformat()
+
+
+class ValuesList:
+    """list() from .values() rows: a page of 1,000 builds no model or serializer objects
+    (half the time of a page went there). The rows read the same as the serializer's:
+    LIST_FIELDS maps each output name to its lookup and how it is written; a test compares
+    the two."""
+
+    LIST_FIELDS: dict[str, tuple[str, object]] = {}
+
+    def list(self, request, *args, **kwargs):
+        fields = self.LIST_FIELDS
+        lookups = [lookup for lookup, _ in fields.values()]
+        queryset = self.filter_queryset(self.get_queryset()).values(*lookups)
+        page = self.paginate_queryset(queryset)
+        moment = DateTimeField().to_representation
+        write = {name: moment if how is DateTimeField else how for name, (_, how) in fields.items()}
+        rows = [
+            {
+                name: write[name](row[lookup]) if write[name] else row[lookup]
+                for name, (lookup, _) in fields.items()
+            }
+            for row in page
+        ]
+        return self.get_paginated_response(rows)
 
 
 class ChangedOrder(CursorPagination):
@@ -97,10 +131,23 @@ class SyncViewSet(viewsets.GenericViewSet):
     list=extend_schema(parameters=[UPDATED_SINCE], responses={200: CustomerSerializer, **ERRORS}),
     retrieve=extend_schema(responses={200: CustomerSerializer, **ERRORS}),
 )
-class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SyncViewSet):
+class CustomerViewSet(ValuesList, mixins.ListModelMixin, mixins.RetrieveModelMixin, SyncViewSet):
     queryset = Customer.objects.all()
     serializer_class = CustomerSerializer
     lookup_field = "external_id"
+    LIST_FIELDS = {
+        "external_id": ("external_id", None),
+        "name": ("name", None),
+        "currency": ("currency", None),
+        "country": ("country", None),
+        "timezone": ("timezone", None),
+        "language": ("language", None),
+        "payment_terms_days": ("payment_terms_days", None),
+        "credit_limit": ("credit_limit", _decimal),
+        "on_hold": ("on_hold", None),
+        "credit_hold": ("credit_hold", None),
+        "updated_at": ("updated_at", DateTimeField),
+    }
 
     def upsert(self, *, external_id, **values):
         return api_customer_upsert(token=self.request.auth, external_id=external_id, values=values)
@@ -132,15 +179,21 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SyncView
     list=extend_schema(parameters=[UPDATED_SINCE], responses={200: InvoiceSerializer, **ERRORS}),
     retrieve=extend_schema(responses={200: InvoiceSerializer, **ERRORS}),
 )
-class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SyncViewSet):
-    # Only what the serializer writes: a page of 1,000 builds 2,000 objects.
-    queryset = Invoice.objects.select_related("customer").only(
-        *[f for f in InvoiceSerializer.Meta.fields if f != "customer"],
-        "id",
-        "customer__external_id",
-    )
+class InvoiceViewSet(ValuesList, mixins.ListModelMixin, mixins.RetrieveModelMixin, SyncViewSet):
+    queryset = Invoice.objects.select_related("customer")
     serializer_class = InvoiceSerializer
     lookup_field = "number"
+    LIST_FIELDS = {
+        "number": ("number", None),
+        "customer": ("customer__external_id", None),
+        "issue_date": ("issue_date", _day),
+        "due_date": ("due_date", _day),
+        "currency": ("currency", None),
+        "amount": ("amount", _decimal),
+        "open_balance": ("open_balance", _decimal),
+        "status": ("status", None),
+        "updated_at": ("updated_at", DateTimeField),
+    }
 
     def upsert(self, **values):
         return api_invoice_upsert(token=self.request.auth, **values)

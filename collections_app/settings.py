@@ -289,6 +289,14 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = REDIS_URL
+    # The same Redis holds the cache, so rate limits count across every process.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="dunmore"),
+        }
+    }
 
 # The budget of one part of an admin-edited template (subject, text, HTML, letter) at each
 # preview, save and send (letters/budget.py): a render past it is stopped and reported, so a
@@ -313,6 +321,11 @@ LOGGING = {
     "loggers": {"weasyprint": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
 }
 
+# Outgoing webhooks reach public addresses only: an endpoint URL (or its DNS answer at
+# delivery) in loopback, private, link-local, multicast or reserved ranges is refused. True
+# turns that off, for an installation that posts to its own ERP inside the network on purpose.
+WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=False)
+
 # The REST API (api/): bearer tokens only (no session, so no CSRF), scopes per view, a rate
 # per token (API_RATE_LIMIT), one JSON error shape, cursor pages, and its OpenAPI 3 document.
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/min")
@@ -320,7 +333,6 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.auth.HasScope"],
     "DEFAULT_THROTTLE_CLASSES": ["api.auth.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_token": API_RATE_LIMIT},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",

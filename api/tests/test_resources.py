@@ -244,6 +244,20 @@ def test_updated_since_and_cursor_pages_walk_every_change_once(api):
     assert seen == [c.external_id for c in customers[1:]]
 
 
+def test_list_rows_read_exactly_as_the_single_reads(api):
+    # Lists are written from database rows, single reads by the serializer: they must agree.
+    limited = CustomerFactory(external_id="C1", credit_limit=Decimal("2500.00"))
+    CustomerFactory(external_id="C2", credit_limit=None, payment_terms_days=None)
+    InvoiceFactory(customer=limited, number="A-1", amount=Decimal("100.00"))
+    InvoiceFactory(customer=limited, number="A-2", amount=Decimal("0.10"))
+
+    for url, key in ((CUSTOMERS, "external_id"), (INVOICES, "number")):
+        rows = api.get(url).json()["results"]
+        assert len(rows) == 2
+        for row in rows:
+            assert row == api.get(f"{url}{row[key]}/").json()
+
+
 def test_a_bad_updated_since_is_a_field_error(api):
     response = api.get(CUSTOMERS, {"updated_since": "yesterday"})
 
