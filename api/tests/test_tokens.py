@@ -131,9 +131,10 @@ def test_an_admin_creates_a_token_and_sees_it_once(client, admin_user):
     response = client.post(
         reverse("api_tokens:new"),
         {"name": "Xero nightly", "scopes": [Scope.READ, Scope.WRITE_LEDGER]},
+        follow=True,
     )
 
-    assert response.status_code == 200
+    assert response.redirect_chain[0][1] == 302  # a reload does not post the form again
     raw = response.context["raw"]
     page = response.content.decode()
     assert raw in page and "only time it is shown" in page
@@ -144,6 +145,9 @@ def test_an_admin_creates_a_token_and_sees_it_once(client, admin_user):
     listing = client.get(reverse("api_tokens:list")).content.decode()
     assert "Xero nightly" in listing and token.prefix in listing and raw not in listing
     assert _client(raw).get(CUSTOMERS).status_code == 200
+    again = client.get(response.redirect_chain[0][0], follow=True)
+    assert raw not in again.content.decode() and "was shown once" in again.content.decode()
+    assert ApiToken.objects.count() == 1
 
 
 def test_a_token_needs_a_name_and_a_scope(client, admin_user):
