@@ -26,8 +26,12 @@ class Endpoint(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField()
-    # The audit event of its creation: it hears what happens after, not the whole history.
+    # It hears audit events after this one: its creation's, or its re-enabling's. Not the
+    # whole history.
     starts_after_audit_id = models.BigIntegerField(default=0)
+    # While disabled: the planner's cursor at the moment it was disabled. Later events were
+    # planned without it, so re-enabling may send those it missed.
+    missed_after_audit_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

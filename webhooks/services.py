@@ -14,8 +14,9 @@ from accounts.roles import ADMIN
 from audit.models import AuditEvent
 from audit.services import audit_record
 
+from .addresses import url_refusal
 from .events import ACTIONS, EventType
-from .exceptions import WebhookError
+from .exceptions import UrlRefused, WebhookError
 from .models import (
     DISABLE_AFTER_FAILURES,
     MAX_ATTEMPTS,
@@ -27,6 +28,7 @@ from .models import (
     Endpoint,
 )
 from .payloads import payloads_for
+from .selectors import MISSED_CAP, audit_last_id, missed_events
 
 # How many audit events one run turns into deliveries; the next run takes the rest.
 BATCH = 2000
@@ -43,8 +45,23 @@ def _check_events(event_types: list[str]) -> list[str]:
     return [event for event in EventType.values if event in event_types]
 
 
-@transaction.atomic
+def _check_url(url: str) -> None:
+    refusal = url_refusal(url)
+    if refusal:
+        raise UrlRefused(refusal)
+
+
 def endpoint_create(
+    *, actor, url: str, description: str, event_types: list[str], now: datetime
+) -> Endpoint:
+    _check_url(url)  # a DNS lookup: before the transaction, not holding it open
+    with transaction.atomic():
+        return _endpoint_create(
+            actor=actor, url=url, description=description, event_types=event_types, now=now
+        )
+
+
+def _endpoint_create(
     *, actor, url: str, description: str, event_types: list[str], now: datetime
 ) -> Endpoint:
     endpoint = Endpoint.objects.create(
@@ -66,8 +83,21 @@ def endpoint_create(
     return endpoint
 
 
-@transaction.atomic
 def endpoint_update(
+    *, actor, endpoint: Endpoint, url: str, description: str, event_types: list[str]
+) -> Endpoint:
+    _check_url(url)
+    with transaction.atomic():
+        return _endpoint_update(
+            actor=actor,
+            endpoint=endpoint,
+            url=url,
+            description=description,
+            event_types=event_types,
+        )
+
+
+def _endpoint_update(
     *, actor, endpoint: Endpoint, url: str, description: str, event_types: list[str]
 ) -> Endpoint:
     before = {"url": endpoint.url, "event_types": endpoint.event_types}
@@ -101,28 +131,107 @@ def endpoint_rotate_secret(*, actor, endpoint: Endpoint) -> Endpoint:
 
 
 @transaction.atomic
-def endpoint_enable(*, actor, endpoint: Endpoint) -> Endpoint:
+def endpoint_enable(*, actor, endpoint: Endpoint, send_missed: bool, now: datetime) -> int:
+    """Enable a disabled endpoint; returns how many missed events will be sent.
+
+    It hears what happens from now on. With `send_missed` it also gets deliveries of the events
+    it missed while disabled (the latest MISSED_CAP of them), with the event ids and payloads
+    the other endpoints got, so a receiver dedupes them as usual. Deliveries waiting from
+    before it was disabled are sent either way."""
+    endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if endpoint.active:
+        raise WebhookError("This endpoint is already enabled.")
+    # The planner waits meanwhile (it locks the cursor first too), and audit ids commit in
+    # order (see deliveries_plan): every event after `now_id` is planned for it once enabled,
+    # every one up to it was planned already or is missed.
+    Cursor.objects.get_or_create(pk=1)
+    Cursor.objects.select_for_update().get(pk=1)
+    now_id = audit_last_id()
+    missed = missed_events(endpoint=endpoint, until=now_id)
+    count = missed.count()
+    sent = _deliveries_missed(endpoint, missed, now=now) if send_missed else 0
+    since = endpoint.missed_after_audit_id
     endpoint.active = True
     endpoint.disabled_at = None
     endpoint.disabled_reason = ""
     endpoint.consecutive_failures = 0
+    endpoint.missed_after_audit_id = None
+    endpoint.starts_after_audit_id = max(endpoint.starts_after_audit_id, now_id)
     endpoint.save(
-        update_fields=["active", "disabled_at", "disabled_reason", "consecutive_failures"]
+        update_fields=[
+            "active",
+            "disabled_at",
+            "disabled_reason",
+            "consecutive_failures",
+            "missed_after_audit_id",
+            "starts_after_audit_id",
+        ]
     )
+    summary = f"Webhook endpoint {endpoint.url} enabled"
+    if send_missed and count:
+        summary += f"; the {events_count(sent)} it missed will be sent"
+        if sent < count:
+            summary += f" (the latest {sent} of {count})"
+    elif count:
+        summary += f" from now on; the {events_count(count)} it missed are not sent"
     audit_record(
         action="webhooks.endpoint.enabled",
         actor=actor,
-        summary=f"Webhook endpoint {endpoint.url} enabled",
-        data={"endpoint_id": endpoint.pk},
+        summary=summary,
+        data={
+            "endpoint_id": endpoint.pk,
+            "missed": "sent" if send_missed else "skipped",
+            "missed_count": count,
+            "missed_sent": sent,
+            "missed_after_audit_id": since,
+            "until_audit_id": now_id,
+        },
     )
-    return endpoint
+    return sent
+
+
+def events_count(count: int) -> str:
+    return f"{count} event" if count == 1 else f"{count} events"
+
+
+def _deliveries_missed(endpoint: Endpoint, missed, *, now: datetime) -> int:
+    events = list(reversed(missed.order_by("-id")[:MISSED_CAP]))
+    event_ids = [f"msg_audit_{event.pk}" for event in events]
+    sent_before = {}
+    for start in range(0, len(event_ids), 500):
+        sent_before.update(
+            Delivery.objects.filter(event_id__in=event_ids[start : start + 500])
+            .order_by("id")
+            .values_list("event_id", "payload")
+        )
+    rebuild = [e for e in events if f"msg_audit_{e.pk}" not in sent_before]
+    payloads = {f"msg_audit_{event.pk}": payload for event, payload in payloads_for(rebuild)}
+    payloads.update(sent_before)
+    rows = [
+        Delivery(
+            endpoint=endpoint,
+            event_type=payloads[event_id]["type"],
+            event_id=event_id,
+            payload=payloads[event_id],
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for event_id in event_ids
+    ]
+    Delivery.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    return len(rows)
 
 
 @transaction.atomic
 def endpoint_disable(*, endpoint: Endpoint, reason: str, now: datetime) -> None:
     """The system's disabling of an endpoint that keeps failing; admins are emailed."""
+    # Events up to the cursor were planned while it was active; later ones are planned
+    # without it, and re-enabling may send them.
     updated = Endpoint.objects.filter(pk=endpoint.pk, active=True).update(
-        active=False, disabled_at=now, disabled_reason=reason[:300]
+        active=False,
+        disabled_at=now,
+        disabled_reason=reason[:300],
+        missed_after_audit_id=Cursor.objects.values_list("last_audit_id", flat=True).first() or 0,
     )
     if not updated:
         return

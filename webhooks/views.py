@@ -8,20 +8,24 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import ADMIN, role_required
 
 from .events import EventType
-from .exceptions import WebhookError
+from .exceptions import UrlRefused, WebhookError
 from .forms import EndpointForm
 from .models import Delivery, Endpoint
-from .selectors import deliveries_page, endpoints_for_list
+from .selectors import deliveries_page, endpoints_for_list, missed_summary
 from .services import (
     delivery_replay,
     endpoint_create,
     endpoint_enable,
     endpoint_rotate_secret,
     endpoint_update,
+    events_count,
 )
 
 # The secret is shown once, on the page after it is made; the session carries it there.
 SHOW_SECRET = "webhooks_show_secret"
+# Re-enabling: also send the events missed while disabled, or start from now.
+SEND_MISSED, SKIP_MISSED = "send", "skip"
+MISSED_CHOICES = (SEND_MISSED, SKIP_MISSED)
 
 
 @role_required(ADMIN)
@@ -43,6 +47,8 @@ def endpoint_new(request):
     if request.method == "POST" and form.is_valid():
         try:
             endpoint = endpoint_create(actor=request.user, now=timezone.now(), **form.cleaned_data)
+        except UrlRefused as error:
+            form.add_error("url", str(error))
         except WebhookError as error:
             form.add_error(None, str(error))
         else:
@@ -65,6 +71,8 @@ def endpoint_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             endpoint_update(actor=request.user, endpoint=endpoint, **form.cleaned_data)
+        except UrlRefused as error:
+            form.add_error("url", str(error))
         except WebhookError as error:
             form.add_error(None, str(error))
         else:
@@ -82,6 +90,7 @@ def endpoint_detail(request, pk):
         "endpoint": endpoint,
         "secret": endpoint.secret if show_secret else None,
         "page": deliveries_page(endpoint=endpoint, page=request.GET.get("page")),
+        "missed": None if endpoint.active else missed_summary(endpoint=endpoint),
     }
     return render(request, "webhooks/endpoint_detail.html", context)
 
@@ -102,8 +111,27 @@ def endpoint_rotate(request, pk):
 @require_POST
 def endpoint_enable_view(request, pk):
     endpoint = get_object_or_404(Endpoint, pk=pk)
-    endpoint_enable(actor=request.user, endpoint=endpoint)
-    messages.success(request, f"{endpoint.url} is enabled; waiting deliveries will be sent.")
+    choice = request.POST.get("missed", "")
+    undecided = choice not in MISSED_CHOICES and not endpoint.active
+    if undecided and missed_summary(endpoint=endpoint).count:
+        messages.error(
+            request, "Choose whether to also send the events it missed, or to start from now."
+        )
+        return redirect("webhooks:endpoint_detail", pk=endpoint.pk)
+    try:
+        sent = endpoint_enable(
+            actor=request.user,
+            endpoint=endpoint,
+            send_missed=choice == SEND_MISSED,
+            now=timezone.now(),
+        )
+    except WebhookError as error:
+        messages.error(request, str(error))
+    else:
+        missed = f" and the {events_count(sent)} it missed" if sent else ""
+        messages.success(
+            request, f"{endpoint.url} is enabled; waiting deliveries{missed} will be sent."
+        )
     return redirect("webhooks:endpoint_detail", pk=endpoint.pk)
 
 

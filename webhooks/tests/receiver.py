@@ -1,5 +1,6 @@
 """A real HTTP receiver on the loopback for the webhook tests: it answers each POST as told
-(a status code, or "hang" to sleep past the sender's timeout) and keeps what it got."""
+(a status code, a status code with headers, or "hang" to sleep past the sender's timeout)
+and keeps every request it got, whatever its method."""
 
 import threading
 import time
@@ -11,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Received:
     headers: dict
     body: bytes
+    method: str = "POST"
 
 
 @dataclass
@@ -28,15 +30,20 @@ def start() -> tuple[Receiver, ThreadingHTTPServer]:
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             headers = {name.lower(): value for name, value in self.headers.items()}
-            receiver.received.append(Received(headers, body))
+            receiver.received.append(Received(headers, body, self.command))
             answer = receiver.answers.pop(0) if receiver.answers else 200
             if answer == "hang":
                 stop_hanging.wait(5)
                 return
-            self.send_response(answer)
+            status, extra = answer if isinstance(answer, tuple) else (answer, {})
+            self.send_response(status)
             self.send_header("Content-Type", "text/plain")
+            for name, value in extra.items():
+                self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(f"answered {answer}".encode())
+            self.wfile.write(f"answered {status}".encode())
+
+        do_GET = do_POST
 
         def log_message(self, *args):
             pass
