@@ -4,7 +4,9 @@ The rows go through the CSV import (invoices.importing.import_run), not a second
 same checks, the same set-based apply, the same line-numbered errors and one import batch
 with its audit event naming the token. The posted list is written as an in-memory CSV; an
 error's CSV line is mapped back to the row's place in the list (line 1 = the first row).
-The same request twice changes nothing: rows are keyed by external id, number or payment."""
+The same request twice changes nothing: rows are keyed by external id, number or payment.
+With an Idempotency-Key a retry gets the first answer back and imports nothing (no second
+batch); the answer stored is the summary, or the refusal listing the bad rows."""
 
 import csv
 import io
@@ -23,8 +25,10 @@ from invoices.importing import ImportRejected, import_run
 from invoices.importing.columns import schema_for
 from invoices.models import Customer, ImportKind, Invoice
 
+from . import idempotency
 from .models import ApiToken
 from .serializers import ErrorSerializer
+from .views import IDEMPOTENCY_KEY
 
 MAX_ROWS = 10_000
 # Which column of each kind names the customer, for the queue refresh afterwards.
@@ -196,7 +200,7 @@ BulkResultSerializer = inline_serializer(
         "batch_id": serializers.IntegerField(allow_null=True),
     },
 )
-ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 429)}
+ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 422, 429)}
 
 
 def _row_serializer(kind: str):
@@ -212,6 +216,9 @@ class BulkView(APIView):
     kind: str = ""
 
     def post(self, request):
+        return idempotency.once(request, lambda: self._import(request))
+
+    def _import(self, request):
         rows = request.data
         if not isinstance(rows, list) or not rows:
             raise exceptions.ValidationError({"non_field_errors": ["Send a JSON list of rows."]})
@@ -233,13 +240,15 @@ class BulkView(APIView):
                     "details": exc.details,
                 }
             }
-            return Response(body, status=400)
+            # An unknown field is named as sent: a lone surrogate in it cannot be encoded.
+            return Response(idempotency.storable(body), status=400)
         return Response(summary)
 
 
 def _bulk_view(kind: str, noun: str):
     @extend_schema(
         request=_row_serializer(kind),
+        parameters=[IDEMPOTENCY_KEY],
         responses={200: BulkResultSerializer, **ERRORS},
         summary=f"Create or change up to {MAX_ROWS:,} {noun} at once, all or nothing",
     )

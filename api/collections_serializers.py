@@ -104,6 +104,10 @@ class CancelSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class PlanCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why the plan ends, for the timeline")
+
+
 class InstalmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Instalment

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from audit.models import AuditEvent
 from dunning import services as dunning
 from dunning.exceptions import DunningError
-from dunning.models import Instalment, PaymentPlan, PromiseToPay, Task, Touch
+from dunning.models import Instalment, PaymentPlan, PlanStatus, PromiseToPay, Task, Touch
 from dunning.queue import queue_refresh
 from invoices.exceptions import LedgerError
 from invoices.models import Customer, Dispute, Invoice
@@ -31,6 +31,7 @@ from .collections_serializers import (
     DisputeSerializer,
     NoteCreateSerializer,
     NoteSerializer,
+    PlanCancelSerializer,
     PlanCreateSerializer,
     PlanSerializer,
     PromiseCreateSerializer,
@@ -38,7 +39,7 @@ from .collections_serializers import (
     TaskSerializer,
     TouchSerializer,
 )
-from .errors import from_django
+from .errors import from_django, refused
 from .models import Scope
 from .views import ERRORS, IDEMPOTENCY_KEY, POST_ERRORS
 
@@ -90,6 +91,18 @@ class CollectionsViewSet(viewsets.GenericViewSet):
             raise _refused(error) from error
         obj = self.get_queryset().get(pk=obj.pk)  # as a read shows it, relations and all
         return Response(self.get_serializer(obj).data, status=code)
+
+    def _change(self, serializer_class, write):
+        """As _write, for a change to the object at this address: what the service refuses
+        is a 422 and changes nothing."""
+        obj = self.get_object()
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            write(self.request.auth, obj, **serializer.validated_data)
+        except (LedgerError, DunningError, DjangoValidationError) as error:
+            raise refused(error) from error
+        return Response(self.get_serializer(self.get_queryset().get(pk=obj.pk)).data)
 
 
 # --- the writes, each through the screens' service, the token its actor --------------------
@@ -147,6 +160,15 @@ def _plan_create(token, *, customer, instalments, **values):
         instalments=[(row["due_date"], row["amount"]) for row in instalments],
         **values,
     )
+
+
+@transaction.atomic
+def _plan_cancel(token, plan, *, reason):
+    # Already cancelled: the first cancellation stands and a retry changes nothing. A plan
+    # that ended otherwise (completed, broken) is refused by the service.
+    plan = PaymentPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != PlanStatus.CANCELLED:
+        dunning.plan_cancel(actor=token.actor(), plan=plan, on=timezone.localdate(), note=reason)
 
 
 @transaction.atomic
@@ -243,6 +265,19 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CollectionsV
     )
     def create(self, request):
         return idempotency.once(request, lambda: self._write(PlanCreateSerializer, _plan_create))
+
+    @extend_schema(
+        request=PlanCancelSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: PlanSerializer, **POST_ERRORS},
+        summary="Cancel an active payment plan: dunning resumes",
+        description="A plan already cancelled answers 200 as it is (the first cancellation "
+        "stands) and records nothing, so a retry is harmless. 422: a plan that ended "
+        "otherwise (completed or broken) cannot be cancelled.",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return idempotency.once(request, lambda: self._change(PlanCancelSerializer, _plan_cancel))
 
 
 @extend_schema_view(

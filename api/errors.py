@@ -22,6 +22,21 @@ class Unprocessable(exceptions.APIException):
     default_detail = "This Idempotency-Key was used with a different request."
 
 
+class Refused(exceptions.APIException):
+    """A well-formed change the ledger or dunning refuses (more than is left to apply, a plan
+    already ended); nothing was changed. The message is the service's own, fit to show."""
+
+    status_code = 422
+    default_code = "refused"
+    default_detail = "The change was refused; nothing was changed."
+
+
+def refused(error: Exception) -> Refused:
+    if isinstance(error, DjangoValidationError):
+        return Refused(" ".join(error.messages))
+    return Refused(str(error))
+
+
 class Conflict(exceptions.APIException):
     status_code = 409
     default_code = "conflict"

@@ -3,6 +3,7 @@ with the same key; the same key with a different request is refused (422)."""
 
 import hashlib
 import json
+import re
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -14,6 +15,20 @@ from .models import IdempotentRequest
 
 KEPT_FOR = timedelta(hours=24)
 HEADER = "Idempotency-Key"
+# What PostgreSQL's jsonb cannot hold: NUL, and a surrogate without its pair. An error may
+# quote such a value back from the request (an unknown field's name).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(data):
+    """The answer with each unstorable character as U+FFFD, in keys and values alike."""
+    if isinstance(data, str):
+        return UNSTORABLE.sub("\ufffd", data)
+    if isinstance(data, dict):
+        return {storable(key): storable(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [storable(value) for value in data]
+    return data
 
 
 def request_digest(request) -> str:
@@ -40,6 +55,8 @@ def once(request, run) -> Response:
                     stored.body, status=stored.status, headers={"Idempotent-Replayed": "true"}
                 )
             response = run()
+            # The first answer is sent as it is kept, so the retry's answer is the same.
+            response.data = storable(response.data)
             IdempotentRequest.objects.create(
                 token=token,
                 key=key[:255],

@@ -72,9 +72,31 @@ class PaymentSerializer(serializers.ModelSerializer):
             "reference",
             "method",
             "reversed_on",
+            "reversal_reason",
             "allocations",
         ]
         read_only_fields = fields
+
+
+class PaymentReverseSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=200, help_text="Why it bounced, e.g. cheque returned unpaid"
+    )
+
+
+class AllocationWriteSerializer(serializers.Serializer):
+    invoice = serializers.CharField(max_length=64, help_text="The invoice's number")
+    amount = serializers.DecimalField(**MONEY)
+
+
+class PaymentAllocateSerializer(serializers.Serializer):
+    allocations = AllocationWriteSerializer(
+        many=True,
+        required=False,
+        allow_empty=False,
+        help_text="Invoices of the payment's customer and currency, with the amount to apply "
+        "to each; left out, the unapplied amount goes to the oldest open invoices first",
+    )
 
 
 class PaymentWriteSerializer(serializers.Serializer):

@@ -1,15 +1,21 @@
 """The API's writes to contacts, payments and credit notes: each through the screens' own
-ledger services, audited with the token's label as the actor, then the queue re-planned."""
+ledger services, audited with the token's label as the actor, then the queue re-planned.
+A payment is reversed and its cash applied through the customer page's and the matching
+screen's services (cash.services), which re-plan the queue themselves."""
 
 from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from cash.services import cash_apply, payment_bounced
 from dunning.queue import queue_refresh
 from invoices.exceptions import LedgerError
 from invoices.models import Contact, CreditNote, Customer, Invoice, Payment
+from invoices.money import format_money
 from invoices.services import (
+    _auto_allocation,
     contact_create,
     contact_update,
     credit_note_issue,
@@ -46,6 +52,9 @@ def api_contact_upsert(
     """The contact with this email at this customer (the natural key: contacts have no
     external id), created or changed; the same values twice change nothing."""
     owner = _customer(customer)
+    # Contacts have no unique key to refuse a twin: two requests for the same new email
+    # would both create it. Locking the customer makes the second wait, then update.
+    Customer.objects.select_for_update().filter(pk=owner.pk).first()
     actor = token.actor()
     contact = Contact.objects.filter(customer=owner, email__iexact=email).order_by("id").first()
     if contact is None:
@@ -146,3 +155,47 @@ def api_credit_note_issue(
     if created:
         queue_refresh(customer_ids=[target.customer_id])
     return credit, created
+
+
+@transaction.atomic
+def api_payment_reverse(*, token: ApiToken, payment: Payment, reason: str) -> tuple[Payment, bool]:
+    """Reverse a payment that bounced, as the customer's page does: the invoices it paid are
+    open again. Returns it and whether it was reversed now; one already reversed is returned
+    unchanged (the first reversal stands), so a retry does no harm."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.reversed_on is not None:
+        return payment, False
+    payment_bounced(actor=token.actor(), payment=payment, on=timezone.localdate(), reason=reason)
+    return payment, True
+
+
+@transaction.atomic
+def api_payment_allocate(
+    *, token: ApiToken, payment: Payment, allocations: list[dict] | None = None
+) -> Payment:
+    """Apply a payment's unapplied cash to invoices, as the matching screen does: the
+    allocations given ({"invoice": number, "amount"}), else the oldest open invoices of its
+    customer and currency first. All or nothing: LedgerError (more than is left to apply,
+    another customer's invoice, another currency) changes nothing."""
+    # The payment first, then its invoices: the order the matching screen locks them in.
+    payment = Payment.objects.select_for_update().select_related("customer").get(pk=payment.pk)
+    if payment.reversed_on is None and payment.unapplied <= 0:
+        raise LedgerError("Nothing of this payment is left to apply.")
+    if allocations is None:
+        plan = []
+        if payment.reversed_on is None:
+            plan = _auto_allocation(payment.customer, payment.currency, payment.unapplied)
+            if not plan:
+                raise LedgerError(
+                    f"{payment.customer.name} has no open invoice in {payment.currency} to "
+                    f"apply the {format_money(payment.unapplied, payment.currency)} to."
+                )
+    else:
+        numbers = {row["invoice"] for row in allocations}
+        invoices = {inv.number: inv for inv in Invoice.objects.filter(number__in=numbers)}
+        missing = sorted(numbers - set(invoices))
+        if missing:
+            raise LedgerError(f"No invoice has the number {', '.join(missing)}.")
+        plan = [(invoices[row["invoice"]], row["amount"]) for row in allocations]
+    cash_apply(actor=token.actor(), plan=[(payment, plan)], on=timezone.localdate())
+    return payment

@@ -1,6 +1,7 @@
 """The API's ledger resources besides customers and invoices: contacts, payments with their
 allocations, credit notes, and invoice copies. Thin, as api.views: check the input, call
-one service in api.ledger_services, answer. Reads need the read scope, writes write_ledger."""
+one service in api.ledger_services, answer. Reads need the read scope, writes write_ledger.
+A change the ledger refuses on a payment already on file (reverse, allocate) is a 422."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
@@ -9,6 +10,7 @@ from django.utils.dateparse import parse_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -17,15 +19,24 @@ from invoices.exceptions import LedgerError
 from invoices.models import Allocation, Contact, CreditNote, Invoice, Payment
 
 from . import idempotency
+from .errors import refused
 from .ledger_serializers import (
     ContactSerializer,
     ContactWriteSerializer,
     CreditNoteSerializer,
     CreditNoteWriteSerializer,
+    PaymentAllocateSerializer,
+    PaymentReverseSerializer,
     PaymentSerializer,
     PaymentWriteSerializer,
 )
-from .ledger_services import api_contact_upsert, api_credit_note_issue, api_payment_record
+from .ledger_services import (
+    api_contact_upsert,
+    api_credit_note_issue,
+    api_payment_allocate,
+    api_payment_record,
+    api_payment_reverse,
+)
 from .views import ERRORS, IDEMPOTENCY_KEY, POST_ERRORS, _invalid
 
 CUSTOMER = OpenApiParameter("customer", str, description="Only this customer's (external id).")
@@ -131,6 +142,48 @@ class PaymentViewSet(LedgerViewSet):
     def create(self, request):
         return idempotency.once(
             request, lambda: self._write(PaymentWriteSerializer, api_payment_record)
+        )
+
+    def _change(self, serializer_class, service):
+        """Validate the body, call service(token, payment, **data) on this payment; what
+        the ledger refuses is a 422 and changes nothing."""
+        payment = self.get_object()
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            service(token=self.request.auth, payment=payment, **serializer.validated_data)
+        except (LedgerError, DjangoValidationError) as error:
+            raise refused(error) from error
+        return Response(self.get_serializer(self.get_queryset().get(pk=payment.pk)).data)
+
+    @extend_schema(
+        request=PaymentReverseSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: PaymentSerializer, **POST_ERRORS},
+        summary="Reverse a payment that bounced: the invoices it paid are open again",
+        description="A payment already reversed answers 200 with the payment as it is (the "
+        "first reversal and its reason stand) and records nothing, so a retry is harmless. "
+        "422: the ledger refuses (e.g. a reversal dated before the payment was received).",
+    )
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        return idempotency.once(
+            request, lambda: self._change(PaymentReverseSerializer, api_payment_reverse)
+        )
+
+    @extend_schema(
+        request=PaymentAllocateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: PaymentSerializer, **POST_ERRORS},
+        summary="Apply a payment's unapplied cash to invoices (none named: oldest first)",
+        description="All or nothing. 422, and nothing applied, for more than is left to apply "
+        "or than an invoice owes, another customer's invoice, another currency, or a reversed "
+        "payment. Not idempotent by itself: send an Idempotency-Key to retry safely.",
+    )
+    @action(detail=True, methods=["post"])
+    def allocate(self, request, pk=None):
+        return idempotency.once(
+            request, lambda: self._change(PaymentAllocateSerializer, api_payment_allocate)
         )
 
 

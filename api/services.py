@@ -1,11 +1,17 @@
 """Tokens, and the ledger writes the API makes: each through the same services as the screens,
-audited with the token's label as the actor."""
+audited with the token's label as the actor.
+
+Two requests creating the same customer or invoice at once both find none on file; the
+unique key lets one row in and refuses the other (IntegrityError). The create runs in a
+savepoint, so the loser reads the winner's row and applies its own values as an update,
+the upsert it asked for, rather than failing."""
 
 import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -17,6 +23,20 @@ from invoices.services import customer_create, customer_update, invoice_create, 
 from .models import ApiToken, Scope, token_hash
 
 PREFIX_LENGTH = 12  # "dnm_" and 8 random characters: enough to tell tokens apart
+
+
+def _created_or_found(create, find):
+    """(create(), True) in a savepoint; when a request racing this one created the row
+    first, (the row on file, False). The winner shows as an IntegrityError when it commits
+    during our insert, or as the model's own uniqueness check when it committed before."""
+    try:
+        with transaction.atomic():
+            return create(), True
+    except (IntegrityError, DjangoValidationError):
+        row = find()
+        if row is None:  # refused for another reason: not a race
+            raise
+        return row, False
 
 
 @transaction.atomic
@@ -74,12 +94,18 @@ def api_customer_upsert(
     """Create the customer with this external id, or change what differs; returns it and
     whether it was created. The same values twice change nothing and record nothing."""
     actor = token.actor()
-    customer = Customer.objects.filter(external_id=external_id).first()
+
+    def find():
+        return Customer.objects.filter(external_id=external_id).first()
+
+    customer, created = find(), False
     if customer is None:
-        customer = customer_create(actor=actor, external_id=external_id, **values)
-        created, changed = True, True
-    else:
-        created, changed = False, bool(customer_update(actor=actor, customer=customer, **values))
+        customer, created = _created_or_found(
+            lambda: customer_create(actor=actor, external_id=external_id, **values), find
+        )
+    changed = created
+    if not created:
+        changed = bool(customer_update(actor=actor, customer=customer, **values))
         if changed:
             customer.refresh_from_db()
     if changed:
@@ -104,25 +130,32 @@ def api_invoice_upsert(
     owner = Customer.objects.filter(external_id=customer).first()
     if owner is None:
         raise LedgerError(f"No customer has the external id “{customer}”.")
-    invoice = Invoice.objects.filter(number=number).first()
+
+    def find():
+        return Invoice.objects.filter(number=number).first()
+
+    invoice, created = find(), False
     if invoice is None:
-        invoice = invoice_create(
-            actor=actor,
-            customer=owner,
-            number=number,
-            issue_date=issue_date,
-            due_date=due_date,
-            amount=amount,
-            currency=currency,
+        invoice, created = _created_or_found(
+            lambda: invoice_create(
+                actor=actor,
+                customer=owner,
+                number=number,
+                issue_date=issue_date,
+                due_date=due_date,
+                amount=amount,
+                currency=currency,
+            ),
+            find,
         )
-        created, changed = True, True
-    else:
+    changed = created
+    if not created:
         if invoice.customer_id != owner.pk:
             raise LedgerError(f"Invoice {number} belongs to another customer.")
         if currency and currency != invoice.currency:
             raise LedgerError(f"Invoice {number} is in {invoice.currency}, not {currency}.")
         values = {"amount": amount, "issue_date": issue_date, "due_date": due_date}
-        created, changed = False, bool(invoice_update(actor=actor, invoice=invoice, **values))
+        changed = bool(invoice_update(actor=actor, invoice=invoice, **values))
         if changed:
             invoice.refresh_from_db()
     if changed:

@@ -7,7 +7,7 @@ from django.utils.module_loading import import_string
 from rest_framework.test import APIClient
 
 from api import bulk
-from api.models import Scope
+from api.models import IdempotentRequest, Scope
 from audit.models import AuditEvent
 from dunning.models import QueueEntry
 from invoices.models import Contact, Customer, ImportBatch, Invoice, Payment
@@ -207,3 +207,73 @@ def test_bench_api_runs_and_leaves_nothing(db):
     assert figures["bulk_rows_per_s"] > 0 and figures["read_1000_p95_ms"] > 0
     assert Invoice.objects.count() == 0
     assert Customer.objects.count() == 1
+
+
+# --- Idempotency-Key ---------------------------------------------------------------------------
+
+
+def test_a_retried_bulk_call_with_its_key_replays_the_answer_and_imports_nothing(api):
+    CustomerFactory(external_id="C1")
+    rows = [_invoice(n) for n in range(1, 4)]
+    first = api.post(INVOICES, rows, format="json", HTTP_IDEMPOTENCY_KEY="nightly-1")
+    events = AuditEvent.objects.count()
+
+    retry = api.post(INVOICES, rows, format="json", HTTP_IDEMPOTENCY_KEY="nightly-1")
+
+    assert first.status_code == retry.status_code == 200
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json() and retry.json()["created"] == 3
+    assert ImportBatch.objects.count() == 1
+    assert AuditEvent.objects.count() == events
+    assert IdempotentRequest.objects.get().body == first.json()  # the summary, not the rows
+
+
+def test_the_same_bulk_key_with_other_rows_is_refused(api):
+    CustomerFactory(external_id="C1")
+    api.post(INVOICES, [_invoice(1)], format="json", HTTP_IDEMPOTENCY_KEY="nightly-1")
+
+    other = api.post(INVOICES, [_invoice(2)], format="json", HTTP_IDEMPOTENCY_KEY="nightly-1")
+
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+    assert not Invoice.objects.filter(number="INV-2").exists()
+
+
+def test_a_big_refusal_is_stored_and_replayed_whole(api):
+    # The answer kept for a key is the summary, or the refusal listing every bad row: the
+    # biggest there is, a row of details for each of many rows.
+    CustomerFactory(external_id="C1")
+    rows = [_invoice(n, amount="lots") for n in range(1, 2001)]
+
+    first = api.post(INVOICES, rows, format="json", HTTP_IDEMPOTENCY_KEY="big")
+    retry = api.post(INVOICES, rows, format="json", HTTP_IDEMPOTENCY_KEY="big")
+
+    assert first.status_code == retry.status_code == 400
+    assert len(first.json()["error"]["details"]) == 2000
+    assert retry["Idempotent-Replayed"] == "true" and retry.json() == first.json()
+    assert not Invoice.objects.exists() and not ImportBatch.objects.exists()
+
+
+def test_an_answer_quoting_a_nul_or_a_lone_surrogate_is_kept_and_replayed(api):
+    # PostgreSQL's jsonb holds neither; the refusal names the unknown field as it was sent.
+    # Sent escaped, as JSON allows: "\u0000", and "\ud800" with no low surrogate after it.
+    body = json.dumps([{"external_id": "C1", "name": "Acme", "bad\u0000\ud800": "x"}])
+
+    sent = {"content_type": "application/json", "HTTP_IDEMPOTENCY_KEY": "odd"}
+
+    first = api.post(CUSTOMERS, body, **sent)
+    retry = api.post(CUSTOMERS, body, **sent)
+
+    assert first.status_code == retry.status_code == 400
+    assert first.json()["error"]["details"][0]["field"] == "bad\ufffd\ufffd"
+    assert retry["Idempotent-Replayed"] == "true" and retry.json() == first.json()
+
+
+def test_an_unknown_field_with_a_lone_surrogate_is_refused_not_a_500(api):
+    body = json.dumps([{"external_id": "C1", "name": "Acme", "bad\ud800": "x"}])
+
+    response = api.post(CUSTOMERS, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["field"] == "bad\ufffd"
+    assert not Customer.objects.exists()

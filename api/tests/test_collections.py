@@ -12,6 +12,7 @@ from audit.models import AuditEvent
 from dunning.models import (
     HoldStatus,
     PaymentPlan,
+    PlanStatus,
     Policy,
     PromiseToPay,
     QueueEntry,
@@ -203,6 +204,69 @@ def test_a_payment_plan_is_created_with_its_instalments(collections, overdue):
     )
     assert second.status_code == 400
     assert PaymentPlan.objects.count() == 1
+
+
+def _plan(client):
+    due = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    body = {"customer": "C1", "instalments": [{"due_date": due, "amount": "250.00"}]}
+    return client.post("/api/v1/plans/", body, format="json").json()
+
+
+def test_cancelling_a_plan_resumes_dunning_and_names_the_token(collections, overdue):
+    customer, _ = overdue
+    plan = _plan(collections)
+
+    response = collections.post(
+        f"/api/v1/plans/{plan['id']}/cancel/", {"reason": "Customer asked to stop"}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "cancelled"
+    assert response.json()["ended_on"] == timezone.localdate().isoformat()
+    event = _event("dunning.plan.cancelled")
+    assert _by_token(event, collections) and event.data["note"] == "Customer asked to stop"
+    assert not QueueEntry.objects.get(customer=customer).plan
+
+
+def test_cancelling_a_cancelled_plan_answers_it_unchanged_and_records_nothing(collections, overdue):
+    plan = _plan(collections)
+    url = f"/api/v1/plans/{plan['id']}/cancel/"
+    first = collections.post(url, {"reason": "Customer asked to stop"}, format="json")
+
+    again = collections.post(url, {"reason": "Retry"}, format="json")
+
+    assert again.status_code == 200 and again.json() == first.json()
+    assert AuditEvent.objects.filter(action="dunning.plan.cancelled").count() == 1
+
+
+def test_a_plan_that_ended_otherwise_cannot_be_cancelled(collections, overdue):
+    plan = _plan(collections)
+    PaymentPlan.objects.filter(pk=plan["id"]).update(status=PlanStatus.COMPLETED)
+
+    response = collections.post(
+        f"/api/v1/plans/{plan['id']}/cancel/", {"reason": "Too late"}, format="json"
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "refused"
+    assert "Only an active plan" in response.json()["error"]["message"]
+    assert PaymentPlan.objects.get().status == PlanStatus.COMPLETED
+    assert not AuditEvent.objects.filter(action="dunning.plan.cancelled").exists()
+
+
+def test_a_plan_is_cancelled_with_a_reason_and_the_write_collections_scope(
+    collections, api, overdue
+):
+    plan = _plan(collections)
+    url = f"/api/v1/plans/{plan['id']}/cancel/"
+
+    no_reason = collections.post(url, {}, format="json")
+    ledger_token = api.post(url, {"reason": "Stop"}, format="json")
+
+    assert no_reason.status_code == 400
+    assert no_reason.json()["error"]["details"][0]["field"] == "reason"
+    assert ledger_token.status_code == 403
+    assert PaymentPlan.objects.get().status == PlanStatus.ACTIVE
 
 
 # --- notes -------------------------------------------------------------------------------------
