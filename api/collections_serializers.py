@@ -8,7 +8,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dunning.models import Instalment, PaymentPlan, PromiseToPay, Task, Touch
+from dunning.models import CallOutcome, Instalment, PaymentPlan, PromiseToPay, Task, Touch
 from invoices.models import Dispute, DisputeReason, DisputeStatus
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -102,6 +102,27 @@ class PromiseCreateSerializer(serializers.Serializer):
 
 class CancelSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+API_CALL_OUTCOMES = [
+    (value, label)
+    for value, label in CallOutcome.choices
+    # A promise or a dispute has its own endpoint, with the data it needs.
+    if value not in (CallOutcome.PROMISE, CallOutcome.DISPUTE)
+]
+
+
+class TaskCompleteSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(
+        choices=API_CALL_OUTCOMES,
+        required=False,
+        help_text="A call's outcome (required for a call task); record a promise or a dispute "
+        "with POST /promises/ or /disputes/ and complete the call as spoke",
+    )
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    call_back_at = serializers.DateTimeField(
+        required=False, help_text="With outcome call_back: when they asked to be called"
+    )
 
 
 class PlanCancelSerializer(serializers.Serializer):

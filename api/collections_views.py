@@ -16,8 +16,18 @@ from rest_framework.response import Response
 
 from audit.models import AuditEvent
 from dunning import services as dunning
+from dunning.calls import call_log
 from dunning.exceptions import DunningError
-from dunning.models import Instalment, PaymentPlan, PlanStatus, PromiseToPay, Task, Touch
+from dunning.models import (
+    Instalment,
+    PaymentPlan,
+    PlanStatus,
+    PromiseToPay,
+    Task,
+    TaskKind,
+    TaskStatus,
+    Touch,
+)
 from dunning.queue import queue_refresh
 from invoices.exceptions import LedgerError
 from invoices.models import Customer, Dispute, Invoice
@@ -36,6 +46,7 @@ from .collections_serializers import (
     PlanSerializer,
     PromiseCreateSerializer,
     PromiseSerializer,
+    TaskCompleteSerializer,
     TaskSerializer,
     TouchSerializer,
 )
@@ -169,6 +180,28 @@ def _plan_cancel(token, plan, *, reason):
     plan = PaymentPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != PlanStatus.CANCELLED:
         dunning.plan_cancel(actor=token.actor(), plan=plan, on=timezone.localdate(), note=reason)
+
+
+@transaction.atomic
+def _task_complete(token, task, *, outcome="", notes="", call_back_at=None):
+    # Already done: the first completion stands and a retry changes nothing. A cancelled
+    # task, or a message to settle on the customer's page, is refused by the service.
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    if task.status == TaskStatus.DONE:
+        return
+    now = timezone.now()
+    if task.kind == TaskKind.CALL:
+        call_log(
+            actor=token.actor(),
+            customer=task.customer,
+            at=now,
+            outcome=outcome,
+            notes=notes,
+            task=task,
+            call_back_at=call_back_at,
+        )
+    else:
+        dunning.task_complete(actor=token.actor(), task=task, at=now, notes=notes)
 
 
 @transaction.atomic
@@ -318,7 +351,22 @@ class TouchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Collections
     retrieve=extend_schema(responses={200: TaskSerializer, **ERRORS}),
 )
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CollectionsViewSet):
-    """Calls, letters and other work for people (read-only)."""
+    """Calls, letters and other work for people, and completing them."""
 
     queryset = Task.objects.select_related("customer", "assigned_to")
     serializer_class = TaskSerializer
+
+    @extend_schema(
+        request=TaskCompleteSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: TaskSerializer, **POST_ERRORS},
+        summary="Complete a task; a call with its outcome (and the follow-up it calls for)",
+        description="A task already done answers 200 as it is (the first completion stands) "
+        "and records nothing. 422: a cancelled task, a call without its outcome, a message "
+        "to settle on the customer's page.",
+    )
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        return idempotency.once(
+            request, lambda: self._change(TaskCompleteSerializer, _task_complete)
+        )

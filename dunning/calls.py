@@ -228,7 +228,7 @@ def _close(*, actor, customer: Customer, task: Task | None, at, outcome: str, no
         task = Task(
             kind=TaskKind.CALL,
             customer=customer,
-            assigned_to=actor,
+            assigned_to=services.person(actor) or customer.collector,
             title=f"Call {customer.name}"[:200],
             due_at=at,
         )
@@ -236,7 +236,7 @@ def _close(*, actor, customer: Customer, task: Task | None, at, outcome: str, no
     task.outcome = outcome
     task.notes = notes
     task.completed_at = at
-    task.completed_by = actor
+    task.completed_by = services.person(actor)
     task.save()
     return task
 
@@ -262,7 +262,7 @@ def _plan_task(*, actor, customer: Customer, task: Task, at: dt.datetime, cal: C
         kind=TaskKind.INTERNAL,
         customer=customer,
         touch=task.touch,
-        assigned_to=actor,
+        assigned_to=services.person(actor) or customer.collector,
         title=f"Set up the payment plan {customer.name} asked for"[:200],
         detail=task.notes,
         due_at=local_to_utc(day, cal.window_start, here),
@@ -357,7 +357,7 @@ def _call_back(*, actor, customer: Customer, task: Task, at: dt.datetime, cal: C
         kind=TaskKind.CALL,
         customer=customer,
         touch=task.touch,
-        assigned_to=actor,
+        assigned_to=services.person(actor) or customer.collector,
         title=f"Call {customer.name} back, as they asked"[:200],
         detail=task.notes,
         due_at=at,

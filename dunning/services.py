@@ -408,6 +408,12 @@ def hold_release(*, actor, customer: Customer) -> dict:
 
 
 @transaction.atomic
+def person(actor):
+    """The user an actor is, or None for an actor with no row of its own (an API token's:
+    the audit event still names it by its label)."""
+    return actor if actor is not None and actor.pk is not None else None
+
+
 def task_complete(
     *, actor, task: Task, at: dt.datetime, outcome: str = "", notes: str = ""
 ) -> Task:
@@ -433,7 +439,7 @@ def task_complete(
     task.outcome = outcome
     task.notes = notes
     task.completed_at = at
-    task.completed_by = actor
+    task.completed_by = person(actor)
     task.save()
     audit_record(
         action="dunning.call.logged" if task.kind == TaskKind.CALL else "dunning.task.completed",

@@ -18,6 +18,7 @@ from dunning.models import (
     QueueEntry,
     Task,
     TaskKind,
+    TaskStatus,
     Touch,
     TouchStatus,
 )
@@ -385,6 +386,73 @@ def test_a_task_is_read_only(collections, overdue, admin_user):
     assert body["customer"] == "C1" and body["assigned_to"] == admin_user.username
     assert collections.delete(f"/api/v1/tasks/{task.pk}/").status_code == 405
     assert collections.get("/api/v1/tasks/999999/").status_code == 404
+
+
+def _task(customer, kind=TaskKind.CALL, status=TaskStatus.OPEN):
+    return Task.objects.create(
+        kind=kind, customer=customer, title="Call about INV-1", due_at=timezone.now(), status=status
+    )
+
+
+def test_a_call_is_completed_with_its_outcome_and_its_follow_up(collections, overdue):
+    customer, _ = overdue
+    task = _task(customer)
+
+    response = collections.post(
+        f"/api/v1/tasks/{task.pk}/complete/",
+        {"outcome": "no_answer", "notes": "Rang twice"},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == "done" and body["outcome"] == "no_answer"
+    assert body["notes"] == "Rang twice" and body["assigned_to"] is None
+    assert _by_token(_event("dunning.call.logged"), collections)
+    # No answer: the ladder's retry call, for the customer's collector.
+    retry = Task.objects.get(customer=customer, status=TaskStatus.OPEN, kind=TaskKind.CALL)
+    assert retry.assigned_to == customer.collector
+
+
+def test_completing_a_done_task_answers_it_unchanged_and_records_nothing(collections, overdue):
+    url = f"/api/v1/tasks/{_task(overdue[0], kind=TaskKind.INTERNAL).pk}/complete/"
+    first = collections.post(url, {"notes": "Plan set up"}, format="json")
+
+    again = collections.post(url, {"notes": "Retry"}, format="json")
+
+    assert first.status_code == 200 and first.json()["status"] == "done"
+    assert again.status_code == 200 and again.json() == first.json()
+    assert AuditEvent.objects.filter(action="dunning.task.completed").count() == 1
+
+
+@pytest.mark.parametrize(
+    "kind, status, body",
+    [
+        (TaskKind.CALL, TaskStatus.OPEN, {}),  # a call needs its outcome
+        (TaskKind.INTERNAL, TaskStatus.CANCELLED, {}),
+        (TaskKind.CALL, TaskStatus.OPEN, {"outcome": "call_back"}),  # needs call_back_at
+    ],
+)
+def test_a_task_that_cannot_be_completed_is_422_and_stays_as_it_was(
+    collections, overdue, kind, status, body
+):
+    task = _task(overdue[0], kind=kind, status=status)
+
+    response = collections.post(f"/api/v1/tasks/{task.pk}/complete/", body, format="json")
+
+    assert response.status_code == 422, response.json()
+    task.refresh_from_db()
+    assert task.status == status and task.completed_at is None
+
+
+def test_completing_a_task_needs_the_write_collections_scope(api, overdue):
+    task = _task(overdue[0])
+
+    response = api.post(f"/api/v1/tasks/{task.pk}/complete/", {"outcome": "spoke"}, format="json")
+
+    assert response.status_code == 403
+    task.refresh_from_db()
+    assert task.status == TaskStatus.OPEN
 
 
 # --- fixed query counts ------------------------------------------------------------------------
