@@ -57,7 +57,8 @@ def test_a_collector_makes_a_link_and_the_customer_reads_their_page_on_a_phone(
     assert "BACS 1234" in page.get_by_test_id("portal-payments").inner_text()
     # Nothing wider than the phone: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    assert not axe_violations(page), violations_report(axe_violations(page))
+    found = axe_violations(page)
+    assert not found, violations_report("the customer's page at 375 px", found)
     page.screenshot(path=artifacts / "portal-page-375.png", full_page=True)
 
     with page.expect_download() as download:
@@ -66,7 +67,8 @@ def test_a_collector_makes_a_link_and_the_customer_reads_their_page_on_a_phone(
 
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(live_server.url + path)
-    assert not axe_violations(page), violations_report(axe_violations(page))
+    found = axe_violations(page)
+    assert not found, violations_report("the customer's page at 1280 px", found)
     page.screenshot(path=artifacts / "portal-page-1280.png", full_page=True)
 
     page.goto(live_server.url + reverse("portal:page", args=["forged-" + "x" * 40]))

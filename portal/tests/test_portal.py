@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from collections_app import ratelimit as counts
 from invoice_copies.tests.pdfs import pdf_bytes
 from invoices.models import Payment
 from invoices.tests.factories import ContactFactory, CustomerFactory, InvoiceFactory
@@ -151,7 +152,7 @@ def test_an_own_invoice_copy_downloads(client):
 def test_too_many_requests_get_429(client, monkeypatch):
     monkeypatch.setattr(ratelimit, "LIMIT", 3)
     # One minute's window throughout: a minute turning mid-test would reset the count.
-    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_010.0))
+    monkeypatch.setattr(counts, "time", SimpleNamespace(time=lambda: 1_800_000_010.0))
     _link_, url = _link()
     codes = [client.get(_path(url)).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
