@@ -407,13 +407,13 @@ def hold_release(*, actor, customer: Customer) -> dict:
 # --- tasks ------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def person(actor):
     """The user an actor is, or None for an actor with no row of its own (an API token's:
     the audit event still names it by its label)."""
     return actor if actor is not None and actor.pk is not None else None
 
 
+@transaction.atomic
 def task_complete(
     *, actor, task: Task, at: dt.datetime, outcome: str = "", notes: str = ""
 ) -> Task:
