@@ -62,9 +62,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "api",
     "webhooks",
+    "backups",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # First: the request id reaches every later log line, and the request's line covers all.
+    "ops.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -277,7 +281,9 @@ PAYMENT_LINK_URL = env.str("PAYMENT_LINK_URL", default="")
 
 # django-q2: ORM broker by default, Redis when REDIS_URL is set.
 Q_CLUSTER = {
-    "name": "dunmore",
+    # The queue's name on the broker and the salt of its signed tasks: the same in every
+    # process of one installation, different for installations sharing one Redis.
+    "name": env.str("Q_NAME", default="dunmore"),
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": 300,
     "retry": 600,  # must exceed timeout, or a slow task is handed out twice
@@ -311,15 +317,41 @@ if not (TEMPLATE_RENDER_SECONDS > 0 and TEMPLATE_RENDER_MAX_BYTES > 0):
 SESSION_COOKIE_AGE = 60 * 60 * 12
 X_FRAME_OPTIONS = "DENY"
 
+# Logs (ops.logs): LOG_FORMAT=json writes one JSON object a line, for a log collector;
+# text (the default here, json in settings_production) is for reading in a terminal. Every
+# line written during a request carries its request id, and during a task its name.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json (not {LOG_FORMAT!r}).")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "ops.logs.ContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(message)s"},
+        "json": {"()": "ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint reports each rendering step and every CSS property it skips: noise.
     # django-axes logs every step of every login at INFO; its warnings (failures, lockouts) stay.
     "loggers": {"weasyprint": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
 }
+
+# /healthz (ops.health) fails when the worker was last seen more than HEALTHZ_WORKER_MAX_AGE
+# seconds ago, or the last scheduled dunning run finished more than HEALTHZ_RUN_MAX_AGE hours
+# ago. /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; without it, 404.
+HEALTHZ_WORKER_MAX_AGE = env.int("HEALTHZ_WORKER_MAX_AGE", default=120)
+HEALTHZ_RUN_MAX_AGE = env.int("HEALTHZ_RUN_MAX_AGE", default=26)
+if min(HEALTHZ_WORKER_MAX_AGE, HEALTHZ_RUN_MAX_AGE) < 1:
+    raise ImproperlyConfigured("HEALTHZ_WORKER_MAX_AGE and HEALTHZ_RUN_MAX_AGE must be 1 or more.")
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # Outgoing webhooks reach public addresses only: an endpoint URL (or its DNS answer at
 # delivery) in loopback, private, link-local, multicast or reserved ranges is refused. True

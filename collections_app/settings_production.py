@@ -1,5 +1,7 @@
 """Production settings: refuse to start when the environment is unsafe."""
 
+import copy
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .settings import *  # noqa: F403
@@ -9,6 +11,8 @@ from .settings import (
     ESP_SIGNING_KEYS,
     ESP_WEBHOOKS_VERIFIED,
     INSECURE_KEY,
+    LOGGING,
+    METRICS_TOKEN,
     SECRET_KEY,
     env,
 )
@@ -47,3 +51,17 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# Load balancers probe /healthz over plain HTTP, straight to the app: no redirect for it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# One JSON object a line, for the log collector, unless LOG_FORMAT says otherwise.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json (not {LOG_FORMAT!r}).")
+LOGGING = copy.deepcopy(LOGGING)
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN must be at least 32 characters long "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(32))'), or unset."
+    )

@@ -24,6 +24,8 @@ urlpatterns = [
     path("anymail/", include((tracking_urlpatterns(settings.ESP), "anymail"))),
     path("anymail/", include((inbound_urlpatterns(settings.ESP), "anymail_inbound"))),
     path("admin/", admin.site.urls),
+    # /healthz and /metrics, outside any login: for load balancers and Prometheus.
+    path("", include("ops.urls")),
 ]
 
 handler403 = "accounts.views.permission_denied"

@@ -96,6 +96,7 @@ ROUTES = {
     "lockout_unlock": Route(ADMIN, method="post", ok=302),
     "api_tokens:list": Route(ADMIN),
     "api_tokens:new": Route(ADMIN),
+    "api_tokens:created": Route(ADMIN, ok=404),  # no token in this world
     "api_tokens:revoke": Route(ADMIN, method="post", ok=404),  # no token in this world
     # The API: a bearer token, not a login, gets in (api/tests); without one, 401.
     "api:schema": Route(PUBLIC),
@@ -108,6 +109,8 @@ ROUTES = {
     "api:contact-detail": Route(PUBLIC, ok=401),
     "api:payment-list": Route(PUBLIC, ok=401),
     "api:payment-detail": Route(PUBLIC, ok=401),
+    "api:payment-reverse": Route(PUBLIC, method="post", ok=401),
+    "api:payment-allocate": Route(PUBLIC, method="post", ok=401),
     "api:credit-note-list": Route(PUBLIC, ok=401),
     "api:credit-note-detail": Route(PUBLIC, ok=401),
     "api:invoice-copy-list": Route(PUBLIC, ok=401),
@@ -122,6 +125,8 @@ ROUTES = {
     "api:promise-cancel": Route(PUBLIC, method="post", ok=401),
     "api:plan-list": Route(PUBLIC, ok=401),
     "api:plan-detail": Route(PUBLIC, ok=401),
+    "api:plan-cancel": Route(PUBLIC, method="post", ok=401),
+    "api:task-complete": Route(PUBLIC, method="post", ok=401),
     "api:note-list": Route(PUBLIC, ok=401),
     "api:touch-list": Route(PUBLIC, ok=401),
     "api:touch-detail": Route(PUBLIC, ok=401),
@@ -214,6 +219,10 @@ ROUTES = {
     "invoice_copies:import": Route(COLLECTOR),
     # No ZIP uploaded yet: a message and back to the upload.
     "invoice_copies:report": Route(COLLECTOR, ok=302),
+    # For load balancers, no login: this world has invoices and no dunning run yet, so 503.
+    "ops:healthz": Route(PUBLIC, ok=503),
+    # For Prometheus, with its token (ops/tests); without METRICS_TOKEN, no such page.
+    "ops:metrics": Route(PUBLIC, ok=404),
 }
 
 
