@@ -16,7 +16,7 @@ RUN_ENV := DEBUG=$(DEBUG)
 ARGS ?=
 
 .PHONY: help install system-deps test-deps demo test lint fmt migrate seed collectstatic \
-	run worker clean reset-demo
+	run worker clean reset-demo prod-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,8 +39,8 @@ install: $(STAMP) ## create the virtualenv and install Dunmore with its dev tool
 system-deps: ## install (as root) or check the libraries WeasyPrint needs
 	@scripts/system-deps.sh weasyprint
 
-test-deps: install ## install everything the tests need (adds Debian's chromium and axe-core)
-	@scripts/system-deps.sh weasyprint chromium axe
+test-deps: install ## install everything the tests need (adds chromium, axe-core, pg_dump)
+	@scripts/system-deps.sh weasyprint chromium pgclient axe
 
 # One line per step: the logins, printed last by serve.sh, stay on screen.
 demo: install system-deps ## migrate, load demo data, start the web server and the worker
@@ -54,6 +54,10 @@ demo: install system-deps ## migrate, load demo data, start the web server and t
 test: test-deps ## run the whole test suite (DATABASE_URL=postgres://... for PostgreSQL)
 	@echo "Testing on $${DATABASE_URL:+PostgreSQL ($${DATABASE_URL##*/})}$${DATABASE_URL:-SQLite (in memory)}"
 	$(VENV)/bin/pytest --create-db $(ARGS)
+
+# Needs PostgreSQL and Redis on the loopback (PG_SERVER, REDIS_SERVER to point elsewhere).
+prod-smoke: install system-deps ## the production stack (gunicorn, worker on Redis, PostgreSQL) as a test
+	@PY=$(PY) scripts/prod_smoke.sh
 
 lint: install ## ruff lint and format check
 	$(VENV)/bin/ruff check .

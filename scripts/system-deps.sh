@@ -4,6 +4,7 @@
 #   scripts/system-deps.sh weasyprint                # the libraries WeasyPrint loads for PDFs
 #   scripts/system-deps.sh weasyprint chromium       # plus the browser the browser tests drive
 #   scripts/system-deps.sh weasyprint chromium axe   # plus axe-core, the accessibility checker
+#   scripts/system-deps.sh pgclient                  # pg_dump, pg_restore, psql (backups)
 #
 # Installs what is missing with apt-get when run as root; otherwise names the packages to
 # install and exits non-zero. Never downloads a browser of its own (no `playwright install`).
@@ -15,6 +16,8 @@ AXE_DIR="$ROOT/tests/axe"
 
 WEASYPRINT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 CHROMIUM_PACKAGES=(chromium)
+# scripts/backup.sh and restore.sh, and their restore drill test.
+PGCLIENT_PACKAGES=(postgresql-client)
 # Debian's own Python 3.11 creates virtualenvs only with this package installed.
 VENV_PACKAGES=(python3.11-venv)
 
@@ -24,13 +27,14 @@ for group in "$@"; do
     case "$group" in
         weasyprint) wanted+=("${WEASYPRINT_PACKAGES[@]}") ;;
         chromium) wanted+=("${CHROMIUM_PACKAGES[@]}") ;;
+        pgclient) wanted+=("${PGCLIENT_PACKAGES[@]}") ;;
         venv) wanted+=("${VENV_PACKAGES[@]}") ;;
         axe)
             want_axe=true
             # Any npm will do (a Node.js from elsewhere brings its own); Debian's only when none.
             command -v npm >/dev/null 2>&1 || wanted+=(npm)
             ;;
-        *) echo "system-deps: unknown group '$group' (use weasyprint, chromium, venv, axe)" >&2; exit 2 ;;
+        *) echo "system-deps: unknown group '$group' (use weasyprint, chromium, pgclient, venv, axe)" >&2; exit 2 ;;
     esac
 done
 
