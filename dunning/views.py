@@ -272,7 +272,10 @@ def settings_edit(request):
             messages.info(request, "Nothing changed.")
         if CREDIT_HOLD_SETTINGS & set(changes):
             # The changed rule applies now, in the worker, not at the next hourly run.
-            transaction.on_commit(lambda: async_task(CREDIT_HOLDS_FUNC, task_name=CREDIT_HOLDS))
+            # robust: a broker that is down must not fail a change that has committed.
+            transaction.on_commit(
+                lambda: async_task(CREDIT_HOLDS_FUNC, task_name=CREDIT_HOLDS), robust=True
+            )
         return redirect("dunning:settings")
     return render(request, "dunning/settings.html", {"form": form})
 
