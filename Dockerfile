@@ -45,5 +45,5 @@ RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')"
 USER dunmore
 EXPOSE 8000
 
-CMD ["gunicorn", "collections_app.wsgi:application", "--bind", "0.0.0.0:8000", \
-     "--access-logfile", "-", "--timeout", "60"]
+# gunicorn on port 8000; `make prod-smoke` runs the same script (scripts/prod_smoke.sh).
+CMD ["sh", "scripts/web.sh"]
