@@ -13,6 +13,7 @@ BENCHMARKS = {
     "reports": "reports.bench.bench_reports",
     "payment_event": "portal.payments.bench.bench_payment_event",
     "api": "api.bench.bench_api",
+    "load": "loadtest.bench.bench_load",
 }
 
 
