@@ -197,13 +197,13 @@ done
 
 # --- web and worker, as the image runs them -------------------------------------------------
 STEP="starting web and worker"
-say "web: scripts/web.sh on 127.0.0.1:$WEB_PORT; worker: manage.py qcluster"
+say "web: scripts/web.sh on 127.0.0.1:$WEB_PORT; worker: nice -n 10 manage.py qcluster"
 set -m
 # gunicorn keeps its control socket in $HOME/.gunicorn: the image's user has a home of its
 # own, and so does this run's gunicorn, apart from any other on this machine.
 HOME=$WORK WEB_BIND="127.0.0.1:$WEB_PORT" scripts/web.sh >"$WORK/web.log" 2>&1 &
 web=$!
-"$PY" manage.py qcluster >"$WORK/worker.log" 2>&1 &
+nice -n 10 "$PY" manage.py qcluster >"$WORK/worker.log" 2>&1 &
 worker=$!
 set +m
 STEP_LOG="$WORK/web.log"
