@@ -112,20 +112,12 @@ class DatabaseCollector(Collector):
             )
 
     def _outbox(self):
-        counts = dict(
-            Touch.objects.filter(status__in=OUTBOX_WAITING)
-            .values("status")
-            .annotate(n=Count("id"))
-            .values_list("status", "n")
-        )
-        outbox = GaugeMetricFamily(
+        return _by_status(
             "dunmore_outbox_touches",
             "Touches waiting to be sent (pending, sending) or for a person (failed, unknown)",
-            labels=["status"],
+            Touch.objects.filter(status__in=OUTBOX_WAITING),
+            OUTBOX_WAITING,
         )
-        for status in OUTBOX_WAITING:
-            outbox.add_metric([status.value], counts.get(status, 0))
-        return outbox
 
     def _webhooks(self):
         """Deliveries made in the last 24 hours, by where they are now. Their ids grow with
@@ -137,20 +129,12 @@ class DatabaseCollector(Collector):
             .values_list("id", flat=True)
             .first()
         )
-        counts = dict(
-            Delivery.objects.filter(id__gt=older or 0)
-            .values("status")
-            .annotate(n=Count("id"))
-            .values_list("status", "n")
-        )
-        deliveries = GaugeMetricFamily(
+        return _by_status(
             "dunmore_webhook_deliveries_24h",
             "Webhook deliveries made in the last 24 hours, by status",
-            labels=["status"],
+            Delivery.objects.filter(id__gt=older or 0),
+            DeliveryStatus,
         )
-        for status in DeliveryStatus:
-            deliveries.add_metric([status.value], counts.get(status, 0))
-        return deliveries
 
     def _replies_waiting(self):
         return GaugeMetricFamily(
@@ -181,3 +165,12 @@ def registry_for(*, now: dt.datetime) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DatabaseCollector(now=now))
     return registry
+
+
+def _by_status(name: str, documentation: str, rows, statuses) -> GaugeMetricFamily:
+    """A gauge of rows per status, every status listed (0 when none): one query."""
+    counts = dict(rows.values("status").annotate(n=Count("id")).values_list("status", "n"))
+    family = GaugeMetricFamily(name, documentation, labels=["status"])
+    for status in statuses:
+        family.add_metric([status.value], counts.get(status, 0))
+    return family
