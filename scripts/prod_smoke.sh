@@ -117,6 +117,8 @@ export REDIS_URL=$REDIS_SERVER
 export Q_NAME=$NAME
 export CACHE_KEY_PREFIX=$NAME
 export MEDIA_ROOT=$WORK/media
+# Collected apart from the checkout's staticfiles/, so CI can run this beside the suites.
+export STATIC_ROOT=$WORK/static
 export EMAIL_URL=smtp://127.0.0.1:$SMTP_PORT
 export DEFAULT_FROM_EMAIL=collections@$HOST
 export FORWARDED_ALLOW_IPS="*"
