@@ -6,7 +6,7 @@ screen's services (cash.services), which re-plan the queue themselves."""
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from cash.services import cash_apply, payment_bounced
@@ -23,26 +23,7 @@ from invoices.services import (
 )
 
 from .models import ApiToken
-
-
-def _first_wins(record, known):
-    """record() in a savepoint; when the same key was recorded meanwhile by a request racing
-    this one (the unique key refuses the second row), the row on file instead."""
-    try:
-        with transaction.atomic():
-            return record(), True
-    except IntegrityError:
-        row = known()
-        if row is None:
-            raise
-        return row, False
-
-
-def _customer(external_id: str) -> Customer:
-    customer = Customer.objects.filter(external_id=external_id).first()
-    if customer is None:
-        raise LedgerError(f"No customer has the external id “{external_id}”.")
-    return customer
+from .services import created_or_found, customer_named
 
 
 @transaction.atomic
@@ -51,7 +32,7 @@ def api_contact_upsert(
 ) -> tuple[Contact, bool]:
     """The contact with this email at this customer (the natural key: contacts have no
     external id), created or changed; the same values twice change nothing."""
-    owner = _customer(customer)
+    owner = customer_named(customer)
     # Contacts have no unique key to refuse a twin: two requests for the same new email
     # would both create it. Locking the customer makes the second wait, then update.
     Customer.objects.select_for_update().filter(pk=owner.pk).first()
@@ -84,7 +65,7 @@ def api_payment_record(
     """Record a payment as the customer's page does (no allocations: oldest open invoices
     first); returns it and whether it was recorded now. A payment with this external_key
     already on file is returned unchanged, so the same POST twice records once."""
-    owner = _customer(customer)
+    owner = customer_named(customer)
     if external_key:
         known = Payment.objects.filter(external_key=external_key).first()
         if known is not None:
@@ -101,7 +82,7 @@ def api_payment_record(
         if missing:
             raise LedgerError(f"No invoice has the number {', '.join(missing)}.")
         plan = [(invoices[number], part) for number, part in allocations.items()]
-    payment, created = _first_wins(
+    payment, created = created_or_found(
         lambda: payment_record(
             actor=token.actor(),
             customer=owner,
@@ -141,7 +122,7 @@ def api_credit_note_issue(
     target = Invoice.objects.filter(number=invoice).first()
     if target is None:
         raise LedgerError(f"No invoice has the number {invoice}.")
-    credit, created = _first_wins(
+    credit, created = created_or_found(
         lambda: credit_note_issue(
             actor=token.actor(),
             invoice=target,

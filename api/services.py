@@ -25,7 +25,14 @@ from .models import ApiToken, Scope, token_hash
 PREFIX_LENGTH = 12  # "dnm_" and 8 random characters: enough to tell tokens apart
 
 
-def _created_or_found(create, find):
+def customer_named(external_id: str) -> Customer:
+    customer = Customer.objects.filter(external_id=external_id).first()
+    if customer is None:
+        raise LedgerError(f"No customer has the external id “{external_id}”.")
+    return customer
+
+
+def created_or_found(create, find):
     """(create(), True) in a savepoint; when a request racing this one created the row
     first, (the row on file, False). The winner shows as an IntegrityError when it commits
     during our insert, or as the model's own uniqueness check when it committed before."""
@@ -100,7 +107,7 @@ def api_customer_upsert(
 
     customer, created = find(), False
     if customer is None:
-        customer, created = _created_or_found(
+        customer, created = created_or_found(
             lambda: customer_create(actor=actor, external_id=external_id, **values), find
         )
     changed = created
@@ -127,16 +134,14 @@ def api_invoice_upsert(
     """Create the invoice with this number, or change its amount and dates; returns it and
     whether it was created. An invoice never moves to another customer or currency."""
     actor = token.actor()
-    owner = Customer.objects.filter(external_id=customer).first()
-    if owner is None:
-        raise LedgerError(f"No customer has the external id “{customer}”.")
+    owner = customer_named(customer)
 
     def find():
         return Invoice.objects.filter(number=number).first()
 
     invoice, created = find(), False
     if invoice is None:
-        invoice, created = _created_or_found(
+        invoice, created = created_or_found(
             lambda: invoice_create(
                 actor=actor,
                 customer=owner,
