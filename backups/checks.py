@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from audit.selectors import audit_chain_verify
+from reports import rollup
 
 from . import facts
 from .manifest import folder_hashes
@@ -44,6 +45,7 @@ def restore_checks(manifest: dict, media: dict[str, str], media_root: Path) -> l
             for label, model in facts.STORED_FILES.items()
         ),
         check_ledger(database["balances"]),
+        check_aging_kept(),
         check_media(media, media_root),
     ]
 
@@ -157,6 +159,24 @@ def check_ledger(expected: dict) -> Check:
         check.problem(f"… and {len(differ) - SHOWN} more customers' balances differ")
     currencies = ", ".join(f"{c} {s['open']}" for c, s in totals.items()) or "nothing"
     check.summary = f"{len(wanted)} customers' balances; open {currencies}"
+    return check
+
+
+def check_aging_kept() -> Check:
+    """Today's aging as the database keeps it (reports.rollup) equal to the invoices'."""
+    check = Check("aging kept")
+    if not rollup.available():
+        check.summary = "not kept on this database"
+        return check
+    differ = rollup.differences()
+    for currency, collector, due, kept, ledger in differ[:SHOWN]:
+        check.problem(
+            f"{currency}, collector {collector or 'none'}, due {due}: kept (invoices, balance) "
+            f"{kept}, the invoices give {ledger}"
+        )
+    if len(differ) > SHOWN:
+        check.problem(f"… and {len(differ) - SHOWN} more differ")
+    check.summary = "open balances by currency, collector and due date"
     return check
 
 

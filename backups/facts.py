@@ -16,6 +16,11 @@ from invoices.models import Allocation, Invoice
 from invoices.money import quantize
 from invoices.selectors import OUTSTANDING
 from letters.models import Document
+from reports.models import OpenByDue, OpenByDueChange
+
+# Today's aging as the database keeps it: how many rows it has depends on when the worker
+# last folded its changes in, so its figures are compared instead (checks.check_aging_kept).
+UNCOUNTED = {OpenByDue._meta.db_table, OpenByDueChange._meta.db_table}
 
 # The models holding file contents in the database (bytes, and their SHA-256 beside them).
 STORED_FILES = {"letters.Document": Document, "inbox.InboundAttachment": InboundAttachment}
@@ -52,7 +57,7 @@ def table_counts() -> dict[str, int]:
     counts = {}
     with connection.cursor() as cursor:
         for table in tables:
-            if table not in existing:
+            if table not in existing or table in UNCOUNTED:
                 continue
             cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
             counts[table] = cursor.fetchone()[0]

@@ -56,6 +56,7 @@ WORKER = ["nice", "-n", str(WORKER_NICE)] if WORKER_NICE else []
 CUSTOMERS_EACH = 250
 RAMP_S = 15
 DEFAULT_ROWS = 100_000
+REDIS_URL = os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 def _url_for(database: str) -> str:
@@ -228,6 +229,9 @@ def bench_load(*, rows: int = DEFAULT_ROWS, say=print) -> dict:
         "EMAIL_URL": "dummymail://",
         "MEDIA_ROOT": str(work / "media"),
         "DJANGO_SETTINGS_MODULE": "collections_app.settings",
+        # Redis as docker-compose gives it (cache and sessions), under keys of this run alone.
+        "REDIS_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": f"load-{secrets.token_hex(4)}",
     }
     processes: list[subprocess.Popen] = []
     _copy(source, copy, say)

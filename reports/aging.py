@@ -24,6 +24,8 @@ from invoices.models import Allocation, Customer, Invoice
 from invoices.money import ZERO, quantize
 from invoices.selectors import MONEY_OUTPUT, OUTSTANDING, DaysLate, due_between
 
+from . import rollup
+
 
 @dataclass(frozen=True)
 class Bucket:
@@ -181,6 +183,11 @@ def aging(
         raise ValueError(f"Aging is by one of {', '.join(AGING_BY)}, not {by!r}.")
     buckets = list(buckets)
     key = KEYS[by]
+    if as_of >= today and by != "customer" and rollup.available():
+        found = _kept_rows(
+            by, as_of=as_of, currency=currency, collector_id=collector_id, unassigned=unassigned
+        )
+        return _fill(found, buckets, by=by, as_of=as_of, limit=limit)
     invoices = open_on(
         as_of=as_of,
         today=today,
@@ -204,9 +211,23 @@ def aging(
     found = invoices.values_list(key, "currency", "due_date").annotate(
         count=Count("*"), amount=Sum("balance_on")
     )
+    return _fill(_raw_rows(found), buckets, by=by, as_of=as_of, limit=limit, chosen=chosen)
+
+
+def _fill(
+    found: list[tuple],
+    buckets: list[Bucket],
+    *,
+    by: str,
+    as_of: dt.date,
+    limit: int | None,
+    chosen: set | None = None,
+) -> list[AgingRow]:
+    """AgingRows from (key, currency, due date, invoices, balance) rows, a key's rows summed
+    into its buckets."""
     rows: dict[tuple, AgingRow] = {}
     bucket_of = _bucket_finder(tuple(buckets))
-    for key_value, row_currency, due_date, count, amount in _raw_rows(found):
+    for key_value, row_currency, due_date, count, amount in found:
         if chosen is not None and (key_value, row_currency) not in chosen:
             continue
         row = rows.get((key_value, row_currency))
@@ -240,6 +261,35 @@ def aging(
     for row in ordered:
         row.label = labels.get(row.key, str(row.key))
     return ordered
+
+
+def _kept_rows(
+    by: str, *, as_of: dt.date, currency: str, collector_id: int | None, unassigned: bool
+) -> list[tuple]:
+    """Today's (key, currency, due date, invoices, balance) from the kept rollup (reports.
+    rollup) rather than the invoices. The rollup holds every outstanding invoice; those
+    issued after as_of (dated ahead) are not open yet and come off, found through the
+    currency and issue date index."""
+    kept = rollup.open_by_due(currency=currency, collector_id=collector_id, unassigned=unassigned)
+    ahead = (
+        Invoice.objects.filter(
+            status__in=OUTSTANDING,
+            currency__in=sorted({row[0] for row in kept}),
+            issue_date__gt=as_of,
+        )
+        .filter(collector_scope(collector_id, unassigned))
+        .values_list("currency", "customer__collector_id", "due_date")
+        .annotate(count=Count("*"), amount=Sum("open_balance"))
+        .order_by()
+    )
+    totals: dict[tuple, list] = {}
+    ahead = [(cur, who, due, -count, -amount) for cur, who, due, count, amount in ahead]
+    for row_currency, who, due, count, amount in [*kept, *ahead]:
+        key = (row_currency if by == "currency" else who, row_currency, due)
+        total = totals.setdefault(key, [0, ZERO])
+        total[0] += count
+        total[1] += amount
+    return [(*key, count, amount) for key, (count, amount) in totals.items() if count]
 
 
 def _raw_rows(queryset: QuerySet) -> list[tuple]:

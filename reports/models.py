@@ -1,6 +1,8 @@
-"""What the reports keep between requests. Both tables are derived from the ledger and can
-be emptied at any time: everything in them is computed again on demand."""
+"""What the reports keep between requests. Every table here is derived from the ledger: the
+months and the cached parts can be emptied at any time (they are computed again on demand),
+the open balances by due date rebuilt from it (reports.rollup.rebuild)."""
 
+from django.conf import settings
 from django.db import models
 
 from invoices.models import MONEY
@@ -43,3 +45,47 @@ class CachedPart(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class OpenByDue(models.Model):
+    """Today's aging, kept by the database itself: the outstanding invoices and their open
+    balance per currency, collector and due date (PostgreSQL; see reports.rollup). A row
+    holds what was folded in; the changes since are OpenByDueChange rows, and the two summed
+    are the ledger's figure at every moment. Derived: rebuilt from the ledger at will."""
+
+    currency = models.CharField(max_length=3)
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, db_constraint=False
+    )
+    due_date = models.DateField()
+    invoices = models.IntegerField()
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "collector", "due_date"],
+                nulls_distinct=False,
+                name="open_by_due_unique",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.currency} {self.collector_id} {self.due_date}"
+
+
+class OpenByDueChange(models.Model):
+    """A change to OpenByDue written by the ledger's own statements (database triggers),
+    appended rather than applied so that writers never wait on one another; folded in by
+    the worker's refresh."""
+
+    currency = models.CharField(max_length=3)
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, db_constraint=False
+    )
+    due_date = models.DateField()
+    invoices = models.IntegerField()
+    amount = models.DecimalField(**MONEY)
+
+    def __str__(self):
+        return f"{self.currency} {self.collector_id} {self.due_date} {self.invoices:+d}"

@@ -9,7 +9,7 @@ from django_q.models import Schedule
 from dunning.schedule import every
 from invoices.models import Customer
 
-from . import summary
+from . import rollup, summary
 from .cache import cached_many, forget_expired
 from .forms import ReportFilterForm
 from .metrics import currencies_in_use
@@ -21,8 +21,11 @@ REFRESH_MINUTES = 5
 
 
 def refresh_dashboard() -> int:
-    """Store the closed months of every currency, whole and per collector, recompute
-    today's slow parts and drop expired ones. Returns the number of currencies refreshed."""
+    """Fold today's aging changes into the kept rows, store the closed months of every
+    currency, whole and per collector, recompute today's slow parts and drop expired ones.
+    Returns the number of currencies refreshed."""
+    if rollup.available():
+        rollup.fold()
     today = timezone.localdate()
     currencies = refill_months()
     defaults = ReportFilterForm.defaults(today)

@@ -111,3 +111,21 @@ def test_a_backup_is_taken_from_postgresql_only(tmp_path):
         pytest.skip("on SQLite only: the refusal")
     with pytest.raises(CommandError, match="Backups are taken from PostgreSQL"):
         call_command("backup_database", str(tmp_path))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="aging is kept on PostgreSQL")
+def test_it_names_kept_aging_that_differs_from_the_invoices(ledger, tmp_path):
+    manifest = backed_up()
+    from reports.models import OpenByDue
+
+    OpenByDue.objects.create(
+        currency="GBP", collector=None, due_date=TODAY, invoices=1, amount=Decimal("5.00")
+    )
+
+    found = problems(manifest, {}, tmp_path)
+
+    assert list(found) == ["aging kept"]
+    assert found["aging kept"] == [
+        f"GBP, collector none, due {TODAY}: kept (invoices, balance) (3, Decimal('295.50')), "
+        "the invoices give (2, Decimal('290.50'))"
+    ]
