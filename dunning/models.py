@@ -854,3 +854,22 @@ class QueueEntry(models.Model):
 
     def __str__(self):
         return f"{self.customer_id}: {self.get_priority_display()}"
+
+
+class Run(models.Model):
+    """One scheduled dunning run, as the worker ran it: /healthz and /metrics read when the
+    last one finished. Kept here rather than read from django-q2's task results, which keep
+    only the newest few hundred tasks of every kind, so a burst of other work cannot hide
+    the last run. A run whose worker died has no finished_at."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    succeeded = models.BooleanField(null=True)  # None while running (or if its worker died)
+    touches = models.IntegerField(default=0)  # what it planned and recorded
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["finished_at"], name="dunning_run_finished")]
+
+    def __str__(self):
+        return f"run {self.started_at:%Y-%m-%d %H:%M}"

@@ -9,10 +9,10 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Max, Min, Q
 from django_q.conf import Conf
-from django_q.models import OrmQ, Schedule, Task
+from django_q.models import OrmQ, Schedule
 from django_q.signing import BadSignature, SignedPackage
 
-from dunning import schedule as dunning_schedule
+from dunning.models import Run
 from invoices.models import Invoice
 
 logger = logging.getLogger(__name__)
@@ -115,12 +115,10 @@ def _redis_clusters() -> list:
 
 def last_dunning_run(now: dt.datetime) -> dict:
     """How long ago the last scheduled dunning run finished without error, within
-    HEALTHZ_RUN_MAX_AGE hours. django-q2 keeps each finished task's result (Task); a run
-    that failed does not count. No run at all is fine only while there are no invoices to
-    chase (a new installation); with invoices and no run, the worker never ran it."""
-    finished = Task.objects.filter(
-        group=dunning_schedule.NAME, func=dunning_schedule.FUNC, success=True
-    ).aggregate(last=Max("stopped"))["last"]
+    HEALTHZ_RUN_MAX_AGE hours (dunning.Run: a run that failed does not count). No run at
+    all is fine only while there are no invoices to chase (a new installation); with
+    invoices and no run, the worker never ran it."""
+    finished = Run.objects.filter(succeeded=True).aggregate(last=Max("finished_at"))["last"]
     if finished is None:
         return {"ok": not Invoice.objects.exists(), "age_seconds": None}
     age = max(0, round((now - finished).total_seconds()))

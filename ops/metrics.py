@@ -13,13 +13,11 @@ import logging
 
 from django.db.models import Count, Max
 from django_q.brokers import get_broker
-from django_q.models import Task
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from audit.models import AuditEvent
-from dunning import schedule as dunning_schedule
-from dunning.models import Channel, Touch, TouchStatus
+from dunning.models import Channel, Run, Touch, TouchStatus
 from inbox.models import InboundMessage
 from inbox.models import Status as ReplyStatus
 from webhooks.models import Delivery, DeliveryStatus
@@ -87,13 +85,12 @@ class DatabaseCollector(Collector):
         return [sent, failed, bounces, replies]
 
     def _dunning_runs(self):
-        """From django-q2's task results: a few hundred rows at most (its save limit)."""
-        runs = Task.objects.filter(group=dunning_schedule.NAME, func=dunning_schedule.FUNC)
+        """From the runs' records (dunning.Run): about a hundred a day."""
         counts = dict(
-            runs.filter(stopped__gte=self.since)
-            .values("success")
+            Run.objects.filter(finished_at__gte=self.since)
+            .values("succeeded")
             .annotate(n=Count("id"))
-            .values_list("success", "n")
+            .values_list("succeeded", "n")
         )
         by_outcome = GaugeMetricFamily(
             "dunmore_dunning_runs_24h",
@@ -103,7 +100,7 @@ class DatabaseCollector(Collector):
         by_outcome.add_metric(["succeeded"], counts.get(True, 0))
         by_outcome.add_metric(["failed"], counts.get(False, 0))
         yield by_outcome
-        last = runs.filter(success=True).aggregate(last=Max("stopped"))["last"]
+        last = Run.objects.filter(succeeded=True).aggregate(last=Max("finished_at"))["last"]
         if last is not None:
             yield GaugeMetricFamily(
                 "dunmore_dunning_last_run_age_seconds",

@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ from django.db import connection
 from django_q.models import Schedule
 
 from audit.models import AuditEvent
-from dunning.models import Touch, TouchStatus
+from dunning.models import Run, Touch, TouchStatus
 from dunning.schedule import schedule_ensure
 from dunning.tasks import run_dunning_task
 
@@ -78,12 +79,35 @@ def test_the_command_explains_a_customer_with_nothing_due():
 @pytest.mark.django_db
 @pytest.mark.usefixtures("ladder")
 def test_the_task_runs_a_whole_cycle(time_machine):
-    time_machine.move_to(MONDAY_10)
+    time_machine.move_to(MONDAY_10, tick=False)
     overdue_customer(days=3)
 
-    run_dunning_task()
+    done = run_dunning_task()
 
     assert Touch.objects.get().status == TouchStatus.SENT
+    run = Run.objects.get()
+    assert (run.started_at, run.finished_at, run.succeeded) == (MONDAY_10, MONDAY_10, True)
+    assert run.touches == done > 0
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("ladder")
+def test_a_run_that_fails_is_recorded_as_failed_and_old_records_go(time_machine, monkeypatch):
+    time_machine.move_to(MONDAY_10, tick=False)
+    Run.objects.create(started_at=MONDAY_10 - dt.timedelta(days=91))
+    kept = Run.objects.create(started_at=MONDAY_10 - dt.timedelta(days=89))
+
+    def fails(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("dunning.tasks.dunning_cycle", fails)
+    with pytest.raises(RuntimeError):
+        run_dunning_task()
+
+    failed = Run.objects.exclude(pk=kept.pk).get()
+    assert (failed.succeeded, failed.finished_at) == (False, MONDAY_10)
+    assert failed.error == "RuntimeError: the database went away"
+    assert Run.objects.count() == 2
 
 
 @pytest.mark.django_db

@@ -7,11 +7,12 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 from django_q.conf import Conf
-from django_q.models import Schedule, Task
+from django_q.models import Schedule
 from django_q.signing import SignedPackage
 from django_q.status import Status
 
 from dunning import schedule as dunning_schedule
+from dunning.models import Run
 from invoices.tests.factories import InvoiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,18 +22,15 @@ REDIS = "redis://127.0.0.1:6379/15"
 NO_REDIS = "redis://127.0.0.1:1/0"
 
 
-def dunning_run_finished(ago: dt.timedelta, *, success: bool = True) -> Task:
-    """What django-q2 stores when the scheduled run finishes."""
-    stopped = timezone.now() - ago
-    return Task.objects.create(
-        id=uuid.uuid4().hex,
-        name=f"run-{uuid.uuid4().hex[:8]}",
-        func=dunning_schedule.FUNC,
-        group=dunning_schedule.NAME,
-        started=stopped - dt.timedelta(seconds=20),
-        stopped=stopped,
-        success=success,
-        result=3 if success else "boom",
+def dunning_run_finished(ago: dt.timedelta, *, success: bool = True) -> Run:
+    """What the scheduled run records when it ends."""
+    finished = timezone.now() - ago
+    return Run.objects.create(
+        started_at=finished - dt.timedelta(seconds=20),
+        finished_at=finished,
+        succeeded=success,
+        touches=3 if success else 0,
+        error="" if success else "RuntimeError: boom",
     )
 
 
@@ -93,7 +91,7 @@ def test_a_worker_a_little_late_is_still_fine(client, healthy, settings):
 
 def test_a_dunning_run_older_than_the_limit_fails(client, healthy, settings):
     settings.HEALTHZ_RUN_MAX_AGE = 26
-    Task.objects.all().delete()
+    Run.objects.all().delete()
     dunning_run_finished(dt.timedelta(hours=27))
 
     response = client.get("/healthz")
@@ -106,7 +104,7 @@ def test_a_dunning_run_older_than_the_limit_fails(client, healthy, settings):
 
 
 def test_a_failed_run_does_not_count_as_a_run(client, healthy):
-    Task.objects.all().delete()
+    Run.objects.all().delete()
     dunning_run_finished(dt.timedelta(hours=30))
     dunning_run_finished(dt.timedelta(minutes=5), success=False)
 
@@ -117,7 +115,7 @@ def test_a_failed_run_does_not_count_as_a_run(client, healthy):
 
 
 def test_no_run_yet_with_invoices_to_chase_fails(client, healthy):
-    Task.objects.all().delete()
+    Run.objects.all().delete()
 
     response = client.get("/healthz")
 

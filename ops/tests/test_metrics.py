@@ -1,6 +1,5 @@
 import datetime as dt
 import re
-import uuid
 from email.message import EmailMessage
 
 import pytest
@@ -8,11 +7,9 @@ from anymail.signals import AnymailTrackingEvent, tracking
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django_q.models import Task
 from prometheus_client.parser import text_string_to_metric_families
 
-from dunning import schedule as dunning_schedule
-from dunning.models import Touch, TouchStatus
+from dunning.models import Run, Touch, TouchStatus
 from dunning.planning import dunning_run
 from dunning.services import touches_deliver
 from dunning.tests.factories import MONDAY_10, ladder, overdue_customer  # noqa: F401
@@ -201,16 +198,9 @@ def test_a_reply_from_a_customer_is_counted_and_waits_until_handled(client, toke
 def test_dunning_runs_are_counted_by_outcome(client, token):
     now = timezone.now()
     for ago, success in ((1, True), (2, True), (3, False), (30, True)):
-        stopped = now - dt.timedelta(hours=ago)
-        Task.objects.create(
-            id=uuid.uuid4().hex,
-            name=uuid.uuid4().hex[:10],
-            func=dunning_schedule.FUNC,
-            group=dunning_schedule.NAME,
-            started=stopped,
-            stopped=stopped,
-            success=success,
-        )
+        finished = now - dt.timedelta(hours=ago)
+        Run.objects.create(started_at=finished, finished_at=finished, succeeded=success)
+    Run.objects.create(started_at=now)  # still running: counted once it ends
 
     found = samples(scrape(client))
 
