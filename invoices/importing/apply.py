@@ -23,6 +23,8 @@ KINDS = {
     ImportKind.PAYMENTS: PaymentImport(),
 }
 PREVIEW_ROWS = 20
+# A table the import wrote more rows into than this is analysed once the import commits.
+ANALYZE_AFTER_ROWS = 10_000
 
 
 class ImportRejected(Exception):
@@ -96,6 +98,7 @@ def import_run(
             result.batch = _apply(cursor, handler, result, source=source, actor=actor, label=label)
             for table in handler.tables:
                 table.drop(cursor)
+            _analyze_after_commit(cursor)
             return result
     except IntegrityError as exc:
         # Only a concurrent change gets here: every row was checked against the ledger.
@@ -105,6 +108,34 @@ def import_run(
                 "run the import again"
             ]
         ) from exc
+
+
+def _analyze_after_commit(cursor) -> None:
+    """Refresh the planner's statistics of every table this transaction wrote many rows into.
+
+    Autovacuum analyses a table only after a tenth of it changed, and then on its own
+    schedule: until it does, the first screens after a big import are planned from the old
+    row counts and value spreads. PostgreSQL only: its per-transaction counters name the
+    tables written; SQLite holds small data sets."""
+    if connection.vendor != "postgresql":
+        return
+    cursor.execute(
+        "SELECT quote_ident(s.schemaname) || '.' || quote_ident(s.relname) "
+        "FROM pg_stat_xact_user_tables s JOIN pg_class c ON c.oid = s.relid "
+        "WHERE c.relpersistence = 'p' AND s.n_tup_ins + s.n_tup_upd + s.n_tup_del > %s "
+        "ORDER BY 1",
+        [ANALYZE_AFTER_ROWS],
+    )
+    tables = [table for (table,) in cursor.fetchall()]
+    if not tables:
+        return
+
+    def analyze() -> None:
+        # After the commit: ANALYZE sees the new rows, and the import's locks are gone.
+        with connection.cursor() as after:
+            after.execute(f"ANALYZE {', '.join(tables)}")
+
+    transaction.on_commit(analyze)
 
 
 def _run(cursor, handler, schema, file, filename, mapping, date_format) -> ImportResult:
