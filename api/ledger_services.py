@@ -34,8 +34,9 @@ def api_contact_upsert(
     external id), created or changed; the same values twice change nothing."""
     owner = customer_named(customer)
     # Contacts have no unique key to refuse a twin: two requests for the same new email
-    # would both create it. Locking the customer makes the second wait, then update.
-    Customer.objects.select_for_update().filter(pk=owner.pk).first()
+    # would both create it. Locking the customer makes the second wait, then update (no
+    # key: writers of rows pointing at the customer, audit events among them, go on).
+    Customer.objects.select_for_update(no_key=True).filter(pk=owner.pk).first()
     actor = token.actor()
     contact = Contact.objects.filter(customer=owner, email__iexact=email).order_by("id").first()
     if contact is None:

@@ -131,7 +131,10 @@ def customer_update(*, actor, customer: Customer, **values) -> dict:
     unknown = set(values) - {"external_id", *CUSTOMER_FIELDS}
     if unknown:
         raise TypeError(f"Unknown customer fields: {sorted(unknown)}")
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    # NO KEY UPDATE: rows written meanwhile that point at the customer (an audit event, an
+    # invoice) only need KEY SHARE, which FOR UPDATE would refuse: a writer holding the audit
+    # chain's lock would wait here while this waited for the chain, a deadlock.
+    customer = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
     changed = _changes(customer, values)
     if not changed:
         return {}

@@ -77,15 +77,21 @@ class OpenByDue(models.Model):
 class OpenByDueChange(models.Model):
     """A change to OpenByDue written by the ledger's own statements (database triggers),
     appended rather than applied so that writers never wait on one another; folded in by
-    the worker's refresh."""
+    the worker. A row of a customer's (invoices written) counts under that customer's
+    collector at the time it is read; a row without a customer counts under its own
+    collector (a customer's share moved out when the customer changed collector)."""
 
-    currency = models.CharField(max_length=3)
+    customer = models.ForeignKey(
+        "invoices.Customer", null=True, on_delete=models.DO_NOTHING, db_constraint=False
+    )
     collector = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, db_constraint=False
     )
+    currency = models.CharField(max_length=3)
     due_date = models.DateField()
     invoices = models.IntegerField()
     amount = models.DecimalField(**MONEY)
 
     def __str__(self):
-        return f"{self.currency} {self.collector_id} {self.due_date} {self.invoices:+d}"
+        whose = f"customer {self.customer_id}" if self.customer_id else f"{self.collector_id}"
+        return f"{self.currency} {whose} {self.due_date} {self.invoices:+d}"

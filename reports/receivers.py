@@ -83,7 +83,10 @@ def _customer_saved(sender, instance, created=False, **kwargs):
 
 
 def _ledger_changed(sender, currencies=None, since=None, **kwargs):
-    _refill_soon(summary.forget(currencies, since))
+    summary.forget(currencies, since)
+    # Sent after bulk writes (imports, loads): whatever months they touched, the worker
+    # folds their many aging changes (reports.rollup) soon, so pages add up few of them.
+    _refill_soon(1)
 
 
 def connect() -> None:

@@ -4,12 +4,19 @@ every write that changes an invoice's balance, status, due date or customer, or 
 collector, changes the figures in the same transaction, whichever code made it (services,
 imports, COPY, a bulk update).
 
-The triggers are statement-level: each statement appends one change row per key it touched
-(OpenByDueChange), summed from its transition tables, so a 10,000-row import adds a few
-hundred rows rather than updating hot rows 10,000 times, and two writers never wait on each
-other for a total. Readers add the changes to the kept rows; the worker folds them in (fold).
-A statement that reads an invoice's collector holds its customer row (FOR SHARE) until it
-commits, so a collector change and a new invoice for that customer cannot miss each other.
+The triggers are statement-level and only append (OpenByDueChange), so writers never wait
+on one another or on a reader:
+- A statement writing invoices appends, per customer, currency and due date it touched,
+  the change in outstanding invoices and balance, summed from its transition tables. It
+  does not read the customer's collector: a change row is counted under the customer's
+  collector as of whoever reads it (a page, or the fold that adds it to the kept rows).
+- A collector change moves what the kept rows hold of the customer (its outstanding
+  invoices less its change rows not yet folded) out of the old collector's figures and
+  into a change row of the customer's own, which then follows the customer.
+So an invoice written while its customer changes collector is counted under the right one
+whichever commits first, with no lock between the two. The fold (worker, after writes)
+adds the change rows to the kept rows; a collector change waits for a fold in progress and
+a fold skips while a collector change is open (one advisory lock, shared and exclusive).
 
 SQLite (a single office) has no triggers here: aging reads the invoices, as it always has."""
 
@@ -25,7 +32,7 @@ CHANGES = OpenByDueChange._meta.db_table
 INVOICES = Invoice._meta.db_table
 CUSTOMERS = Customer._meta.db_table
 _OUTSTANDING = ", ".join(f"'{status}'" for status in OUTSTANDING)
-# Any fixed number: the fold and the rebuild take it so only one of them runs at a time.
+# Any fixed number: folds and rebuilds take it exclusively, collector changes shared.
 _LOCK = 7_424_301
 
 
@@ -34,38 +41,37 @@ def available() -> bool:
 
 
 def _rows_of(table: str, sign: int) -> str:
-    """The outstanding invoices of a transition table, with their customer's collector (the
-    customer row held until commit) and a signed count and balance."""
+    """The outstanding invoices of a transition table, signed."""
+    minus = "" if sign > 0 else "-"
     return f"""
-        SELECT i.currency, c.collector_id, i.due_date, {sign} AS invoices,
-               {"" if sign > 0 else "-"}i.open_balance AS amount
-        FROM {table} i
-        JOIN (
-            SELECT id, collector_id FROM {CUSTOMERS}
-            WHERE id IN (SELECT customer_id FROM {table}) FOR SHARE
-        ) c ON c.id = i.customer_id
-        WHERE i.status IN ({_OUTSTANDING})"""
+        SELECT customer_id, currency, due_date, {sign} AS invoices, {minus}open_balance AS amount
+        FROM {table} WHERE status IN ({_OUTSTANDING})"""
 
 
-def _append(rows: str) -> str:
+def _append_by_customer(rows: str) -> str:
     return f"""
-        INSERT INTO {CHANGES} (currency, collector_id, due_date, invoices, amount)
-        SELECT currency, collector_id, due_date, SUM(invoices), SUM(amount)
+        INSERT INTO {CHANGES} (customer_id, collector_id, currency, due_date, invoices, amount)
+        SELECT customer_id, NULL, currency, due_date, SUM(invoices), SUM(amount)
         FROM ({rows}) AS changed
-        GROUP BY currency, collector_id, due_date
+        GROUP BY customer_id, currency, due_date
         HAVING SUM(invoices) <> 0 OR SUM(amount) <> 0;"""
 
+
+_MOVED = """
+    SELECT n.id, o.collector_id AS was
+    FROM new_rows n JOIN old_rows o ON o.id = n.id
+    WHERE n.collector_id IS DISTINCT FROM o.collector_id"""
 
 INSTALL = f"""
 CREATE OR REPLACE FUNCTION reports_open_by_due_invoices() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        {_append(_rows_of("new_rows", 1))}
+        {_append_by_customer(_rows_of("new_rows", 1))}
     ELSIF TG_OP = 'DELETE' THEN
-        {_append(_rows_of("old_rows", -1))}
+        {_append_by_customer(_rows_of("old_rows", -1))}
     ELSE
-        {_append(_rows_of("new_rows", 1) + " UNION ALL " + _rows_of("old_rows", -1))}
+        {_append_by_customer(_rows_of("new_rows", 1) + " UNION ALL " + _rows_of("old_rows", -1))}
     END IF;
     RETURN NULL;
 END $$;
@@ -73,22 +79,31 @@ END $$;
 CREATE OR REPLACE FUNCTION reports_open_by_due_customers() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    {
-    _append(f'''
-        SELECT i.currency, moved.collector_id, i.due_date, moved.sign AS invoices,
-               moved.sign * i.open_balance AS amount
+    IF NOT EXISTS ({_MOVED}) THEN
+        RETURN NULL;
+    END IF;
+    -- A statement of its own: the next one sees what a fold in progress committed.
+    PERFORM pg_advisory_xact_lock_shared({_LOCK});
+    WITH moved AS ({_MOVED}),
+    kept AS (
+        SELECT customer_id, currency, due_date, SUM(invoices) AS invoices, SUM(amount) AS amount
         FROM (
-            SELECT n.id, n.collector_id, 1 AS sign
-            FROM new_rows n JOIN old_rows o ON o.id = n.id
-            WHERE n.collector_id IS DISTINCT FROM o.collector_id
+            SELECT i.customer_id, i.currency, i.due_date, 1 AS invoices, i.open_balance AS amount
+            FROM {INVOICES} i JOIN moved ON i.customer_id = moved.id
+            WHERE i.status IN ({_OUTSTANDING})
             UNION ALL
-            SELECT o.id, o.collector_id, -1
-            FROM new_rows n JOIN old_rows o ON o.id = n.id
-            WHERE n.collector_id IS DISTINCT FROM o.collector_id
-        ) moved
-        JOIN {INVOICES} i ON i.customer_id = moved.id
-        WHERE i.status IN ({_OUTSTANDING})''')
-}
+            SELECT c.customer_id, c.currency, c.due_date, -c.invoices, -c.amount
+            FROM {CHANGES} c JOIN moved ON c.customer_id = moved.id
+        ) AS parts
+        GROUP BY customer_id, currency, due_date
+        HAVING SUM(invoices) <> 0 OR SUM(amount) <> 0
+    )
+    INSERT INTO {CHANGES} (customer_id, collector_id, currency, due_date, invoices, amount)
+    SELECT NULL, moved.was, kept.currency, kept.due_date, -kept.invoices, -kept.amount
+    FROM kept JOIN moved ON moved.id = kept.customer_id
+    UNION ALL
+    SELECT kept.customer_id, NULL, kept.currency, kept.due_date, kept.invoices, kept.amount
+    FROM kept;
     RETURN NULL;
 END $$;
 
@@ -126,18 +141,31 @@ _LIVE = f"""
     GROUP BY i.currency, c.collector_id, i.due_date"""
 
 
+# The change rows with the collector each counts under: its own (a collector's share moved
+# out) or its customer's now.
+_ATTRIBUTED = f"""
+    SELECT c.currency, CASE WHEN c.customer_id IS NULL THEN c.collector_id
+                            ELSE customer.collector_id END AS collector_id,
+           c.due_date, c.invoices, c.amount
+    FROM {{changes}} c LEFT JOIN {CUSTOMERS} customer ON customer.id = c.customer_id"""
+
+
 def fold() -> bool:
     """Add the changes written so far to the kept rows, in one transaction (readers see
-    before or after, never half). False if another fold or rebuild holds the lock."""
+    before or after, never half). False if another fold, a rebuild or an open collector
+    change holds the lock: the next fold takes them."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_LOCK])
         if not cursor.fetchone()[0]:
             return False
+        moved = _ATTRIBUTED.format(changes="moved")
         cursor.execute(f"""
             WITH moved AS (DELETE FROM {CHANGES} RETURNING *)
             INSERT INTO {KEPT} (currency, collector_id, due_date, invoices, amount)
             SELECT currency, collector_id, due_date, SUM(invoices), SUM(amount)
-            FROM moved GROUP BY currency, collector_id, due_date
+            FROM ({moved}) AS attributed
+            GROUP BY currency, collector_id, due_date
+            ORDER BY currency, collector_id, due_date
             ON CONFLICT (currency, collector_id, due_date) DO UPDATE
             SET invoices = {KEPT}.invoices + EXCLUDED.invoices,
                 amount = {KEPT}.amount + EXCLUDED.amount""")
@@ -167,6 +195,7 @@ def open_by_due(
     """(currency, collector id, due date, invoices, balance) of the outstanding invoices,
     from the kept rows and the changes since, for a currency and a collector (or the
     customers without one), or all."""
+    _fold_if_many()
     where, params = [], []
     if currency:
         where.append("currency = %s")
@@ -177,21 +206,37 @@ def open_by_due(
         where.append("collector_id = %s")
         params.append(collector_id)
     condition = f"WHERE {' AND '.join(where)}" if where else ""
-    columns = "currency, collector_id, due_date, invoices, amount"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT currency, collector_id, due_date, SUM(invoices), SUM(amount)
             FROM (
-                SELECT {columns} FROM {KEPT} {condition}
+                SELECT currency, collector_id, due_date, invoices, amount FROM {KEPT}
                 UNION ALL
-                SELECT {columns} FROM {CHANGES} {condition}
+                {_ATTRIBUTED.format(changes=CHANGES)}
             ) AS rows
+            {condition}
             GROUP BY currency, collector_id, due_date
             HAVING SUM(invoices) <> 0""",
-            params * 2,
+            params,
         )
         return cursor.fetchall()
+
+
+# Change rows a page would rather not add up itself: past this many, the page folds them
+# first (a bulk load with no worker running; the worker folds after every import).
+FOLD_ON_READ_ROWS = 20_000
+
+
+def _fold_if_many() -> None:
+    with connection.cursor() as cursor:
+        # The statistics' live row count: no scan of the table to learn its size.
+        cursor.execute(
+            "SELECT n_live_tup FROM pg_stat_user_tables WHERE relid = %s::regclass", [CHANGES]
+        )
+        row = cursor.fetchone()
+    if row and row[0] > FOLD_ON_READ_ROWS:
+        fold()
 
 
 def differences() -> list[tuple]:

@@ -21,11 +21,9 @@ REFRESH_MINUTES = 5
 
 
 def refresh_dashboard() -> int:
-    """Fold today's aging changes into the kept rows, store the closed months of every
-    currency, whole and per collector, recompute today's slow parts and drop expired ones.
-    Returns the number of currencies refreshed."""
-    if rollup.available():
-        rollup.fold()
+    """Store the closed months of every currency, whole and per collector (folding today's
+    aging first), recompute today's slow parts and drop expired ones. Returns the number of
+    currencies refreshed."""
     today = timezone.localdate()
     currencies = refill_months()
     defaults = ReportFilterForm.defaults(today)
@@ -36,8 +34,12 @@ def refresh_dashboard() -> int:
 
 
 def refill_months() -> list[str]:
-    """Store whatever closed months are missing, for every currency whole and per
-    collector (queued after writes that forgot some); returns the currencies."""
+    """Fold the aging changes written so far into the kept rows (reports.rollup) and store
+    whatever closed months are missing, for every currency whole and per collector (queued
+    after ledger writes, so a big import is folded soon after it commits); returns the
+    currencies."""
+    if rollup.available():
+        rollup.fold()
     today = timezone.localdate()
     currencies = currencies_in_use()
     for scope in _scopes(currencies):
