@@ -12,6 +12,7 @@ from audit.models import AuditEvent
 from audit.services import _CHAIN_LOCK_KEY
 from invoices.models import Contact, Customer, Invoice
 from invoices.tests.factories import CustomerFactory
+from tests.locks import sessions_waiting_on_locks
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -19,16 +20,6 @@ pytestmark = [
         connection.vendor != "postgresql", reason="SQLite runs one writer at a time"
     ),
 ]
-
-
-def _waiting() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")  # else one snapshot per transaction
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
 
 
 def _at_once(raw: str, calls: list[tuple[str, str, dict]]) -> list:
@@ -57,9 +48,9 @@ def _at_once(raw: str, calls: list[tuple[str, str, dict]]) -> list:
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 10
-        while _waiting() < len(calls) and time.monotonic() < deadline:
+        while sessions_waiting_on_locks() < len(calls) and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert _waiting() == len(calls), "the requests did not meet"
+        assert sessions_waiting_on_locks() == len(calls), "the requests did not meet"
     for thread in threads:
         thread.join()
     assert errors == []

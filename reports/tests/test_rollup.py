@@ -34,6 +34,7 @@ from invoices.tests.factories import CustomerFactory
 from reports import rollup
 from reports.aging import aging, buckets_for
 from reports.models import OpenByDue, OpenByDueChange
+from tests.locks import sessions_waiting_on_locks
 
 pytestmark = [
     pytest.mark.skipif(
@@ -578,16 +579,6 @@ def test_customer_updates_moving_collectors_racing_new_invoices_for_the_same_cus
     assert_agrees()
 
 
-def _waiting() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")  # else one snapshot per transaction
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
-
-
 def _until(condition) -> None:
     deadline = time.monotonic() + 10
     while not condition() and time.monotonic() < deadline:
@@ -637,10 +628,10 @@ def test_an_invoice_import_beside_a_customer_import_moving_collectors(acme, bolt
     with transaction.atomic():
         Customer.objects.select_for_update().get(pk=crux.pk)
         one.start()
-        _until(lambda: _waiting() == 1)
+        _until(lambda: sessions_waiting_on_locks() == 1)
         two.start()
         # The invoice import finishes, or waits for the customer import.
-        _until(lambda: not two.is_alive() or _waiting() == 2)
+        _until(lambda: not two.is_alive() or sessions_waiting_on_locks() == 2)
     one.join(30)
     two.join(30)
 
