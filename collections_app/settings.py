@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "webhooks",
     "backups",
     "ops",
+    "jobs",
 ]
 
 MIDDLEWARE = [

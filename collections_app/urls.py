@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("invoices.urls")),
     path("import/", include("invoices.import_urls")),
+    path("jobs/", include("jobs.urls")),
     path("dashboard/", include("reports.urls")),
     path("letters/", include("letters.urls")),
     path("", include("dunning.urls")),

@@ -4,6 +4,8 @@ The uploaded file waits between steps under MEDIA_ROOT/imports/<uuid>.csv. The u
 here, never taken from the client as a path, and a step only opens an upload listed in the
 user's own session."""
 
+import hashlib
+import json
 import time
 import uuid
 from datetime import timedelta
@@ -13,11 +15,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import ADMIN, role_required
 from audit.models import AuditEvent
+from jobs.models import Job, JobKind, JobStatus
+from jobs.selectors import job_as_seen
+from jobs.services import job_start
 
+from . import import_tasks
 from .import_forms import MappingForm, UploadForm
 from .importing import ISO_DATE, ImportRejected, import_run
 from .importing.columns import schema_for, suggested_mapping
@@ -27,7 +35,6 @@ from .models import ImportBatch
 
 SESSION_KEY = "pending_imports"
 STALE_AFTER_S = 24 * 60 * 60
-NUMERIC_COLUMNS = {"amount", "credit_limit", "late_interest_rate", "late_fee"}
 
 
 def _upload_dir() -> Path:
@@ -72,9 +79,12 @@ def import_start(request):
         _sweep_stale_uploads()
         token = uuid.uuid4()
         upload = form.cleaned_data["file"]
+        lines, last = 0, b"\n"
         with open(_upload_path(token), "wb") as target:
             for chunk in upload.chunks():
                 target.write(chunk)
+                lines += chunk.count(b"\n")
+                last = chunk[-1:] or last
         _save_pending(
             request,
             token,
@@ -82,6 +92,8 @@ def import_start(request):
                 "kind": form.cleaned_data["kind"],
                 "source": form.cleaned_data["source"].strip(),
                 "filename": Path(upload.name).name,
+                # Data rows, counted as lines: what decides whether the worker runs it.
+                "rows": max(lines + (last != b"\n") - 1, 0),
             },
         )
         return redirect("import:map", token=token)
@@ -172,17 +184,81 @@ def import_preview(request, token):
     pending = _pending(request, token)
     if "mapping" not in pending:
         return redirect("import:map", token=token)
+    if _rows(token, pending) > import_tasks.WORKER_ROWS:
+        return _preview_in_worker(request, token, pending)
     context = {"pending": pending, "token": token}
     try:
         result = _run(request, token, pending, dry_run=True)
     except ImportRejected as exc:
         context["errors"] = exc.errors
+        context["error_count"] = len(exc.errors)
     else:
         context["result"] = result
-        context["rows"] = [
-            [row["line"]] + [(row[column], column in NUMERIC_COLUMNS) for column in result.columns]
-            for row in result.preview
-        ]
+        context["rows"] = import_tasks.preview_rows(result)
+    return render(request, "invoices/import/preview.html", context)
+
+
+def _rows(token, pending: dict) -> int:
+    """The upload's data rows, counted as lines (an upload from before the count was kept
+    is counted now)."""
+    if "rows" not in pending:
+        with open(_upload_path(token), "rb") as stream:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
+        pending["rows"] = max(lines - 1, 0)
+    return pending["rows"]
+
+
+def _job_params(token, pending: dict) -> dict:
+    return {
+        "key": _job_key(token, pending),
+        "path": str(_upload_path(token)),
+        "result_url": reverse("import:preview", kwargs={"token": token}),
+        **{key: pending[key] for key in ("kind", "source", "filename", "mapping", "date_format")},
+    }
+
+
+def _job_key(token, pending: dict) -> str:
+    """This upload read with this mapping: a new mapping makes a new preview."""
+    read_as = json.dumps([str(token), pending["mapping"], pending["date_format"]], sort_keys=True)
+    return hashlib.sha256(read_as.encode()).hexdigest()[:32]
+
+
+def _latest_job(request, kind: str, token, pending: dict) -> Job | None:
+    # Found by its key rather than kept in the session: the session is not written while a
+    # job may hold SQLite's one write lock.
+    key = _job_key(token, pending)
+    return Job.objects.filter(user=request.user, kind=kind, params__key=key).first()
+
+
+def _preview_in_worker(request, token, pending: dict):
+    """A big file's preview is a job: start it (or again, asked after a failure), follow it
+    on its page, and show what it found here once it is done."""
+    job = _latest_job(request, JobKind.IMPORT_PREVIEW, token, pending)
+    if job is None or "again" in request.GET:
+        preview_url = reverse("import:preview", kwargs={"token": token})
+        job = job_start(
+            kind=JobKind.IMPORT_PREVIEW,
+            title=f"Preview of {pending['filename']}",
+            user=request.user,
+            task="invoices.import_tasks.import_preview_task",
+            params=_job_params(token, pending),
+            total=_rows(token, pending),
+            links=[
+                ("Preview again", f"{preview_url}?again=1"),
+                ("Change the column mapping", reverse("import:map", kwargs={"token": token})),
+                ("Upload another file", reverse("import:start")),
+            ],
+        )
+        return redirect("jobs:detail", pk=job.pk)
+    if job.status != JobStatus.DONE:
+        return redirect("jobs:detail", pk=job.pk)
+    context = {"pending": pending, "token": token}
+    if "errors" in job.result:
+        context["errors"] = job.result["errors"]
+        context["error_count"] = job.result["error_count"]
+    else:
+        context["result"] = job.result["summary"]
+        context["rows"] = job.result["summary"]["preview"]
     return render(request, "invoices/import/preview.html", context)
 
 
@@ -192,6 +268,8 @@ def import_confirm(request, token):
     pending = _pending(request, token)
     if "mapping" not in pending:
         return redirect("import:map", token=token)
+    if _rows(token, pending) > import_tasks.WORKER_ROWS:
+        return _import_in_worker(request, token, pending)
     try:
         result = _run(request, token, pending, dry_run=False)
     except ImportRejected as exc:
@@ -200,6 +278,25 @@ def import_confirm(request, token):
     _forget(request, token)
     messages.success(request, f"{result.filename} imported.")
     return redirect("import:result", pk=result.batch.pk)
+
+
+def _import_in_worker(request, token, pending: dict):
+    """A big file's import is a job; confirming twice follows the one already under way."""
+    job = _latest_job(request, JobKind.IMPORT, token, pending)
+    if job is None or job.finished or job_as_seen(job, now=timezone.now()).stopped:
+        job = job_start(
+            kind=JobKind.IMPORT,
+            title=f"Import of {pending['filename']}",
+            user=request.user,
+            task="invoices.import_tasks.import_task",
+            params=_job_params(token, pending),
+            total=_rows(token, pending),
+            links=[
+                ("Back to the preview", reverse("import:preview", kwargs={"token": token})),
+                ("Upload another file", reverse("import:start")),
+            ],
+        )
+    return redirect("jobs:detail", pk=job.pk)
 
 
 @role_required(ADMIN)

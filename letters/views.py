@@ -10,13 +10,17 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 from pypdf import PdfWriter
 
 from accounts.roles import ADMIN, COLLECTOR, MANAGER, role_required
 from invoices.models import Contact, ContactRole, Customer, DebtorType, Invoice, InvoiceStatus
+from jobs.models import JobKind
+from jobs.services import job_start
 
+from . import print_tasks
 from .context import FIELD_GROUPS
 from .documents import statement_pdf
 from .exceptions import LetterError, TemplateProblem
@@ -329,6 +333,20 @@ def print_batch(request):
         done = print_batch_mark_printed(actor=request.user, item_ids=ids)
         messages.success(request, f"{done} letter{'s' if done != 1 else ''} marked printed.")
         return redirect("letters:print_batch")
+    if request.GET.get("download") and len(items) > print_tasks.WORKER_LETTERS:
+        job = job_start(
+            kind=JobKind.PRINT_BATCH,
+            title=f"Letters to post ({len(items)})",
+            user=request.user,
+            task="letters.print_tasks.print_batch_task",
+            params={
+                "last_item": max(item.pk for item in items),
+                "filename": f"letters-{dt.date.today().isoformat()}.pdf",
+            },
+            total=len(items),
+            links=[("Back to the letters to post", reverse("letters:print_batch"))],
+        )
+        return redirect("jobs:detail", pk=job.pk)
     if request.GET.get("download") and items:
         writer = PdfWriter()
         for item in items:

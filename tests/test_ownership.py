@@ -237,6 +237,8 @@ NOT_A_CUSTOMERS = {
     "import:preview": "an upload in progress",
     "import:confirm": "an upload in progress",
     "import:result": "an import batch",
+    "jobs:detail": "a background job: its starter's, and managers' and admins' (jobs/tests)",
+    "jobs:file": "a background job's file (a print batch): as the job itself",
     "reports:export": "a report's name",
     "dunning:policy_detail": "a policy",
     "dunning:policy_edit": "a policy",

@@ -142,6 +142,10 @@ ROUTES = {
     "import:preview": Route(ADMIN, lenient=True),
     "import:confirm": Route(ADMIN, method="post", lenient=True),
     "import:result": Route(ADMIN, lenient=True),
+    # A job's page: any role gets past the door, then the job's own rule (jobs/tests); the
+    # dummy id names no job.
+    "jobs:detail": Route(COLLECTOR, ok=404),
+    "jobs:file": Route(COLLECTOR, ok=404),
     "dunning:policy_list": Route(ADMIN),
     "dunning:policy_detail": Route(ADMIN),
     "dunning:policy_edit": Route(ADMIN),

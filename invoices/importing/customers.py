@@ -18,6 +18,8 @@ from audit.services import Event
 from invoices.models import Contact, ContactRole, DebtorType, ImportKind, Organisation
 from invoices.money import currency_codes, currency_problem
 from invoices.validators import timezone_names
+from jobs.models import Phase
+from jobs.progress import report_phase
 
 from . import customer_fields, reader
 from .columns import SCHEMAS, Layout
@@ -255,6 +257,7 @@ class CustomerImport:
     def apply(self, cursor, *, batch_id: int, now, audit) -> None:
         """1. change existing customers and their primary AP contact (auditing each),
         2. insert the new customers with the organisation's defaults, and their contacts."""
+        report_phase(Phase.WRITING)
         remember_ids(
             cursor,
             CHANGED,

@@ -10,6 +10,8 @@ from audit.services import Event
 from invoices.models import ImportKind, InvoiceStatus
 from invoices.money import currency_codes, currency_problem
 from invoices.signals import ledger_changed_by
+from jobs.models import Phase
+from jobs.progress import report_phase
 
 from . import reader
 from .balances import refresh_balances
@@ -235,6 +237,7 @@ class InvoiceImport:
     def apply(self, cursor, *, batch_id: int, now, audit) -> None:
         """1. change existing invoices (auditing each), 2. insert the new ones, 3. pay those
         marked settled, 4. derive the balances of every invoice touched."""
+        report_phase(Phase.WRITING)
         remember_ids(
             cursor,
             CHANGED,

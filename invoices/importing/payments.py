@@ -9,6 +9,8 @@ is unique on Payment. Rows whose key is already recorded are unchanged."""
 import hashlib
 
 from invoices.models import ImportKind
+from jobs.models import Phase
+from jobs.progress import report_phase
 
 from . import reader
 from .balances import refresh_balances
@@ -153,6 +155,7 @@ class PaymentImport:
     def apply(self, cursor, *, batch_id: int, now, audit) -> None:
         """Pay each new row's invoice, up to its open balance; the rest stays as credit. A row
         without an invoice number is all credit: unapplied cash of its customer."""
+        report_phase(Phase.WRITING)
         cursor.execute(
             """
             INSERT INTO import_payments

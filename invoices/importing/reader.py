@@ -14,9 +14,13 @@ from decimal import Decimal
 from typing import BinaryIO
 
 from invoices.money import parse_amount
+from jobs.models import Phase
+from jobs.progress import report_done, report_phase
 
 from .columns import ISO_DATE
 
+# Lines read between two progress reports: often enough for a bar, rare enough to cost nothing.
+REPORT_EVERY = 1024
 # numeric(14, 2) holds up to 999,999,999,999.99.
 MAX_CENTS = 10**14 - 1
 NUL_PROBLEM = (
@@ -55,7 +59,11 @@ class CsvSource:
         return self.digest.hexdigest()
 
     def _lines(self) -> Iterator[str]:
+        report_phase(Phase.READING)
+        number = 0
         for number, raw in enumerate(self.stream, start=1):
+            if not number % REPORT_EVERY:
+                report_done(number - 1)  # data rows, the header aside
             self.digest.update(raw)
             if b"\x00" in raw:
                 self.nul_line = number
@@ -67,6 +75,9 @@ class CsvSource:
             except UnicodeDecodeError:
                 self.bad_lines.add(number)
                 yield raw.decode("utf-8", "replace")
+        # Every row is read; what follows checks them against the ledger.
+        report_done(max(number - 1, 0))
+        report_phase(Phase.CHECKING)
 
     def records(self) -> Iterator[tuple[int, list[str] | None, str | None]]:
         """Every non-blank record, the header first, with the line it starts on.
