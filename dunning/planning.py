@@ -1,18 +1,22 @@
 """Planning and recording: the run that turns due plans into chases, touches and tasks.
 
-Facts are loaded in chunks (selectors.facts_load), planned by the pure engine, and each
-chunk's actions are written set-wise in one transaction, with their audit events. The
-database's unique keys make the run idempotent: planning twice creates nothing new."""
+The run streams: the customers to chase are read a chunk at a time (the next
+selectors.CHUNK ids after the last), their facts loaded in a fixed number of queries
+(selectors.facts_load), planned by the pure engine, and each chunk's actions written
+set-wise in one transaction, with their audit events. What a run holds is a chunk or two,
+however large the ledger. The database's unique keys make the run idempotent: planning
+twice creates nothing new."""
 
 import datetime as dt
 import gc
 import json
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
+from itertools import chain
 from json.encoder import encode_basestring_ascii as _quote
 from zoneinfo import ZoneInfo
 
@@ -20,16 +24,27 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from audit.services import Event, audit_record, audit_record_many
+from invoices.models import Invoice
 from invoices.money import format_money
 
+from . import selectors
 from .engine import CHECK, plan_customer
 from .facts import Calendar, CustomerPlan
 from .models import Channel, Chase, ChaseStatus, Task, TaskKind, Touch, TouchStatus, touch_ref
 from .queue import entries_prune, entries_rows, entries_write
-from .selectors import Loaded, StepRow, Steps, calendar_for, chunks, customers_to_chase, facts_load
+from .selectors import (
+    OPEN_STATUSES,
+    Loaded,
+    StepRow,
+    Steps,
+    calendar_for,
+    chunks,
+    customers_to_chase,
+    facts_load,
+)
 
 
-@dataclass
+@dataclass(slots=True)
 class RunResult:
     """What the run did (or, in a dry run, would do) for one customer."""
 
@@ -77,23 +92,48 @@ def dunning_run(
     explain: bool = False,
     timings: dict[str, float] | None = None,
 ) -> list[RunResult]:
-    """Plan every chased customer as of a moment and record the actions that are due.
+    """Plan every chased customer as of a moment and record the actions that are due; the
+    results of the whole run in one list (dunning_run_stream yields them chunk by chunk
+    instead, for a run whose results need not be kept)."""
+    return list(
+        dunning_run_stream(
+            as_of=as_of,
+            dry_run=dry_run,
+            customer_ids=customer_ids,
+            explain=explain,
+            timings=timings,
+        )
+    )
 
-    1. Load the facts of customers with an open balance or an active chase, in chunks.
+
+def dunning_run_stream(
+    *,
+    as_of: dt.datetime,
+    dry_run: bool = False,
+    customer_ids: Sequence[int] | None = None,
+    explain: bool = False,
+    timings: dict[str, float] | None = None,
+) -> Iterator[RunResult]:
+    """Plan every chased customer as of a moment and record the actions that are due,
+    yielding each chunk's results once it is recorded.
+
+    1. Read the next chunk of customers with an open balance or an active chase, and
+       their facts.
     2. Plan each with the pure engine.
     3. Per chunk, in one transaction: start chases, insert touches under their unique key
        (a touch planned before is left alone), create tasks for phone, legal and internal
        steps, close chases with nothing left open, and audit each.
     4. Write every planned customer's queue row (dunning.queue), on the reading thread;
-       after a full run, drop the rows of customers no longer chased.
-    A dry run stops after step 2 and returns the same results. With explain, customers
+       after a full run (the stream read to its end), drop the rows of customers no longer
+       chased.
+    A dry run stops after step 2 and yields the same results. With explain, customers
     with nothing due are listed too, with the engine's explanation. timings, if given,
     collects seconds per phase: facts and plan (on the reading thread, overlapping the
-    rest), queue (there too), waiting (for it), record and audit."""
+    rest), queue (there too), waiting (for it, and for the caller between chunks), record
+    and audit. The cyclic garbage collector stays paused until the stream ends or is
+    closed (_gc_paused)."""
     calendar = calendar_for(as_of)
     steps = Steps()
-    results: list[RunResult] = []
-    ids = customers_to_chase(customer_ids)
 
     def plan_chunk(chunk: Sequence[int]) -> list[tuple[Loaded, CustomerPlan]]:
         reading = _Clock(timings)
@@ -119,8 +159,9 @@ def dunning_run(
 
     clock = _Clock(timings)
     with _gc_paused():
-        for plans in _read_ahead(list(chunks(ids)), plan_chunk):
+        for plans in _read_ahead(_chunks_to_chase(customer_ids), plan_chunk):
             clock.lap("waiting")
+            results: list[RunResult] = []
             due = []
             for item, plan in plans:
                 if (
@@ -146,32 +187,79 @@ def dunning_run(
                 results.extend(
                     _record(due, as_of=as_of, steps=steps, calendar=calendar, clock=clock)
                 )
+            del plans, due
+            yield from results
+            clock.lap("waiting")
         if not dry_run:
             entries_prune(customer_ids)
-    return results
 
 
-def _read_ahead(batches: list, work) -> Iterator:
-    """work(batch) for each batch, in order. With more than one batch, the next is worked
-    on a second thread (with its own database connection) while the caller writes this
-    one: reading and planning overlap with the writes' waits on the database. Batches are
-    disjoint sets of customers, so what is written never changes what is read ahead.
-    PostgreSQL only: SQLite serialises the two connections anyway (and its in-memory test
-    databases lock whole tables against a reader)."""
-    if len(batches) < 2 or connection.vendor != "postgresql":
+def _chunks_to_chase(customer_ids: Sequence[int] | None) -> Iterator[list[int]]:
+    """The customers a run plans (an open balance or an active chase), in id order, a chunk
+    of selectors.CHUNK at a time. A full run reads each chunk as it comes to it, the next
+    ids after the last one (keyset pagination, two indexed queries a chunk), so no list of
+    the whole ledger's customers is ever held. Given ids are the caller's list already."""
+    if customer_ids is not None:
+        yield from chunks(customers_to_chase(customer_ids))
+        return
+    after = 0
+    while ids := _to_chase_after(after, selectors.CHUNK):
+        yield ids
+        after = ids[-1]
+
+
+def _to_chase_after(after: int, size: int) -> list[int]:
+    """The first `size` customers after id `after` with an open balance or an active chase:
+    the first `size` of each kind, merged (no customer among the first `size` of both can
+    be missing from its own kind's first `size`)."""
+    # order_by() alone: the models' default orderings would add columns to the DISTINCT.
+    owing = (
+        Invoice.objects.filter(status__in=OPEN_STATUSES, customer_id__gt=after)
+        .order_by("customer_id")
+        .values_list("customer_id", flat=True)
+        .distinct()[:size]
+    )
+    chased = (
+        Chase.objects.filter(status=ChaseStatus.ACTIVE, customer_id__gt=after)
+        .order_by("customer_id")
+        .values_list("customer_id", flat=True)[:size]
+    )
+    return sorted({*owing, *chased})[:size]
+
+
+def _read_ahead(batches: Iterable, work) -> Iterator:
+    """work(batch) for each batch, in order. With more than one batch, the next is taken
+    and worked on a second thread (with its own database connection) while the caller
+    writes this one: reading and planning overlap with the writes' waits on the database.
+    Batches are disjoint sets of customers, so what is written never changes what is read
+    ahead. PostgreSQL only: SQLite serialises the two connections anyway (and its
+    in-memory test databases lock whole tables against a reader). The first two batches
+    are taken here: a run of one batch needs no second thread."""
+    batches = iter(batches)
+    if connection.vendor != "postgresql":
         yield from map(work, batches)
         return
+    first, second = next(batches, None), next(batches, None)
+    if second is None:
+        if first is not None:
+            yield work(first)
+        return
+    rest = chain([second], batches)
+
+    def work_next():
+        batch = next(rest, None)
+        return None if batch is None else work(batch)
+
     # The writer waits on the database often and briefly: a shorter switch interval gets
     # it the interpreter back sooner from the reader each time (measured: a tenth faster).
     interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dunning-read") as reader:
+        ahead = reader.submit(work, first)
         try:
-            ahead = reader.submit(work, batches[0])
-            for batch in batches[1:]:
-                done, ahead = ahead.result(), reader.submit(work, batch)
+            while (done := ahead.result()) is not None:
+                ahead = reader.submit(work_next)
                 yield done
-            yield ahead.result()
         finally:
             ahead.cancel()
             reader.submit(connections.close_all).result()
