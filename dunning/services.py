@@ -4,7 +4,7 @@ cycle. Each writes its
 audit events in the same transaction as the change."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 from django.db import transaction
@@ -36,7 +36,7 @@ from .models import (
     TouchStatus,
 )
 from .outbox import fix_contact_task, touches_deliver
-from .planning import RunResult, dunning_run
+from .planning import RunResult, dunning_run_stream
 from .queue import queue_refresh
 from .selectors import (
     plan_met,
@@ -106,12 +106,36 @@ def dunning_cycle(
 ) -> list[RunResult]:
     """What the schedule and `run_dunning` do: settle holds, plan and record, deliver
     (until `deadline`, a time.monotonic() value, when given)."""
+    return list(
+        dunning_cycle_stream(
+            as_of=as_of,
+            dry_run=dry_run,
+            customer_ids=customer_ids,
+            explain=explain,
+            deadline=deadline,
+        )
+    )
+
+
+def dunning_cycle_stream(
+    *,
+    as_of: dt.datetime,
+    dry_run: bool = False,
+    customer_ids: Sequence[int] | None = None,
+    explain: bool = False,
+    deadline: float | None = None,
+) -> Iterator[RunResult]:
+    """dunning_cycle, its results yielded as each chunk of customers is recorded (then the
+    deliveries'), so a run over the whole ledger holds one chunk's at a time."""
     if dry_run:
-        return dunning_run(as_of=as_of, dry_run=True, customer_ids=customer_ids, explain=explain)
+        yield from dunning_run_stream(
+            as_of=as_of, dry_run=True, customer_ids=customer_ids, explain=explain
+        )
+        return
     promises_settle(on=as_of.date())
     plans_settle(on=as_of.date())
-    results = dunning_run(as_of=as_of, customer_ids=customer_ids, explain=explain)
-    return results + touches_deliver(as_of=as_of, customer_ids=customer_ids, deadline=deadline)
+    yield from dunning_run_stream(as_of=as_of, customer_ids=customer_ids, explain=explain)
+    yield from touches_deliver(as_of=as_of, customer_ids=customer_ids, deadline=deadline)
 
 
 # --- holds ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from .credit_hold import credit_holds_apply
 from .models import Run
-from .services import dunning_cycle
+from .services import dunning_cycle_stream
 
 # Delivery stops claiming messages this long before django-q2 would kill the task, so a
 # routine run never dies mid-send (which would leave outcomes unknown); the rest wait for
@@ -30,7 +30,8 @@ def run_dunning_task() -> int:
     Run.objects.filter(started_at__lt=now - dt.timedelta(days=RUNS_KEPT_DAYS)).delete()
     run = Run.objects.create(started_at=now)
     try:
-        touches = len(dunning_cycle(as_of=now, deadline=deadline))
+        # Counted as they stream: the run holds one chunk of customers' results at a time.
+        touches = sum(1 for _ in dunning_cycle_stream(as_of=now, deadline=deadline))
     except BaseException as error:
         _finish(run, succeeded=False, error=f"{type(error).__name__}: {error}"[:500])
         raise

@@ -100,7 +100,7 @@ def test_a_run_that_fails_is_recorded_as_failed_and_old_records_go(time_machine,
     def fails(**kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr("dunning.tasks.dunning_cycle", fails)
+    monkeypatch.setattr("dunning.tasks.dunning_cycle_stream", fails)
     with pytest.raises(RuntimeError):
         run_dunning_task()
 

@@ -6,7 +6,7 @@ from django.utils.dateparse import parse_datetime
 
 from invoices.models import Customer
 
-from ...services import dunning_cycle
+from ...services import dunning_cycle_stream
 
 
 class Command(BaseCommand):
@@ -35,10 +35,13 @@ class Command(BaseCommand):
             if not pk:
                 raise CommandError(f"No customer with external id {customer!r}.")
             customer_ids = list(pk)
-        results = dunning_cycle(
+        results = dunning_cycle_stream(
             as_of=moment, dry_run=dry_run, customer_ids=customer_ids, explain=bool(customer)
         )
-        for result in results:
+        count, customers = 0, set()
+        for result in results:  # printed as each chunk of customers is recorded
+            count += 1
+            customers.add(result.customer_id)
             if format == "json":
                 self.stdout.write(result.as_json())
             else:
@@ -55,6 +58,6 @@ class Command(BaseCommand):
         if format == "text":
             verb = "would act on" if dry_run else "acted on"
             self.stdout.write(
-                f"{len(results)} result(s); {verb} {len({r.customer_id for r in results})} "
+                f"{count} result(s); {verb} {len(customers)} "
                 f"customer(s) as of {moment.isoformat()}."
             )
