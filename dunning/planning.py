@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from audit.services import Event, audit_record, audit_record_many
+from audit.services import Event, audit_record_many
 from invoices.models import Invoice
 from invoices.money import format_money
 
@@ -553,10 +553,12 @@ def _record(
         if (
             plan.close_chase
             and chase_id
-            and chase_close(chase_id=chase_id, at=as_of, reason=plan.explanation)
+            and chase_close(chase_id=chase_id, at=as_of, reason=plan.explanation, events=events)
         ):
             results.append(_result(item, plan, status="chase closed", reason=plan.explanation))
     clock.lap("record")
+    # Last, just before the commit: the audit chain's lock is held from here to the end of
+    # the transaction, and every other audited write (a collector's note) waits for it.
     audit_record_many(events=events)
     clock.lap("audit")
     return results
@@ -673,8 +675,11 @@ def _invoices_json(invoices) -> str:
     return f"[{items}]"
 
 
-def chase_close(*, chase_id: int, at: dt.datetime, reason: str, actor=None) -> bool:
-    """End an active chase and cancel its pending messages. False if it was not active."""
+def chase_close(
+    *, chase_id: int, at: dt.datetime, reason: str, actor=None, events: list | None = None
+) -> bool:
+    """End an active chase and cancel its pending messages. False if it was not active.
+    With events, its audit event is added there for the caller to record with the rest."""
     with transaction.atomic():
         closed = Chase.objects.filter(pk=chase_id, status=ChaseStatus.ACTIVE).update(
             status=ChaseStatus.CLOSED, closed_at=at, close_reason=reason[:200]
@@ -685,11 +690,14 @@ def chase_close(*, chase_id: int, at: dt.datetime, reason: str, actor=None) -> b
         cancelled = Touch.objects.filter(chase_id=chase_id, status=TouchStatus.PENDING).update(
             status=TouchStatus.CANCELLED, last_error="Chase closed: " + reason
         )
-        audit_record(
+        event = Event(
             action="dunning.chase.closed",
-            actor=actor,
             customer_id=chase.customer_id,
             summary=f"Chase {chase.cycle} closed: {reason}",
             data={"chase_id": chase_id, "cancelled_touches": cancelled},
         )
+        if events is not None:
+            events.append(event)
+        else:
+            audit_record_many(events=[event], actor=actor)
     return True

@@ -8,7 +8,9 @@ customers, and 10 managers, signed in by sessions made here (no password hashing
 start of the run); an invoices CSV of ROWS new invoices for existing customers.
 
 Then scripts/web.sh, as the image runs it (gunicorn, WEB_WORKERS sync workers, pooled
-connections, DEBUG off), serves the copy on the loopback; Locust
+connections, DEBUG off), serves the copy on the loopback, with cache and sessions on Redis
+and the worker (qcluster, nice 10) beside it for what writes queue (the dunning run's own
+schedule is taken out of the copy: the run is started here); Locust
 (loadtest/locustfile.py, headless) ramps the people up, and once they are all working the
 engine run (`run_dunning`, mail to the dummy backend) and the import (`import_csv`) start
 side by side, at the worker's priority (nice 10, as docker-compose runs it). Locust runs
@@ -47,7 +49,7 @@ BIN = Path(sys.executable).parent
 COLLECTORS = int(os.environ.get("LOAD_COLLECTORS", 40))
 MANAGERS = int(os.environ.get("LOAD_MANAGERS", 10))
 SECONDS = int(os.environ.get("LOAD_SECONDS", 180))
-WEB_WORKERS = int(os.environ.get("LOAD_WEB_WORKERS", 4))
+WEB_WORKERS = int(os.environ.get("LOAD_WEB_WORKERS", 3))  # the image's WEB_CONCURRENCY
 # The run and the import are the worker's work: run as the worker runs (nice, see
 # docker-compose.yml), or at the web's priority with LOAD_WORKER_NICE=0.
 WITH_JOBS = os.environ.get("LOAD_JOBS", "1") != "0"
@@ -147,6 +149,14 @@ def _cast(key: str) -> list[dict]:
     return cast
 
 
+def _without_the_run_schedule() -> None:
+    from django_q.models import Schedule
+
+    from dunning import schedule
+
+    Schedule.objects.filter(func=schedule.FUNC).delete()
+
+
 def _invoices_csv(path: Path, rows: int) -> None:
     from invoices.models import Customer
 
@@ -219,6 +229,7 @@ def bench_load(*, rows: int = DEFAULT_ROWS, say=print) -> dict:
     source = connection.settings_dict["NAME"]
     copy = f"{source}_load"
     key = secrets.token_urlsafe(64)
+    run_id = secrets.token_hex(4)
     work = Path(tempfile.mkdtemp(prefix="dunmore-load-"))
     env = {
         **os.environ,
@@ -231,13 +242,15 @@ def bench_load(*, rows: int = DEFAULT_ROWS, say=print) -> dict:
         "DJANGO_SETTINGS_MODULE": "collections_app.settings",
         # Redis as docker-compose gives it (cache and sessions), under keys of this run alone.
         "REDIS_URL": REDIS_URL,
-        "CACHE_KEY_PREFIX": f"load-{secrets.token_hex(4)}",
+        "CACHE_KEY_PREFIX": f"load-{run_id}",
+        "Q_NAME": f"load-{run_id}",  # its own queue on that Redis
     }
     processes: list[subprocess.Popen] = []
     _copy(source, copy, say)
     try:
         connections["default"].settings_dict["NAME"] = copy
         cast = _cast(key)
+        _without_the_run_schedule()
         (work / "cast.json").write_text(json.dumps(cast))
         _invoices_csv(work / "invoices.csv", rows)
         connection.close()
@@ -265,6 +278,20 @@ def bench_load(*, rows: int = DEFAULT_ROWS, say=print) -> dict:
             stderr=subprocess.STDOUT,
         )
         processes.append(web)
+        # The worker, as compose runs it beside the web (nice, on Redis): what writes queue
+        # for it (stored months to refill after the import, aging to fold, credit holds)
+        # happens as in production. The run itself is measured below, so its schedule is
+        # taken out of the copy.
+        if WITH_JOBS:
+            processes.append(
+                subprocess.Popen(
+                    [*WORKER, sys.executable, "manage.py", "qcluster"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=(work / "worker.log").open("w"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
         _wait_for(f"{base}/login/")
         people = COLLECTORS + MANAGERS
         load = subprocess.Popen(

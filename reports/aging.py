@@ -270,7 +270,12 @@ def _kept_rows(
     rollup) rather than the invoices. The rollup holds every outstanding invoice; those
     issued after as_of (dated ahead) are not open yet and come off, found through the
     currency and issue date index."""
-    kept = rollup.open_by_due(currency=currency, collector_id=collector_id, unassigned=unassigned)
+    kept = rollup.open_by_due(
+        currency=currency,
+        collector_id=collector_id,
+        unassigned=unassigned,
+        per_collector=by == "collector",
+    )
     ahead = (
         Invoice.objects.filter(
             status__in=OUTSTANDING,
