@@ -8,6 +8,7 @@ class JobKind(models.TextChoices):
     IMPORT_PREVIEW = "import_preview", "Import preview"
     IMPORT = "import", "Import"
     PRINT_BATCH = "print_batch", "Print batch"
+    EXPORT = "export", "Export"
 
 
 class JobStatus(models.TextChoices):
@@ -28,16 +29,18 @@ MINIMUM_ROLE = {
     JobKind.IMPORT_PREVIEW: ADMIN,
     JobKind.IMPORT: ADMIN,
     JobKind.PRINT_BATCH: MANAGER,
+    JobKind.EXPORT: MANAGER,
 }
 RESULT_LABEL = {
     JobKind.IMPORT_PREVIEW: "See the preview",
     JobKind.IMPORT: "See the import",
     JobKind.PRINT_BATCH: "Download the letters (PDF)",
+    JobKind.EXPORT: "Download the CSV",
 }
 # What the count counts, as "400 of 1,000 …".
-UNIT = {JobKind.PRINT_BATCH: "letters put together"}
+UNIT = {JobKind.PRINT_BATCH: "letters put together", JobKind.EXPORT: "rows written"}
 # Kinds whose result is a file: the page offers it rather than going to it.
-FILE_RESULT = {JobKind.PRINT_BATCH}
+FILE_RESULT = {JobKind.PRINT_BATCH, JobKind.EXPORT}
 
 
 class Job(models.Model):

@@ -154,13 +154,18 @@ def _aging_invoice_lines(as_of: dt.date, bucket, invoices) -> Iterator[str]:
         yield "".join(lines)
 
 
+def aging_invoices_filename(filters: dict, bucket) -> str:
+    scope = "-".join(filter(None, [bucket.key, filters["currency"], filters["as_of"].isoformat()]))
+    return f"aging-invoices-{scope}.csv"
+
+
 def aging_invoices_csv(filters: dict, bucket, invoices) -> StreamingHttpResponse:
     """Every invoice of one aging bucket (reports.aging.aging_invoices), one a line,
-    streamed: the 90+ bucket of a large ledger runs to hundreds of thousands of lines."""
-    as_of = filters["as_of"]
-    scope = "-".join(filter(None, [bucket.key, filters["currency"], as_of.isoformat()]))
+    streamed (in the request up to export_tasks.WORKER_ROWS lines; the worker writes more)."""
     response = StreamingHttpResponse(
-        _aging_invoice_lines(as_of, bucket, invoices), content_type="text/csv; charset=utf-8"
+        _aging_invoice_lines(filters["as_of"], bucket, invoices),
+        content_type="text/csv; charset=utf-8",
     )
-    response["Content-Disposition"] = f'attachment; filename="aging-invoices-{scope}.csv"'
+    filename = aging_invoices_filename(filters, bucket)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

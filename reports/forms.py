@@ -7,6 +7,7 @@ from django import forms
 
 from dunning.forms import DATE
 from invoices.forms import UNASSIGNED, FilterForm, staff_choices
+from invoices.selectors import customer_currencies
 
 from .aging import DEFAULT_EDGES, parse_edges
 
@@ -91,3 +92,11 @@ class ReportFilterForm(FilterForm):
             "edges": data.get("edges") or DEFAULT_EDGES,
             "period": int(data.get("period") or 30),
         }
+
+
+def report_filters(query, *, today: dt.date) -> tuple[ReportFilterForm, dict]:
+    """The reports' filter form for a query string's values, and the filters it gives (the
+    defaults without any): what every report page and export reads, in the request or in
+    the worker."""
+    form = ReportFilterForm(query or None, currencies=customer_currencies(), today=today)
+    return form, form.filters() if form.is_bound else ReportFilterForm.defaults(today)

@@ -2,25 +2,23 @@
 its exports. Every view reads the same filter form, so an export holds what the page shows."""
 
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.roles import MANAGER, role_required
-from invoices.selectors import customer_currencies, uncounted_page
+from invoices.selectors import uncounted_page
 
-from . import exports
+from . import export_tasks, exports
 from .aging import aging_invoices, buckets_for
 from .credit_holds import credit_holds_csv
-from .forms import ReportFilterForm
+from .forms import ReportFilterForm, report_filters
 from .selectors import aging_part, bucket_totals
 from .selectors import dashboard as dashboard_read
 
 
 def _form(request) -> tuple[ReportFilterForm, dict]:
-    today = timezone.localdate()
-    form = ReportFilterForm(request.GET or None, currencies=customer_currencies(), today=today)
-    return form, form.filters() if form.is_bound else ReportFilterForm.defaults(today)
+    return report_filters(request.GET, today=timezone.localdate())
 
 
 @role_required(MANAGER)
@@ -72,8 +70,13 @@ def aging_drill(request):
 def export(request, report: str, fmt: str):
     _, filters = _form(request)
     if (report, fmt) == (exports.AGING_INVOICES, "csv"):
-        # The drill-down's invoices, every page of them.
+        # The drill-down's invoices, every page of them; past WORKER_ROWS, by the worker.
         bucket, invoices = _drill(request, filters)
+        if invoices[: export_tasks.WORKER_ROWS + 1].count() > export_tasks.WORKER_ROWS:
+            job = export_tasks.aging_invoices_start(
+                request, filters, bucket, total=invoices.count()
+            )
+            return redirect("jobs:detail", pk=job.pk)
         return exports.aging_invoices_csv(filters, bucket, invoices)
     if report not in exports.REPORTS or fmt not in ("csv", "pdf"):
         raise Http404("No such export.")
