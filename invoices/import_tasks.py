@@ -44,15 +44,21 @@ def _run(job, *, dry_run: bool) -> ImportResult:
             "The uploaded file is gone (it was imported already, or expired): upload it again.",
             result=job.result,
         )
+    return import_saved(path, params, actor=job.user, dry_run=dry_run)
+
+
+def import_saved(path: Path, pending: dict, *, actor, dry_run: bool) -> ImportResult:
+    """Import (or preview) an uploaded file as the screens describe it (kind, filename,
+    mapping, date format, source): in the request or in the worker alike."""
     with open(path, "rb") as stream:
         return import_run(
-            kind=params["kind"],
+            kind=pending["kind"],
             file=stream,
-            filename=params["filename"],
-            actor=job.user,
-            mapping=params["mapping"],
-            date_format=params["date_format"],
-            source=params["source"],
+            filename=pending["filename"],
+            actor=actor,
+            mapping=pending["mapping"],
+            date_format=pending["date_format"],
+            source=pending["source"],
             dry_run=dry_run,
         )
 

@@ -27,7 +27,7 @@ from jobs.services import job_start
 
 from . import import_tasks
 from .import_forms import MappingForm, UploadForm
-from .importing import ISO_DATE, ImportRejected, import_run
+from .importing import ISO_DATE, ImportRejected
 from .importing.columns import schema_for, suggested_mapping
 from .importing.mappings import column_mapping_for, column_mapping_save
 from .importing.reader import CsvSource
@@ -166,17 +166,9 @@ def import_map(request, token):
 
 
 def _run(request, token, pending: dict, *, dry_run: bool):
-    with open(_upload_path(token), "rb") as stream:
-        return import_run(
-            kind=pending["kind"],
-            file=stream,
-            filename=pending["filename"],
-            actor=request.user,
-            mapping=pending["mapping"],
-            date_format=pending["date_format"],
-            source=pending["source"],
-            dry_run=dry_run,
-        )
+    return import_tasks.import_saved(
+        _upload_path(token), pending, actor=request.user, dry_run=dry_run
+    )
 
 
 @role_required(ADMIN)

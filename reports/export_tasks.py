@@ -16,7 +16,7 @@ from jobs.progress import report_done
 from jobs.services import JobFailed, Outcome, job_run, job_start, result_file_write
 
 from .aging import aging_invoices, buckets_for
-from .exports import _aging_invoice_lines, aging_invoices_filename
+from .exports import aging_invoice_lines, aging_invoices_filename
 from .forms import report_filters
 
 # Over this many invoices, the export is handed to the worker.
@@ -65,7 +65,7 @@ def _write_aging_invoices(job) -> Outcome:
 
     def write(out) -> None:
         lines = 0
-        for chunk in _aging_invoice_lines(filters["as_of"], bucket, invoices):
+        for chunk in aging_invoice_lines(filters["as_of"], bucket, invoices):
             out.write(chunk.encode("utf-8"))
             lines += chunk.count("\n")
             report_done(lines - 1)  # the head is not an invoice

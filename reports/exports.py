@@ -131,7 +131,7 @@ AGING_INVOICE_FIELDS = (
 )
 
 
-def _aging_invoice_lines(as_of: dt.date, bucket, invoices) -> Iterator[str]:
+def aging_invoice_lines(as_of: dt.date, bucket, invoices) -> Iterator[str]:
     """The CSV in chunks of CHUNK_ROWS lines: one write to the client per chunk, not per
     line."""
     writer = safe_csv.writer(_Echo())
@@ -163,7 +163,7 @@ def aging_invoices_csv(filters: dict, bucket, invoices) -> StreamingHttpResponse
     """Every invoice of one aging bucket (reports.aging.aging_invoices), one a line,
     streamed (in the request up to export_tasks.WORKER_ROWS lines; the worker writes more)."""
     response = StreamingHttpResponse(
-        _aging_invoice_lines(filters["as_of"], bucket, invoices),
+        aging_invoice_lines(filters["as_of"], bucket, invoices),
         content_type="text/csv; charset=utf-8",
     )
     filename = aging_invoices_filename(filters, bucket)
