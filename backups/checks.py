@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from audit.selectors import audit_chain_verify
-from reports import rollup
+from reports import history, rollup
 
 from . import facts
 from .manifest import folder_hashes
@@ -46,6 +46,7 @@ def restore_checks(manifest: dict, media: dict[str, str], media_root: Path) -> l
         ),
         check_ledger(database["balances"]),
         check_aging_kept(),
+        check_history_kept(),
         check_media(media, media_root),
     ]
 
@@ -177,6 +178,24 @@ def check_aging_kept() -> Check:
     if len(differ) > SHOWN:
         check.problem(f"… and {len(differ) - SHOWN} more differ")
     check.summary = "open balances by currency, collector and due date"
+    return check
+
+
+def check_history_kept() -> Check:
+    """The past days as the database keeps them (reports.history) equal to the ledger's."""
+    check = Check("past days kept")
+    if not history.available():
+        check.summary = "not kept on this database"
+        return check
+    differ = history.differences()
+    for currency, day, due, kept, ledger in differ[:SHOWN]:
+        check.problem(
+            f"{currency} on {day}, due {due}: kept (invoices, balance, sales) {kept}, "
+            f"the ledger gives {ledger}"
+        )
+    if len(differ) > SHOWN:
+        check.problem(f"… and {len(differ) - SHOWN} more differ")
+    check.summary = "changes of the open balance by currency, day and due date"
     return check
 
 

@@ -16,11 +16,14 @@ from invoices.models import Allocation, Invoice
 from invoices.money import quantize
 from invoices.selectors import OUTSTANDING
 from letters.models import Document
-from reports.models import OpenByDue, OpenByDueChange
+from reports.models import OpenByDue, OpenByDueChange, OpenHistory, OpenHistoryChange
 
-# Today's aging as the database keeps it: how many rows it has depends on when the worker
-# last folded its changes in, so its figures are compared instead (checks.check_aging_kept).
-UNCOUNTED = {OpenByDue._meta.db_table, OpenByDueChange._meta.db_table}
+# The aging the database keeps, today's and the past days': how many rows it has depends on
+# when the worker last folded its changes in, so its figures are compared instead
+# (checks.check_aging_kept, checks.check_history_kept).
+UNCOUNTED = {
+    model._meta.db_table for model in (OpenByDue, OpenByDueChange, OpenHistory, OpenHistoryChange)
+}
 
 # The models holding file contents in the database (bytes, and their SHA-256 beside them).
 STORED_FILES = {"letters.Document": Document, "inbox.InboundAttachment": InboundAttachment}

@@ -30,7 +30,7 @@ from invoices.money import format_money
 from . import selectors
 from .engine import CHECK, plan_customer
 from .facts import Calendar, CustomerPlan
-from .models import Channel, Chase, ChaseStatus, Task, TaskKind, Touch, TouchStatus, touch_ref
+from .models import Channel, Chase, ChaseStatus, Task, TaskKind, Touch, TouchStatus, touch_refs
 from .queue import entries_prune, entries_rows, entries_write
 from .selectors import (
     OPEN_STATUSES,
@@ -493,6 +493,7 @@ def _record(
 
     # 2. Touches under their unique key.
     touches, numbers = [], []
+    refs = iter(touch_refs(len(acting) + len(asking)))
     for item, plan in acting + asking:
         action = plan.action
         chase_id, cycle = (None, None) if action.step.kind == CHECK else active[item.customer.id]
@@ -513,7 +514,7 @@ def _record(
                 invoices,
                 action.total,
                 item.facts.currency,
-                touch_ref(),
+                next(refs),
             )
         )
     made = _insert_new(Touch, _TOUCH_COLUMNS, touches, returning="key")

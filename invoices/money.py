@@ -151,7 +151,52 @@ def format_money(amount, currency: str, locale: str | None = None) -> str:
 # amounts come back on every reload. Equal decimals (1.5, 1.50) print alike in a currency.
 @lru_cache(maxsize=8192)
 def _formatted(amount: Decimal, currency: str, locale: str) -> str:
+    shape = _shape(currency, locale)
+    if shape and not amount.is_signed() and amount.as_tuple().exponent >= -shape[4]:
+        return _print(amount, shape)
     return format_currency(amount, currency, locale=locale)
+
+
+# Amounts whose printing by Python's own grouping is checked against Babel's, once per
+# currency and locale. Python's is five times faster, which tells in a dunning run's
+# thousands of task titles.
+_CHECKED = ("0", "0.5", "7", "12.3", "999.99", "1000", "1234.5", "98765.43", "100000")
+
+
+@lru_cache(maxsize=64)
+def _shape(currency: str, locale: str) -> tuple | None:
+    """(prefix, group separator, decimal separator, suffix, decimals) with which Babel
+    prints a positive amount in this currency and locale, when Python's own grouping gives
+    the same text for every amount checked; None otherwise (Indian lakhs, a locale that
+    leaves four digits ungrouped, digits of another script): Babel prints every amount."""
+    decimals = get_currency_precision(currency)
+    fraction = "891234"[:decimals]
+    probe = format_currency(Decimal(f"1234567.{fraction or 0}"), currency, locale=locale)
+    tail = rf"(\D+){fraction}" if decimals else ""
+    found = re.search(rf"1(?P<group>\D*)234(?P=group)567{tail}", probe)
+    if not found:
+        return None
+    group = found.group("group")
+    shape = (
+        probe[: found.start()],
+        group,
+        found.group(2) if decimals else "",
+        probe[found.end() :],
+        decimals,
+    )
+    for text in _CHECKED:
+        amount = Decimal(text)
+        if _print(amount, shape) != format_currency(amount, currency, locale=locale):
+            return None
+    return shape
+
+
+def _print(amount: Decimal, shape: tuple) -> str:
+    prefix, group, decimal, suffix, decimals = shape
+    text = f"{amount:,.{decimals}f}"
+    if (group, decimal) != (",", "."):
+        text = text.replace(",", "\0").replace(".", decimal).replace("\0", group)
+    return f"{prefix}{text}{suffix}"
 
 
 def currency_precision(currency: str) -> int:

@@ -5,7 +5,9 @@ credited by the end of D; its balance on D is its amount less the allocations ap
 before D. For today (or later) that is the stored open_balance, which invoice_refresh keeps
 equal to the ledger, so one aggregate over the outstanding invoices answers; for a past date
 the allocations are replayed. The totals and the drill-down read the same open_on, so they
-cannot drift apart.
+cannot drift apart. On PostgreSQL the database keeps both answers without the invoices:
+today's by collector (reports.rollup), a past day's for the whole ledger (reports.history),
+each checked against open_on by the tests after every kind of write.
 Amounts in different currencies are never added together: every row is one currency."""
 
 import datetime as dt
@@ -24,7 +26,7 @@ from invoices.models import Allocation, Customer, Invoice
 from invoices.money import ZERO, quantize
 from invoices.selectors import MONEY_OUTPUT, OUTSTANDING, DaysLate, due_between
 
-from . import rollup
+from . import history, rollup
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,13 @@ def aging(
         found = _kept_rows(
             by, as_of=as_of, currency=currency, collector_id=collector_id, unassigned=unassigned
         )
+        return _fill(found, buckets, by=by, as_of=as_of, limit=limit)
+    if by == "currency" and collector_id is None and not unassigned and history.available():
+        # A past day of the whole ledger: the kept days (reports.history), not the invoices.
+        found = [
+            (cur, cur, due, n, amount)
+            for cur, due, n, amount in history.open_by_due(as_of, currency)
+        ]
         return _fill(found, buckets, by=by, as_of=as_of, limit=limit)
     invoices = open_on(
         as_of=as_of,

@@ -95,3 +95,44 @@ class OpenByDueChange(models.Model):
     def __str__(self):
         whose = f"customer {self.customer_id}" if self.customer_id else f"{self.collector_id}"
         return f"{self.currency} {whose} {self.due_date} {self.invoices:+d}"
+
+
+class OpenHistory(models.Model):
+    """What moved the open balance on each day, per currency and due date, kept by the
+    database itself (PostgreSQL; see reports.history): an invoice adds itself on its issue
+    date and leaves the count on the day it closed, each allocation takes its amount off on
+    the day it applied. Summed up to a day, the rows give that day's aging and AR without
+    reading the invoices; `issued` is the credit sales of the day. Derived: rebuilt from the
+    ledger at will."""
+
+    currency = models.CharField(max_length=3)
+    on_date = models.DateField()
+    due_date = models.DateField()
+    invoices = models.IntegerField()
+    amount = models.DecimalField(**MONEY)
+    issued = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "on_date", "due_date"], name="open_history_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.currency} {self.on_date} due {self.due_date}"
+
+
+class OpenHistoryChange(models.Model):
+    """A change to OpenHistory appended by the ledger's own statements (triggers), so that
+    writers never wait on one another; folded in by the worker."""
+
+    currency = models.CharField(max_length=3)
+    on_date = models.DateField()
+    due_date = models.DateField()
+    invoices = models.IntegerField()
+    amount = models.DecimalField(**MONEY)
+    issued = models.DecimalField(**MONEY)
+
+    def __str__(self):
+        return f"{self.currency} {self.on_date} due {self.due_date} {self.amount:+}"

@@ -236,14 +236,19 @@ FOLD_ON_READ_ROWS = 20_000
 
 
 def _fold_if_many() -> None:
+    if many_changes(CHANGES):
+        fold()
+
+
+def many_changes(table: str) -> bool:
+    """Whether a change table holds more rows than a page would rather add up itself."""
     with connection.cursor() as cursor:
         # The statistics' live row count: no scan of the table to learn its size.
         cursor.execute(
-            "SELECT n_live_tup FROM pg_stat_user_tables WHERE relid = %s::regclass", [CHANGES]
+            "SELECT n_live_tup FROM pg_stat_user_tables WHERE relid = %s::regclass", [table]
         )
         row = cursor.fetchone()
-    if row and row[0] > FOLD_ON_READ_ROWS:
-        fold()
+    return bool(row) and row[0] > FOLD_ON_READ_ROWS
 
 
 def differences() -> list[tuple]:

@@ -9,7 +9,7 @@ from django_q.models import Schedule
 from dunning.schedule import every
 from invoices.models import Customer
 
-from . import rollup, summary
+from . import history, rollup, summary
 from .cache import cached_many, forget_expired
 from .forms import ReportFilterForm
 from .metrics import currencies_in_use
@@ -34,12 +34,13 @@ def refresh_dashboard() -> int:
 
 
 def refill_months() -> list[str]:
-    """Fold the aging changes written so far into the kept rows (reports.rollup) and store
-    whatever closed months are missing, for every currency whole and per collector (queued
-    after ledger writes, so a big import is folded soon after it commits); returns the
-    currencies."""
+    """Fold the aging changes written so far into the kept rows (reports.rollup and
+    reports.history) and store whatever closed months are missing, for every currency whole
+    and per collector (queued after ledger writes, so a big import is folded soon after it
+    commits); returns the currencies."""
     if rollup.available():
         rollup.fold()
+        history.fold()
     today = timezone.localdate()
     currencies = currencies_in_use()
     for scope in _scopes(currencies):

@@ -129,3 +129,27 @@ def test_it_names_kept_aging_that_differs_from_the_invoices(ledger, tmp_path):
         f"GBP, collector none, due {TODAY}: kept (invoices, balance) (3, Decimal('295.50')), "
         "the invoices give (2, Decimal('290.50'))"
     ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="past days are kept on PostgreSQL")
+def test_it_names_kept_past_days_that_differ_from_the_ledger(ledger, tmp_path):
+    manifest = backed_up()
+    from reports.models import OpenHistory
+
+    OpenHistory.objects.create(
+        currency="GBP",
+        on_date=TODAY,
+        due_date=TODAY,
+        invoices=0,
+        amount=Decimal("-5.00"),
+        issued=Decimal("0.00"),
+    )
+
+    found = problems(manifest, {}, tmp_path)
+
+    assert list(found) == ["past days kept"]
+    assert found["past days kept"] == [
+        f"GBP on {TODAY}, due {TODAY}: kept (invoices, balance, sales) "
+        "(2, Decimal('285.50'), Decimal('350.50')), "
+        "the ledger gives (2, Decimal('290.50'), Decimal('350.50'))"
+    ]

@@ -2,13 +2,16 @@
 already holds, never a withdrawn one for new data."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
+from babel.numbers import format_currency
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
 from invoices.models import Customer, Invoice
 from invoices.money import (
+    _formatted,
     currencies_in_use,
     currency_choices,
     currency_codes,
@@ -90,3 +93,20 @@ def test_invoices_in_a_withdrawn_currency_the_ledger_holds_can_be_imported_again
     import_csv("invoices", path)
 
     assert Invoice.objects.get(number="R-1998-1").currency == "DEM"
+
+
+@pytest.mark.parametrize(
+    "locale", ["en_GB", "en_US", "de_DE", "fr_FR", "de_CH", "en_IN", "ar_EG", "ja_JP", "pl_PL"]
+)
+@pytest.mark.parametrize("currency", ["GBP", "EUR", "JPY", "KWD", "INR"])
+def test_money_prints_exactly_as_babel_does_in_every_locale(locale, currency):
+    """The quick path (Python's grouping) prints what Babel prints, in locales that group
+    alike and in those that do not (Indian lakhs), for currencies of 0, 2 and 3 decimals,
+    and for amounts with more decimals than the currency has, negative ones and zero."""
+    amounts = ["0", "-0.00", "0.01", "5", "12.5", "999.99", "1000", "1234.567", "-1234.5"]
+    amounts += [f"{n}{'7' * (n % 9)}.{n % 100:02d}" for n in range(1, 400, 7)]
+    for text in amounts:
+        amount = Decimal(text)
+        assert _formatted.__wrapped__(amount, currency, locale) == format_currency(
+            amount, currency, locale=locale
+        ), text

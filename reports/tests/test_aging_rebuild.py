@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from invoices.services import customer_create, invoice_create
-from reports import rollup
-from reports.models import OpenByDue
+from reports import history, rollup
+from reports.models import OpenByDue, OpenHistory
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 3, 16)
@@ -27,15 +27,19 @@ def test_drifted_kept_aging_is_listed_and_rebuilt(capsys):
         amount=Decimal("100.00"),
     )
     rollup.fold()
+    history.fold()
     OpenByDue.objects.update(amount=Decimal("1.00"))
+    OpenHistory.objects.update(issued=Decimal("2.00"))
     assert rollup.differences() != []
 
     call_command("aging_rebuild")
 
     out = capsys.readouterr().out
     assert f"GBP collector none due {TODAY}: kept (1, Decimal('1.00'))" in out
-    assert "(1 keys differed before)" in out
+    assert f"GBP on {TODAY} due {TODAY}: kept (1, Decimal('100.00'), Decimal('2.00'))" in out
+    assert "(1 keys of today's and 1 of the past days' differed before)" in out
     assert rollup.differences() == []
+    assert history.differences() == []
     assert list(OpenByDue.objects.values_list("invoices", "amount")) == [(1, Decimal("100.00"))]
 
 

@@ -1,7 +1,8 @@
 """Today's aging kept by PostgreSQL (reports.rollup) agrees with the ledger after every kind
 of write the app makes: the kept rows plus the changes equal the live sums
 (rollup.differences() is empty), and the aging a manager sees today, by currency and by
-collector, equals what the outstanding invoices give when added up here."""
+collector, equals what the outstanding invoices give when added up here. After each write
+the past days kept (reports.history) agree too (test_history.assert_history_agrees)."""
 
 import datetime as dt
 import io
@@ -34,6 +35,7 @@ from invoices.tests.factories import CustomerFactory
 from reports import rollup
 from reports.aging import aging, buckets_for
 from reports.models import OpenByDue, OpenByDueChange
+from reports.tests.test_history import assert_history_agrees
 from tests.locks import sessions_waiting_on_locks
 
 pytestmark = [
@@ -98,6 +100,7 @@ def _shown(by: str, collector_id=None, unassigned=False) -> list[tuple]:
 
 def assert_agrees() -> None:
     assert rollup.differences() == []
+    assert_history_agrees(TODAY)
     assert _shown("currency") == _expected("currency")
     assert _shown("collector") == _expected("collector")
     for user_id in get_user_model().objects.values_list("pk", flat=True):

@@ -1,12 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from reports import rollup
+from reports import history, rollup
 
 
 class Command(BaseCommand):
     help = (
-        "Read today's kept aging (reports.OpenByDue, PostgreSQL) again from the invoices, "
-        "after listing where it differed."
+        "Read the kept aging (today's, reports.OpenByDue, and the past days', "
+        "reports.OpenHistory; PostgreSQL) again from the ledger, after listing where it "
+        "differed."
     )
 
     def handle(self, *args, **options):
@@ -19,8 +20,15 @@ class Command(BaseCommand):
                 f"the invoices give {ledger}"
             )
         rollup.rebuild()
+        past = history.differences()
+        for currency, day, due, kept, ledger in past:
+            self.stdout.write(
+                f"{currency} on {day} due {due}: kept {kept}, the ledger gives {ledger}"
+            )
+        history.rebuild()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Kept aging rebuilt from the invoices ({len(differ)} keys differed before)."
+                f"Kept aging rebuilt from the ledger ({len(differ)} keys of today's and "
+                f"{len(past)} of the past days' differed before)."
             )
         )
