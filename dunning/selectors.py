@@ -494,7 +494,8 @@ def facts_load(
     make = InvoiceFact._make
     for row in (
         Invoice.objects.filter(**of, status__in=OPEN_STATUSES)
-        .order_by("due_date", "number")
+        # Each customer's oldest due first, in the order of invoice_open_by_customer.
+        .order_by("customer_id", "due_date", "number")
         .values_list(
             "customer_id",
             "id",

@@ -237,6 +237,15 @@ class Invoice(models.Model):
                 condition=Q(status__in=["open", "in_dispute"]),
                 name="invoice_outstanding_aging",
             ),
+            # A dunning run's chunk of customers (consecutive ids) and their open invoices,
+            # read from the index alone: in the table they lie scattered, and at ten million
+            # invoices reading them there took five times as long.
+            models.Index(
+                fields=["customer", "due_date", "number"],
+                include=["id", "open_balance", "status", "issue_date"],
+                condition=Q(status__in=["open", "in_dispute"]),
+                name="invoice_open_by_customer",
+            ),
             # Credit sales by currency and period (reports), read from the index alone.
             models.Index(
                 fields=["currency", "issue_date"],

@@ -46,7 +46,7 @@ from dunning.models import Task as DunningTask
 from invoices.models import Allocation, Customer, Dispute, DisputeReason, Invoice, InvoiceStatus
 from invoices.money import ZERO
 
-from . import history
+from . import history, rollup
 from .aging import collector_scope
 
 ONE_PLACE = Decimal("0.1")
@@ -563,16 +563,60 @@ def collected_by_collector(*, start: dt.date, end: dt.date) -> dict[int | None, 
     """{collector id (None: unassigned): {currency: payments applied in [start, end]}} for
     the customers assigned to each now. Payments only: a credit note or a write-off lowers
     the balance but collects nothing."""
-    return _money(
+    return collected_in(collected_by_day(start=start, end=end), start=start, end=end)
+
+
+def collected_by_day(*, start: dt.date, end: dt.date) -> list[dict]:
+    """{day, currency, collector, total} of the payments applied each day in [start, end],
+    by the customers' collector now: one reading of a period's allocations (joined to their
+    invoices, the costly part) from which every shorter period within it is summed."""
+    return list(
         Allocation.objects.filter(payment__isnull=False, applied_on__gte=start, applied_on__lte=end)
         .order_by()
-        .values(currency=F("invoice__currency"), collector=F("invoice__customer__collector_id"))
-        .annotate(total=Sum("amount")),
-        "collector",
+        .values(
+            "applied_on",
+            currency=F("invoice__currency"),
+            collector=F("invoice__customer__collector_id"),
+        )
+        .annotate(total=Sum("amount"))
     )
 
 
-def collector_results(*, start: dt.date, end: dt.date) -> list[dict]:
+def collected_in(by_day: list[dict], *, start: dt.date, end: dt.date) -> dict[int | None, dict]:
+    """collected_by_collector for [start, end] from collected_by_day rows covering it."""
+    totals: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    for row in by_day:
+        if start <= row["applied_on"] <= end:
+            totals[row["collector"], row["currency"]] += row["total"]
+    rows = [
+        {"collector": collector, "currency": currency, "total": total}
+        for (collector, currency), total in totals.items()
+    ]
+    return _money(rows, "collector")
+
+
+def _overdue_now(end: dt.date, key: str) -> list[dict]:
+    """{currency, collector, total} of the outstanding invoices due before end, by the
+    customers' collector now: from today's kept aging (reports.rollup) where the database
+    keeps it, not from the invoices. (An invoice due before end was issued before it.)"""
+    if rollup.available():
+        return [
+            {"currency": currency, "collector": collector, "total": amount}
+            for currency, collector, due, _count, amount in rollup.open_by_due()
+            if due < end
+        ]
+    past_due = Invoice.objects.filter(issue_date__lte=end, due_date__lt=end)
+    return list(
+        past_due.filter(status__in=[InvoiceStatus.OPEN, InvoiceStatus.IN_DISPUTE])
+        .order_by()
+        .values("currency", collector=F(key))
+        .annotate(total=Sum("open_balance"))
+    )
+
+
+def collector_results(
+    *, start: dt.date, end: dt.date, collected: dict[int | None, dict] | None = None
+) -> list[dict]:
     """Per collector, by name, then "Unassigned" (collector_id None), for the customers
     assigned to each now:
 
@@ -594,13 +638,7 @@ def collector_results(*, start: dt.date, end: dt.date) -> list[dict]:
     )
     # Past due on `end`: open now, or closed after `end`; the part applied after `end` was
     # still owed then.
-    past_due = Invoice.objects.filter(issue_date__lte=end, due_date__lt=end)
-    overdue_rows = list(
-        past_due.filter(status__in=[InvoiceStatus.OPEN, InvoiceStatus.IN_DISPUTE])
-        .order_by()
-        .values("currency", collector=F(key))
-        .annotate(total=Sum("open_balance"))
-    )
+    overdue_rows = _overdue_now(end, key)
     overdue_rows += list(
         Allocation.objects.filter(
             invoice__issue_date__lte=end, invoice__due_date__lt=end, applied_on__gt=end
@@ -614,7 +652,8 @@ def collector_results(*, start: dt.date, end: dt.date) -> list[dict]:
         if row["total"]:
             bucket = overdue[row["collector"]]
             bucket[row["currency"]] = bucket.get(row["currency"], ZERO) + row["total"]
-    collected = collected_by_collector(start=start, end=end)
+    if collected is None:
+        collected = collected_by_collector(start=start, end=end)
     calls = dict(
         DunningTask.objects.filter(kind=TaskKind.CALL, status=TaskStatus.DONE)
         .annotate(day=TruncDate("completed_at"))

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
 from invoices.money import ZERO
 
@@ -225,21 +226,32 @@ def attention_part(board: Dashboard, kept: dict) -> None:
 
 
 def kept_parts(start: dt.date, as_of: dt.date) -> dict[str, Callable[[], object]]:
-    """The kept parts of a dashboard: {cache key: how to compute it}."""
+    """The kept parts of a dashboard: {cache key: how to compute it}. The period's and the
+    month's collections are summed from one reading of the allocations of both, made the
+    first time either part needs it."""
+    month = metrics.month_start(as_of)
+
+    @cache
+    def by_day() -> list[dict]:
+        return metrics.collected_by_day(start=min(start, month), end=as_of)
+
+    def collected(since: dt.date) -> dict:
+        return metrics.collected_in(by_day(), start=since, end=as_of)
+
     return {
         f"activity:{start}:{as_of}": lambda: {
             # The same whichever collector is chosen.
             "disputes": metrics.disputes_by_reason(start=start, end=as_of),
             "steps": metrics.step_effectiveness(start=start, end=as_of),
-            "collectors": metrics.collector_results(start=start, end=as_of),
+            "collectors": metrics.collector_results(
+                start=start, end=as_of, collected=collected(start)
+            ),
             "checks": metrics.satisfaction_checks(start=start, end=as_of),
         },
         f"limitation:{as_of}": lambda: attention.limitation_ahead(as_of),
         f"systemic:{as_of}": lambda: attention.systemic_alerts(as_of),
         # A month of allocations joined to their invoices: too slow to read on every page.
-        f"collected:{metrics.month_start(as_of)}:{as_of}": lambda: metrics.collected_by_collector(
-            start=metrics.month_start(as_of), end=as_of
-        ),
+        f"collected:{month}:{as_of}": lambda: collected(month),
     }
 
 

@@ -15,6 +15,7 @@ from dunning.tests.factories import MONDAY_10, overdue_customer
 from invoices.models import Customer
 from invoices.services import dispute_open, payment_record
 from invoices.tests.factories import CustomerFactory, InvoiceFactory
+from workspace import queue_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -383,3 +384,32 @@ def test_a_manager_assigns_customers_and_their_queue_rows_follow(manager_client,
     customer.refresh_from_db()
     assert customer.collector == manager
     assert QueueEntry.objects.get(customer=customer).collector == manager
+
+
+@pytest.mark.parametrize("few", [True, False])
+def test_an_age_bucket_lists_in_queue_order_whether_sorted_or_walked(
+    manager_client, collector, monkeypatch, few
+):
+    """A small bucket is read by age and sorted, a large one walked in the queue's order:
+    the same customers in the same order either way."""
+    monkeypatch.setattr(queue_selectors, "FEW_IN_BUCKET", 100 if few else 0)
+    for name, days, amount in [
+        ("Heavy", 40, "900.00"),
+        ("Light", 35, "20.00"),
+        ("Middle", 50, "300.00"),
+        ("Too old", 95, "5000.00"),
+        ("Too young", 10, "5000.00"),
+    ]:
+        owes(CustomerFactory(name=name, collector=collector), days=days, amount=amount)
+    promised = CustomerFactory(name="Promised", collector=collector)
+    owes(promised, days=45, amount="10000.00")
+    promise_record(
+        actor=collector,
+        customer=promised,
+        amount=Decimal("10000.00"),
+        promised_for=TODAY + dt.timedelta(days=7),
+        made_on=TODAY,
+    )
+
+    # Chasing first, heaviest first (balance × days late); waiting customers after.
+    assert queued(manager_client, bucket="31_60") == ["Heavy", "Middle", "Light", "Promised"]
