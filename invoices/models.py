@@ -246,10 +246,11 @@ class Invoice(models.Model):
                 condition=Q(status__in=["open", "in_dispute"]),
                 name="invoice_open_by_customer",
             ),
-            # Credit sales by currency and period (reports), read from the index alone.
+            # Credit sales by currency and period, and the invoicing check's days to due and
+            # to settle (reports), read from the index alone.
             models.Index(
                 fields=["currency", "issue_date"],
-                include=["amount"],
+                include=["amount", "due_date", "closed_on"],
                 name="invoice_currency_issued",
             ),
         ]
