@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from invoices import selectors
 from invoices.selectors import customers_search
 from invoices.tests.factories import CustomerFactory
 from workspace.queue_selectors import queue_entries
@@ -124,3 +125,30 @@ def test_the_index_finds_exactly_what_reading_every_name_finds(customers, q):
     set_local(enable_bitmapscan="off", enable_indexscan="off")
 
     assert with_index == found(q)
+
+
+@pytest.mark.parametrize("sort", ["name", "-name"])
+def test_a_broad_term_lists_the_same_pages_within_the_window_or_sorting_all(monkeypatch, sort):
+    """A term finding more customers than are resolved to ids is paged among the first
+    names of the list first, and past them by sorting every match: the pages are the same
+    as the plain name order's, whether the matches sit at the head of the list, far along
+    it or spread over it (pages of 50; the first page of "Aardvark" lies in the window)."""
+    monkeypatch.setattr(selectors, "SEARCH_ID_CAP", 2)
+    monkeypatch.setattr(selectors, "NAME_WINDOW", 60)
+    for n in range(70):
+        CustomerFactory(name=f"Aardvark {n:02d}")
+    for n in range(5):
+        CustomerFactory(name=f"Zebra Crossing {n:02d}")  # together, at the end
+        CustomerFactory(name=f"Mid {n} Crossing")
+
+    for q in ("Crossing", "Zebra", "Aardvark", "0"):
+        every = sorted(customers_search(as_of=TODAY, q=q), key=lambda c: (c.name, c.pk))
+        if sort == "-name":
+            every = every[::-1]
+        shown = []
+        for number in range(1, 5):
+            page = selectors.customers_page(as_of=TODAY, raw_page=str(number), sort=sort, q=q)
+            shown += [c.name for c in page.object_list]
+            if not page.has_next():
+                break
+        assert shown == [c.name for c in every], q
