@@ -12,6 +12,7 @@ import datetime as dt
 import statistics
 import time
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
@@ -145,6 +146,14 @@ def time_pages(client: Client, pages: dict[str, str], *, say, runs: int = RUNS) 
     return figures
 
 
+def _narrow_term() -> str:
+    """The number in the name of the customer halfway along the ledger (the scale set names
+    them "Harbour Joinery 105206 Ltd"), or that name whole."""
+    count = Customer.objects.count()
+    name = Customer.objects.order_by("pk").values_list("name", flat=True)[count // 2]
+    return next((word for word in name.split() if word.isdigit()), name)
+
+
 def bench_pages(*, rows: int | None = None, say=print) -> dict:
     if connection.vendor != "postgresql":
         raise CommandError("bench pages measures PostgreSQL: set DATABASE_URL=postgres://...")
@@ -161,6 +170,10 @@ def bench_pages(*, rows: int | None = None, say=print) -> dict:
             "queue": reverse("queue"),
             "queue_filtered": f"{reverse('queue')}?collector={collector.pk}&bucket=31_60",
             "queue_search": f"{reverse('queue')}?q=Ltd&flag=waiting",
+            # A term few names hold (the number in a name), found through the trigram index.
+            "queue_search_narrow": f"{reverse('queue')}?{urlencode({'q': _narrow_term()})}",
+            # A term a twentieth of the names hold, all together in name order.
+            "customers_clustered": f"{reverse('customer_list')}?q=Scale+Consumer",
             "customer": reverse("customer_detail", args=[customer.pk]),
             "customer_edit": reverse("customer_edit", args=[customer.pk]),
             "calls": f"{reverse('calls')}?collector={collector.pk}",
