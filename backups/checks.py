@@ -165,37 +165,41 @@ def check_ledger(expected: dict) -> Check:
 
 def check_aging_kept() -> Check:
     """Today's aging as the database keeps it (reports.rollup) equal to the invoices'."""
-    check = Check("aging kept")
-    if not rollup.available():
-        check.summary = "not kept on this database"
-        return check
-    differ = rollup.differences()
-    for currency, collector, due, kept, ledger in differ[:SHOWN]:
-        check.problem(
+    return _kept(
+        Check("aging kept"),
+        rollup,
+        lambda currency, collector, due, kept, ledger: (
             f"{currency}, collector {collector or 'none'}, due {due}: kept (invoices, balance) "
             f"{kept}, the invoices give {ledger}"
-        )
-    if len(differ) > SHOWN:
-        check.problem(f"… and {len(differ) - SHOWN} more differ")
-    check.summary = "open balances by currency, collector and due date"
-    return check
+        ),
+        "open balances by currency, collector and due date",
+    )
 
 
 def check_history_kept() -> Check:
     """The past days as the database keeps them (reports.history) equal to the ledger's."""
-    check = Check("past days kept")
-    if not history.available():
-        check.summary = "not kept on this database"
-        return check
-    differ = history.differences()
-    for currency, day, due, kept, ledger in differ[:SHOWN]:
-        check.problem(
+    return _kept(
+        Check("past days kept"),
+        history,
+        lambda currency, day, due, kept, ledger: (
             f"{currency} on {day}, due {due}: kept (invoices, balance, sales) {kept}, "
             f"the ledger gives {ledger}"
-        )
+        ),
+        "changes of the open balance by currency, day and due date",
+    )
+
+
+def _kept(check: Check, kept, describe, summary: str) -> Check:
+    """A check of figures the database keeps (kept: reports.rollup or reports.history)."""
+    if not kept.available():
+        check.summary = "not kept on this database"
+        return check
+    differ = kept.differences()
+    for row in differ[:SHOWN]:
+        check.problem(describe(*row))
     if len(differ) > SHOWN:
         check.problem(f"… and {len(differ) - SHOWN} more differ")
-    check.summary = "changes of the open balance by currency, day and due date"
+    check.summary = summary
     return check
 
 

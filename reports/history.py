@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from invoices.models import Allocation, Invoice
 
 from .models import OpenHistory, OpenHistoryChange
-from .rollup import many_changes
+from .rollup import many_changes, statement_triggers
 
 KEPT = OpenHistory._meta.db_table
 CHANGES = OpenHistoryChange._meta.db_table
@@ -91,6 +91,17 @@ _ON_UPDATE = " UNION ALL ".join(
     [_invoice_rows("new_rows", 1), _invoice_rows("old_rows", -1), _moved_rows()]
 )
 
+_CREATE, _DROP = statement_triggers(
+    [
+        (f"reports_open_history{kind}_{event.lower()}", event, table, function)
+        for kind, table, function in (
+            ("", INVOICES, "reports_open_history_invoices"),
+            ("_allocation", ALLOCATIONS, "reports_open_history_allocations"),
+        )
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ]
+)
+
 INSTALL = f"""
 CREATE OR REPLACE FUNCTION reports_open_history_invoices() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -124,39 +135,12 @@ BEGIN
     RETURN NULL;
 END $$;
 
-DROP TRIGGER IF EXISTS reports_open_history_insert ON {INVOICES};
-DROP TRIGGER IF EXISTS reports_open_history_update ON {INVOICES};
-DROP TRIGGER IF EXISTS reports_open_history_delete ON {INVOICES};
-DROP TRIGGER IF EXISTS reports_open_history_allocation_insert ON {ALLOCATIONS};
-DROP TRIGGER IF EXISTS reports_open_history_allocation_update ON {ALLOCATIONS};
-DROP TRIGGER IF EXISTS reports_open_history_allocation_delete ON {ALLOCATIONS};
-CREATE TRIGGER reports_open_history_insert AFTER INSERT ON {INVOICES}
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION reports_open_history_invoices();
-CREATE TRIGGER reports_open_history_update AFTER UPDATE ON {INVOICES}
-    REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION reports_open_history_invoices();
-CREATE TRIGGER reports_open_history_delete AFTER DELETE ON {INVOICES}
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION reports_open_history_invoices();
-CREATE TRIGGER reports_open_history_allocation_insert AFTER INSERT ON {ALLOCATIONS}
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION reports_open_history_allocations();
-CREATE TRIGGER reports_open_history_allocation_update AFTER UPDATE ON {ALLOCATIONS}
-    REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION reports_open_history_allocations();
-CREATE TRIGGER reports_open_history_allocation_delete AFTER DELETE ON {ALLOCATIONS}
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION reports_open_history_allocations();
+{_DROP}
+{_CREATE}
 """
 
 UNINSTALL = f"""
-DROP TRIGGER IF EXISTS reports_open_history_insert ON {INVOICES};
-DROP TRIGGER IF EXISTS reports_open_history_update ON {INVOICES};
-DROP TRIGGER IF EXISTS reports_open_history_delete ON {INVOICES};
-DROP TRIGGER IF EXISTS reports_open_history_allocation_insert ON {ALLOCATIONS};
-DROP TRIGGER IF EXISTS reports_open_history_allocation_update ON {ALLOCATIONS};
-DROP TRIGGER IF EXISTS reports_open_history_allocation_delete ON {ALLOCATIONS};
+{_DROP}
 DROP FUNCTION IF EXISTS reports_open_history_invoices();
 DROP FUNCTION IF EXISTS reports_open_history_allocations();
 """

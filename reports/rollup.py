@@ -62,6 +62,33 @@ _MOVED = """
     FROM new_rows n JOIN old_rows o ON o.id = n.id
     WHERE n.collector_id IS DISTINCT FROM o.collector_id"""
 
+_REFERENCING = {
+    "INSERT": "REFERENCING NEW TABLE AS new_rows",
+    "UPDATE": "REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows",
+    "DELETE": "REFERENCING OLD TABLE AS old_rows",
+}
+
+
+def statement_triggers(triggers: list[tuple[str, str, str, str]]) -> tuple[str, str]:
+    """(CREATE statements, DROP statements) of statement-level AFTER triggers with their
+    transition tables, from (name, event, table, function) each."""
+    drop = "\n".join(f"DROP TRIGGER IF EXISTS {name} ON {table};" for name, _, table, _ in triggers)
+    create = "\n".join(
+        f"CREATE TRIGGER {name} AFTER {event} ON {table} {_REFERENCING[event]}\n"
+        f"    FOR EACH STATEMENT EXECUTE FUNCTION {function}();"
+        for name, event, table, function in triggers
+    )
+    return create, drop
+
+
+_CREATE, _DROP = statement_triggers(
+    [
+        (f"reports_open_by_due_{event.lower()}", event, INVOICES, "reports_open_by_due_invoices")
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ]
+    + [("reports_open_by_due_collector", "UPDATE", CUSTOMERS, "reports_open_by_due_customers")]
+)
+
 INSTALL = f"""
 CREATE OR REPLACE FUNCTION reports_open_by_due_invoices() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -107,29 +134,12 @@ BEGIN
     RETURN NULL;
 END $$;
 
-DROP TRIGGER IF EXISTS reports_open_by_due_insert ON {INVOICES};
-DROP TRIGGER IF EXISTS reports_open_by_due_update ON {INVOICES};
-DROP TRIGGER IF EXISTS reports_open_by_due_delete ON {INVOICES};
-DROP TRIGGER IF EXISTS reports_open_by_due_collector ON {CUSTOMERS};
-CREATE TRIGGER reports_open_by_due_insert AFTER INSERT ON {INVOICES}
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION reports_open_by_due_invoices();
-CREATE TRIGGER reports_open_by_due_update AFTER UPDATE ON {INVOICES}
-    REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION reports_open_by_due_invoices();
-CREATE TRIGGER reports_open_by_due_delete AFTER DELETE ON {INVOICES}
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION reports_open_by_due_invoices();
-CREATE TRIGGER reports_open_by_due_collector AFTER UPDATE ON {CUSTOMERS}
-    REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION reports_open_by_due_customers();
+{_DROP}
+{_CREATE}
 """
 
 UNINSTALL = f"""
-DROP TRIGGER IF EXISTS reports_open_by_due_insert ON {INVOICES};
-DROP TRIGGER IF EXISTS reports_open_by_due_update ON {INVOICES};
-DROP TRIGGER IF EXISTS reports_open_by_due_delete ON {INVOICES};
-DROP TRIGGER IF EXISTS reports_open_by_due_collector ON {CUSTOMERS};
+{_DROP}
 DROP FUNCTION IF EXISTS reports_open_by_due_invoices();
 DROP FUNCTION IF EXISTS reports_open_by_due_customers();
 """
