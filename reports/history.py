@@ -90,6 +90,9 @@ def _append(rows: str) -> str:
 _ON_UPDATE = " UNION ALL ".join(
     [_invoice_rows("new_rows", 1), _invoice_rows("old_rows", -1), _moved_rows()]
 )
+_ON_ALLOCATION_UPDATE = " UNION ALL ".join(
+    [_allocation_rows("new_rows", INVOICES, 1), _allocation_rows("old_rows", INVOICES, -1)]
+)
 
 _CREATE, _DROP = statement_triggers(
     [
@@ -124,13 +127,7 @@ BEGIN
     ELSIF TG_OP = 'DELETE' THEN
         {_append(_allocation_rows("old_rows", INVOICES, -1))}
     ELSE
-        {
-    _append(
-        _allocation_rows("new_rows", INVOICES, 1)
-        + " UNION ALL "
-        + _allocation_rows("old_rows", INVOICES, -1)
-    )
-}
+        {_append(_ON_ALLOCATION_UPDATE)}
     END IF;
     RETURN NULL;
 END $$;
@@ -192,21 +189,24 @@ def rebuild() -> None:
         cursor.execute(REBUILD_SQL)
 
 
-def _rows(where: str, params: list, columns: str, group: str) -> list[tuple]:
-    """columns summed over the kept rows and the changes since that meet where."""
+def _rows(
+    where: str, params: list, columns: str, group: str = "", column_params: list = ()
+) -> list[tuple]:
+    """columns over the kept rows and the changes since that meet where, summed per group
+    (or over them all); column_params fill placeholders in columns."""
     if many_changes(CHANGES):
         fold()
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT {group}, {columns}
+            SELECT {f"{group}, " if group else ""}{columns}
             FROM (
                 SELECT {_COLUMNS} FROM {KEPT} WHERE {where}
                 UNION ALL
                 SELECT {_COLUMNS} FROM {CHANGES} WHERE {where}
             ) AS rows
-            GROUP BY {group}""",
-            params * 2,
+            {f"GROUP BY {group}" if group else ""}""",
+            [*column_params, *params, *params],
         )
         return cursor.fetchall()
 
@@ -237,26 +237,14 @@ def by_month(as_of: dt.date, currency: str) -> list[tuple]:
 def current_on(days: list[dt.date], currency: str) -> list:
     """The AR not yet past due at the end of each day (issued by then, due on or after it),
     in one reading of the rows due from the first day on."""
-    columns = ", ".join(
-        f"SUM(amount) FILTER (WHERE on_date <= %s AND due_date >= %s) AS current_{i}"
-        for i in range(len(days))
+    columns = ", ".join("SUM(amount) FILTER (WHERE on_date <= %s AND due_date >= %s)" for _ in days)
+    [row] = _rows(
+        "currency = %s AND due_date >= %s AND on_date <= %s",
+        [currency, min(days), max(days)],
+        columns,
+        column_params=[value for day in days for value in (day, day)],
     )
-    params = [value for day in days for value in (day, day)]
-    where = "currency = %s AND due_date >= %s AND on_date <= %s"
-    if many_changes(CHANGES):
-        fold()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT {columns}
-            FROM (
-                SELECT {_COLUMNS} FROM {KEPT} WHERE {where}
-                UNION ALL
-                SELECT {_COLUMNS} FROM {CHANGES} WHERE {where}
-            ) AS rows""",
-            [*params, currency, min(days), max(days), currency, min(days), max(days)],
-        )
-        return list(cursor.fetchone())
+    return list(row)
 
 
 def differences() -> list[tuple]:
