@@ -16,7 +16,10 @@ overdue customer, nothing fetched per invoice) is printed beside it.
 
 peak_mb is the run's own peak resident size: the high-water mark is started afresh after
 the bare query, whose result the driver holds whole (every open invoice at once, more than
-the run ever holds); its own peak is bare_peak_mb."""
+the run ever holds); its own peak is bare_peak_mb. The run's planning processes
+(dunning.planners) share this process's memory as it was when they were forked;
+planners_peak_mb is the most each held beyond that, summed: the run's whole footprint is
+peak_mb + planners_peak_mb."""
 
 import datetime as dt
 import statistics
@@ -27,6 +30,7 @@ from django.db import connection, transaction
 
 from invoices.bench import _cpus, _peak_mb
 
+from . import planners
 from .planning import dunning_run_stream
 from .selectors import customers_to_chase
 
@@ -128,6 +132,7 @@ def bench_dunning(*, rows: int | None = None, say=print) -> dict:
         customers = len(customer_ids)
     actions = 0
     phases: dict[str, float] = {}
+    memory: dict[str, float] = {}
     bare_peak_mb = _peak_mb()
     _peak_reset()
     started = time.perf_counter()
@@ -136,7 +141,7 @@ def bench_dunning(*, rows: int | None = None, say=print) -> dict:
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for result in dunning_run_stream(
-                as_of=as_of, customer_ids=customer_ids, timings=phases
+                as_of=as_of, customer_ids=customer_ids, timings=phases, memory=memory
             ):
                 actions += result.touch_id is not None
             wall_s = time.perf_counter() - started
@@ -154,6 +159,8 @@ def bench_dunning(*, rows: int | None = None, say=print) -> dict:
         "bare_aggregate_ms": round(aggregate_ms),
         "ratio": round(wall_s * 1000 / bare_ms, 1),
         "peak_mb": _peak_mb(),
+        "planners": planners.PROCESSES,
+        "planners_peak_mb": memory.get("planners_peak_mb", 0),
         "bare_peak_mb": bare_peak_mb,
         "cpus": _cpus(),
     }

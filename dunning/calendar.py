@@ -73,6 +73,8 @@ def business_days_after(start: dt.date, days: int, calendar: Calendar) -> dt.dat
     return day
 
 
+# A run asks the same few (day, time, zone) over and over: 09:00 on the coming days.
+@lru_cache(maxsize=65536)
 def local_to_utc(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime:
     """The UTC instant of a wall-clock time in a zone. In an autumn fold (the time happens
     twice) the first occurrence; in a spring-forward gap (it never happens) the first instant
@@ -104,6 +106,8 @@ class Slot:
     outside_window: bool = False  # the asked-for moment fell outside the window
 
 
+# Most customers of a run ask from the run's own moment, in one of a few zones.
+@lru_cache(maxsize=65536)
 def next_allowed(
     earliest: dt.datetime,
     tz: ZoneInfo,

@@ -313,11 +313,18 @@ def barred_load(
     zone). For the engine's facts: at most three queries, and restarts read only for the
     few invoices old enough to need them."""
     periods = Periods.load()
+    # Invoices share a few jurisdictions and due dates: each is looked up once.
+    found: dict[tuple[str, str, dt.date], tuple[Period, dt.date | None]] = {}
     old: list[tuple[int, int, dt.date, Period]] = []
     for invoice_id, customer_id, due in invoices:
         country, region, today = customers[customer_id]
-        period = periods.find(country, region, due=due, kind=kind)
-        if period.years is not None and limitation_date(due, period.years) < today:
+        key = (country, region, due)
+        if key not in found:
+            period = periods.find(country, region, due=due, kind=kind)
+            years = period.years
+            found[key] = (period, None if years is None else limitation_date(due, years))
+        period, last = found[key]
+        if last is not None and last < today:
             old.append((invoice_id, customer_id, due, period))
     restartable = [(i, c) for i, c, _due, period in old if period.restarts]
     events = {}

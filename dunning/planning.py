@@ -10,30 +10,29 @@ twice creates nothing new."""
 import datetime as dt
 import gc
 import json
-import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from itertools import chain
 from json.encoder import encode_basestring_ascii as _quote
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.services import Event, audit_record_many
 from invoices.models import Invoice
 from invoices.money import format_money
 
-from . import selectors
+from . import planners, selectors
 from .engine import CHECK, plan_customer
-from .facts import Calendar, CustomerPlan
+from .facts import Calendar, CustomerPlan, PlannedAction
 from .models import Channel, Chase, ChaseStatus, Task, TaskKind, Touch, TouchStatus, touch_refs
 from .queue import entries_prune, entries_rows, entries_write
 from .selectors import (
     OPEN_STATUSES,
+    CustomerRow,
     Loaded,
     StepRow,
     Steps,
@@ -113,30 +112,36 @@ def dunning_run_stream(
     customer_ids: Sequence[int] | None = None,
     explain: bool = False,
     timings: dict[str, float] | None = None,
+    memory: dict | None = None,
 ) -> Iterator[RunResult]:
     """Plan every chased customer as of a moment and record the actions that are due,
     yielding each chunk's results once it is recorded.
 
     1. Read the next chunk of customers with an open balance or an active chase, and
        their facts.
-    2. Plan each with the pure engine.
+    2. Plan each with the pure engine, and write every planned customer's queue row
+       (dunning.queue).
     3. Per chunk, in one transaction: start chases, insert touches under their unique key
        (a touch planned before is left alone), create tasks for phone, legal and internal
        steps, close chases with nothing left open, and audit each.
-    4. Write every planned customer's queue row (dunning.queue), on the reading thread;
-       after a full run (the stream read to its end), drop the rows of customers no longer
-       chased.
-    A dry run stops after step 2 and yields the same results. With explain, customers
-    with nothing due are listed too, with the engine's explanation. timings, if given,
-    collects seconds per phase: facts and plan (on the reading thread, overlapping the
-    rest), queue (there too), waiting (for it, and for the caller between chunks), record
-    and audit. The cyclic garbage collector stays paused until the stream ends or is
-    closed (_gc_paused)."""
+    4. After a full run (the stream read to its end), drop the queue rows of customers no
+       longer chased.
+    On PostgreSQL steps 1 and 2 run in planning processes (dunning.planners), chunks ahead
+    of step 3, which runs here, in the caller's transaction. A dry run stops after step 2
+    (writing no queue rows) and yields the same results. With explain, customers with
+    nothing due are listed too, with the engine's explanation. timings, if given, collects
+    seconds per phase: facts, plan and queue (summed over the planning processes), waiting
+    (for them, and for the caller between chunks), record and audit; memory, if given,
+    the planning processes' own peak (planners_peak_mb). The cyclic garbage collector
+    stays paused until the stream ends or is closed (_gc_paused)."""
     calendar = calendar_for(as_of)
     steps = Steps()
 
-    def plan_chunk(chunk: Sequence[int]) -> list[tuple[Loaded, CustomerPlan]]:
-        reading = _Clock(timings)
+    def plan_chunk(chunk: Sequence[int]) -> tuple[list[Due], list[RunResult], dict]:
+        """A chunk read and planned: (what to record, what to say without recording, the
+        seconds it took per phase). It may run in a planning process (dunning.planners)."""
+        spent: dict[str, float] = {}
+        reading = _Clock(spent)
         loaded = facts_load(chunk, as_of=as_of, steps=steps, calendar=calendar)
         reading.lap("facts")
         plans = [
@@ -150,44 +155,54 @@ def dunning_run_stream(
         ]
         reading.lap("plan")
         if not dry_run:
-            # Built from the plans, not from what this chunk records, so the rows can be
-            # written here, on the reading thread, while the writer records the chunk before.
+            # Built from the plans, not from what this chunk records, so the rows are
+            # written here, while the chunk before is being recorded.
             with transaction.atomic():
                 entries_write(entries_rows(plans, as_of=as_of))
             reading.lap("queue")
-        return plans
+        said: list[RunResult] = []
+        due = []
+        for item, plan in plans:
+            if (
+                plan.due(as_of)
+                or (plan.close_chase and item.customer.chase_id)
+                or plan.check_due(as_of)
+            ):
+                due.append((item, plan))
+            elif explain:
+                said.append(_waiting(item, plan))
+        del plans
+        if dry_run:
+            said.extend(
+                _would_do(item, plan, as_of)
+                for item, plan in due
+                if plan.due(as_of) or (plan.close_chase and item.customer.chase_id)
+            )
+            said.extend(
+                _would_do(item, replace(plan, action=plan.check), as_of)
+                for item, plan in due
+                if plan.check_due(as_of)
+            )
+            return [], said, spent
+        to_record = [due_of(item, plan, as_of) for item, plan in due]
+        reading.lap("plan")
+        return to_record, said, spent
 
     clock = _Clock(timings)
     with _gc_paused():
-        for plans in _read_ahead(_chunks_to_chase(customer_ids), plan_chunk):
+        for due, said, spent in planners.ahead(
+            _chunks_to_chase(customer_ids), plan_chunk, memory=memory
+        ):
             clock.lap("waiting")
-            results: list[RunResult] = []
-            due = []
-            for item, plan in plans:
-                if (
-                    plan.due(as_of)
-                    or (plan.close_chase and item.customer.chase_id)
-                    or plan.check_due(as_of)
-                ):
-                    due.append((item, plan))
-                elif explain:
-                    results.append(_waiting(item, plan))
-            if dry_run:
-                results.extend(
-                    _would_do(item, plan, as_of)
-                    for item, plan in due
-                    if plan.due(as_of) or (plan.close_chase and item.customer.chase_id)
-                )
-                results.extend(
-                    _would_do(item, replace(plan, action=plan.check), as_of)
-                    for item, plan in due
-                    if plan.check_due(as_of)
-                )
-            elif due:
+            if timings is not None:
+                for phase, seconds in spent.items():
+                    timings[phase] = timings.get(phase, 0.0) + seconds
+            results = said
+            if due:
                 results.extend(
                     _record(due, as_of=as_of, steps=steps, calendar=calendar, clock=clock)
                 )
-            del plans, due
+            del due, said
             yield from results
             clock.lap("waiting")
         if not dry_run:
@@ -227,45 +242,6 @@ def _to_chase_after(after: int, size: int) -> list[int]:
     return sorted({*owing, *chased})[:size]
 
 
-def _read_ahead(batches: Iterable, work) -> Iterator:
-    """work(batch) for each batch, in order. With more than one batch, the next is taken
-    and worked on a second thread (with its own database connection) while the caller
-    writes this one: reading and planning overlap with the writes' waits on the database.
-    Batches are disjoint sets of customers, so what is written never changes what is read
-    ahead. PostgreSQL only: SQLite serialises the two connections anyway (and its
-    in-memory test databases lock whole tables against a reader). The first two batches
-    are taken here: a run of one batch needs no second thread."""
-    batches = iter(batches)
-    if connection.vendor != "postgresql":
-        yield from map(work, batches)
-        return
-    first, second = next(batches, None), next(batches, None)
-    if second is None:
-        if first is not None:
-            yield work(first)
-        return
-    rest = chain([second], batches)
-
-    def work_next():
-        batch = next(rest, None)
-        return None if batch is None else work(batch)
-
-    # The writer waits on the database often and briefly: a shorter switch interval gets
-    # it the interpreter back sooner from the reader each time (measured: a tenth faster).
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dunning-read") as reader:
-        ahead = reader.submit(work, first)
-        try:
-            while (done := ahead.result()) is not None:
-                ahead = reader.submit(work_next)
-                yield done
-        finally:
-            ahead.cancel()
-            reader.submit(connections.close_all).result()
-            sys.setswitchinterval(interval)
-
-
 @contextmanager
 def _gc_paused():
     """A run allocates millions of short-lived objects and keeps its results: the cyclic
@@ -295,20 +271,16 @@ class _Clock:
         self.last = now
 
 
-def _result(item: Loaded, plan: CustomerPlan, **values) -> RunResult:
+def _result(customer: CustomerRow, **values) -> RunResult:
     return RunResult(
-        customer_id=item.customer.id,
-        customer=item.customer.external_id,
-        name=item.customer.name,
-        **values,
+        customer_id=customer.id, customer=customer.external_id, name=customer.name, **values
     )
 
 
 def _waiting(item: Loaded, plan: CustomerPlan) -> RunResult:
     action = plan.action
     return _result(
-        item,
-        plan,
+        item.customer,
         step=action.step.name if action else "",
         channel=action.step.channel if action else "",
         status="paused" if plan.paused_by else "waiting",
@@ -333,10 +305,9 @@ def _touch_status(action) -> str:
 def _would_do(item: Loaded, plan: CustomerPlan, as_of: dt.datetime) -> RunResult:
     action = plan.action
     if not plan.due(as_of):
-        return _result(item, plan, status="would close chase", reason=plan.explanation)
+        return _result(item.customer, status="would close chase", reason=plan.explanation)
     return _result(
-        item,
-        plan,
+        item.customer,
         step=action.step.name,
         channel=action.step.channel,
         invoices=_numbers(item, action.invoice_ids),
@@ -419,6 +390,46 @@ def _window_end(due_at: dt.datetime, tz: str, end: dt.time) -> dt.datetime:
 
 # --- recording --------------------------------------------------------------------------
 
+
+class Act(NamedTuple):
+    """A due action and the invoices it covers, as its touch records them."""
+
+    action: PlannedAction
+    invoices: str  # the touch's snapshot of its invoices, as JSON text (_invoices_json)
+    numbers: list[str]
+
+
+class Due(NamedTuple):
+    """A planned customer with something to record, holding only what recording needs: it
+    crosses from a planning process, a chunk of them at a time."""
+
+    customer: CustomerRow
+    currency: str
+    timezone: str
+    act: Act | None  # the chase's next step, due now
+    check: Act | None  # the satisfaction check, due now
+    close: str  # why the active chase ends ("" when it goes on)
+
+
+def due_of(item: Loaded, plan: CustomerPlan, as_of: dt.datetime, *, checks: bool = True) -> Due:
+    """What recording needs of a plan with something due (plan.due, a chase to close or,
+    with checks, a satisfaction check)."""
+
+    def act(action: PlannedAction) -> Act:
+        chosen = set(action.invoice_ids)
+        covered = [inv for inv in item.facts.invoices if inv.id in chosen]
+        return Act(action, _invoices_json(covered), [inv.number for inv in covered])
+
+    return Due(
+        item.customer,
+        item.facts.currency,
+        item.facts.timezone,
+        act(plan.action) if plan.due(as_of) else None,
+        act(plan.check) if checks and plan.check_due(as_of) else None,
+        plan.explanation if plan.close_chase and item.customer.chase_id else "",
+    )
+
+
 _TOUCH_COLUMNS = (
     "key",
     "customer_id",
@@ -447,27 +458,17 @@ _TASK_COLUMNS = (
 
 @transaction.atomic
 def _record(
-    due,
-    *,
-    as_of: dt.datetime,
-    steps: Steps,
-    calendar: Calendar,
-    clock: _Clock,
-    checks: bool = True,
+    due: list[Due], *, as_of: dt.datetime, steps: Steps, calendar: Calendar, clock: _Clock
 ) -> list[RunResult]:
     events: list[Event] = []
-    acting = [(item, plan) for item, plan in due if plan.due(as_of)]
-    # Satisfaction checks ride along as actions of their own, outside any chase: they
-    # neither start a chase nor count as one of its steps.
-    asking = [
-        (item, replace(plan, action=plan.check))
-        for item, plan in due
-        if checks and plan.check_due(as_of)
-    ]
+    acting = [d for d in due if d.act]
+    # Satisfaction checks are actions of their own, outside any chase: they neither start
+    # a chase nor count as one of its steps.
+    acts = [(d, d.act) for d in acting] + [(d, d.check) for d in due if d.check]
 
     # 1. Chases: start one where there is none. Another run may have started it meanwhile;
     # ON CONFLICT leaves its row, and the re-read below picks it up.
-    starting = [item.customer for item, _ in acting if item.customer.chase_id is None]
+    starting = [d.customer for d in acting if d.customer.chase_id is None]
     started = _insert_new(
         Chase,
         ("customer_id", "cycle", "policy_version_id", "status", "started_at"),
@@ -475,12 +476,12 @@ def _record(
         returning="customer_id",
     )
     active = {
-        item.customer.id: (item.customer.chase_id, item.customer.chase_cycle)
-        for item, _ in acting
-        if item.customer.chase_id is not None
+        d.customer.id: (d.customer.chase_id, d.customer.chase_cycle)
+        for d in acting
+        if d.customer.chase_id is not None
     }
     active.update((c.id, (started[c.id], c.last_cycle + 1)) for c in starting if c.id in started)
-    raced = [item.customer.id for item, _ in acting if item.customer.id not in active]
+    raced = [d.customer.id for d in acting if d.customer.id not in active]
     if raced:
         active.update(
             (cid, (chase_id, cycle))
@@ -492,28 +493,24 @@ def _record(
     new_chases = {c.id: started[c.id] for c in starting if c.id in started}
 
     # 2. Touches under their unique key.
-    touches, numbers = [], []
-    refs = iter(touch_refs(len(acting) + len(asking)))
-    for item, plan in acting + asking:
-        action = plan.action
-        chase_id, cycle = (None, None) if action.step.kind == CHECK else active[item.customer.id]
-        chosen = set(action.invoice_ids)
-        covered = [inv for inv in item.facts.invoices if inv.id in chosen]
-        numbers.append([inv.number for inv in covered])
-        invoices = _invoices_json(covered)
+    touches = []
+    refs = iter(touch_refs(len(acts)))
+    for d, act in acts:
+        action = act.action
+        chase_id, cycle = (None, None) if action.step.kind == CHECK else active[d.customer.id]
         touches.append(
             (
-                touch_key(item.customer.id, cycle, action),
-                item.customer.id,
+                touch_key(d.customer.id, cycle, action),
+                d.customer.id,
                 chase_id,
                 action.step.id,
                 action.step.channel,
                 _touch_status(action),
                 action.due_at,
                 action.reason,
-                invoices,
+                act.invoices,
                 action.total,
-                item.facts.currency,
+                d.currency,
                 next(refs),
             )
         )
@@ -521,17 +518,16 @@ def _record(
 
     # 3. Tasks and audit events for the touches this run made.
     results, tasks = [], []
-    for (item, plan), touch, listed in zip(acting + asking, touches, numbers, strict=True):
-        action = plan.action
+    for (d, act), touch in zip(acts, touches, strict=True):
+        action = act.action
         touch_id = made.get(touch[0])
         status = touch[5]
         results.append(
             _result(
-                item,
-                plan,
+                d.customer,
                 step=action.step.name,
                 channel=action.step.channel,
-                invoices=listed,
+                invoices=act.numbers,
                 status=status if touch_id else "already planned",
                 reason=action.reason,
                 due_at=action.due_at,
@@ -540,23 +536,20 @@ def _record(
         )
         if touch_id is None:
             continue
-        step = steps.by_id[action.step.id]
-        task = None if action.skip else _task_for(item, step, action, touch_id, calendar)
+        step = steps.row(action.step.id, d.customer.version_id)
+        task = None if action.skip else _task_for(d, step, action, touch_id, calendar)
         if task is not None:
             tasks.append(task)
-        new_chase = None if action.step.kind == CHECK else new_chases.get(item.customer.id)
-        events.append(_touch_event(item, step, action, touch_id, task is not None, new_chase))
+        new_chase = None if action.step.kind == CHECK else new_chases.get(d.customer.id)
+        events.append(_touch_event(d, step, action, touch_id, task is not None, new_chase))
     _insert_new(Task, _TASK_COLUMNS, tasks, returning="touch_id")
 
     # 4. Chases with nothing left open end (pending messages of theirs are cancelled).
-    for item, plan in due:
-        chase_id = item.customer.chase_id
-        if (
-            plan.close_chase
-            and chase_id
-            and chase_close(chase_id=chase_id, at=as_of, reason=plan.explanation, events=events)
+    for d in due:
+        if d.close and chase_close(
+            chase_id=d.customer.chase_id, at=as_of, reason=d.close, events=events
         ):
-            results.append(_result(item, plan, status="chase closed", reason=plan.explanation))
+            results.append(_result(d.customer, status="chase closed", reason=d.close))
     clock.lap("record")
     # Last, just before the commit: the audit chain's lock is held from here to the end of
     # the transaction, and every other audited write (a collector's note) waits for it.
@@ -570,18 +563,22 @@ def plans_record(due, *, as_of: dt.datetime, steps: Steps, calendar: Calendar) -
     key, task, audit event), for an action a collector brings forward (dunning.sending):
     the run that comes later finds it already planned."""
     return _record(
-        due, as_of=as_of, steps=steps, calendar=calendar, clock=_Clock(None), checks=False
+        [due_of(item, plan, as_of, checks=False) for item, plan in due],
+        as_of=as_of,
+        steps=steps,
+        calendar=calendar,
+        clock=_Clock(None),
     )
 
 
-def _task_for(item: Loaded, step: StepRow, action, touch_id: int, calendar: Calendar):
+def _task_for(due: Due, step: StepRow, action, touch_id: int, calendar: Calendar):
     """The task row (in _TASK_COLUMNS order) a phone, legal or internal step creates."""
     channel = action.step.channel
-    customer = item.customer
-    amount = format_money(action.total, item.facts.currency)
+    customer = due.customer
+    amount = format_money(action.total, due.currency)
     count = len(action.invoice_ids)
     if channel == Channel.PHONE:
-        window_end = _window_end(action.due_at, item.facts.timezone, calendar.phone_end)
+        window_end = _window_end(action.due_at, due.timezone, calendar.phone_end)
         title = f"Call {customer.name} about {amount} overdue"
         return (
             TaskKind.CALL,
@@ -630,7 +627,7 @@ _TASK_ACTIONS = {
 
 
 def _touch_event(
-    item: Loaded, step: StepRow, action, touch_id: int, task: bool, new_chase: int | None
+    due: Due, step: StepRow, action, touch_id: int, task: bool, new_chase: int | None
 ) -> Event:
     if action.skip:
         name, verb = "dunning.touch.skipped", "skipped"
@@ -648,9 +645,9 @@ def _touch_event(
         "due_at": action.due_at.isoformat(),
     }
     if new_chase is not None:
-        summary = f"Chase {item.customer.last_cycle + 1} started. {summary}"
+        summary = f"Chase {due.customer.last_cycle + 1} started. {summary}"
         data["chase_started"] = new_chase
-    return Event(action=name, customer_id=item.customer.id, summary=summary, data=data)
+    return Event(action=name, customer_id=due.customer.id, summary=summary, data=data)
 
 
 def touch_key(customer_id: int, cycle: int, action) -> str:

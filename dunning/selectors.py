@@ -254,6 +254,12 @@ class Steps:
     def facts_of(self, version_id: int | None) -> tuple[StepFact, ...]:
         return tuple(row.fact for row in self.of(version_id))
 
+    def row(self, step_id: int, version_id: int | None) -> StepRow:
+        """A step of a version, the version loaded first if this process has not yet (the
+        process that records a chunk may not be the one that planned it)."""
+        self.of(version_id)
+        return self.by_id[step_id]
+
 
 def customers_to_chase(customer_ids: Sequence[int] | None = None) -> list[int]:
     """Customers with an open balance or an active chase, in id order."""

@@ -15,8 +15,8 @@ from invoices.tests.factories import CustomerFactory
 
 from .factories import MONDAY_10, ladder, overdue_customer  # noqa: F401
 
-# On PostgreSQL a run of several chunks reads ahead on a second thread with its own
-# connection: it sees only committed rows, hence transactional tests.
+# On PostgreSQL a run of several chunks is planned in forked processes with their own
+# connections (dunning.planners): they see only committed rows, hence transactional tests.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("ladder")]
 
 
@@ -85,8 +85,8 @@ def _undo_run(chases: list[Chase]) -> None:
 
 @contextmanager
 def _queries_counted():
-    """Counts the statements a run sends, on its own connection and on the one its reading
-    thread opens."""
+    """Counts the statements a run sends, on its own connection and on any other this
+    process opens (the run plans in this process: dunning.planners.PROCESSES = 0)."""
     count = [0]
 
     def counted(execute, sql, params, many, context):
@@ -143,6 +143,8 @@ def test_a_run_cut_short_by_its_caller_plans_only_the_chunks_it_reached(monkeypa
 
 
 def test_the_queries_of_a_run_follow_its_chunks_not_its_customers(monkeypatch):
+    monkeypatch.setattr("dunning.planners.PROCESSES", 0)
+
     def queries(chunk: int) -> int:
         monkeypatch.setattr("dunning.selectors.CHUNK", chunk)
         with _queries_counted() as count:
