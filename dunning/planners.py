@@ -168,8 +168,9 @@ def _own_connections() -> None:
     """New, unopened database connections (without a pool: the parent's pool holds the
     parent's sockets) and caches for this process; the inherited ones are kept, unused."""
     for alias in connections:
-        _INHERITED.append(connections[alias])
-        settings = connections.settings[alias]
+        inherited = connections[alias]
+        _INHERITED.append(inherited)
+        settings = inherited.settings_dict  # as the parent has it (a test database's name)
         options = {k: v for k, v in settings.get("OPTIONS", {}).items() if k != "pool"}
         backend = load_backend(settings["ENGINE"])
         connections[alias] = backend.DatabaseWrapper({**settings, "OPTIONS": options}, alias)
