@@ -351,8 +351,15 @@ class Touch(models.Model):
     )
     total = models.DecimalField(**MONEY, default=0)
     currency = models.CharField(max_length=3)
+    # The four links a run leaves empty are indexed only where set (Meta.indexes): a run
+    # inserts a touch per customer, and each full index would take every one of them.
     contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="touches"
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="touches",
+        db_index=False,
     )
     to_email = models.EmailField(blank=True)
     subject = models.CharField(max_length=300, blank=True)
@@ -360,10 +367,20 @@ class Touch(models.Model):
     body_html = models.TextField(blank=True)
     esp_message_id = models.CharField(max_length=200, blank=True)
     template_version = models.ForeignKey(
-        TemplateVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        TemplateVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     document = models.ForeignKey(
-        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="touches"
+        Document,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="touches",
+        db_index=False,
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -373,12 +390,20 @@ class Touch(models.Model):
     # attempt is put back: a claim that dies with it set may have been sent.
     handoff_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL)
+    created_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            *(
+                models.Index(
+                    fields=[link], name=f"touch_{link}", condition=Q(**{f"{link}__isnull": False})
+                )
+                for link in ("contact", "template_version", "document", "created_by")
+            ),
             models.Index(fields=["status", "scheduled_for"], name="touch_status_due"),
             models.Index(fields=["customer", "created_at"], name="touch_customer_created"),
             # Plain indexes: a unique=True or db_index=True CharField also gets a second,
