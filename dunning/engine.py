@@ -138,6 +138,7 @@ AFTER_REFERRAL = (
 )
 
 
+@lru_cache(maxsize=256)
 def step_heading(name: str, channel: str) -> str:
     """A step as a reader sees it: its name, and its channel unless the name says it."""
     words = name.lower()
@@ -671,6 +672,7 @@ def _contact_limits(
     return limits
 
 
+@lru_cache(maxsize=256)  # asked once per customer; a run has a few channels and one calendar
 def _window(
     channel: str, calendar: Calendar, consumer: bool
 ) -> tuple[tuple[dt.time, dt.time] | None, str]:

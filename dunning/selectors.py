@@ -196,6 +196,7 @@ class Steps:
             PolicyStep.objects.filter(kind=StepKind.CHECK).values_list("version_id", flat=True)
         )
         self._by_version: dict[int, tuple[StepRow, ...]] = {}
+        self._facts: dict[int | None, tuple[StepFact, ...]] = {}
         self.by_id: dict[int, StepRow] = {}
 
     def of(self, version_id: int | None) -> tuple[StepRow, ...]:
@@ -252,7 +253,9 @@ class Steps:
         return self._by_version[version_id]
 
     def facts_of(self, version_id: int | None) -> tuple[StepFact, ...]:
-        return tuple(row.fact for row in self.of(version_id))
+        if version_id not in self._facts:  # asked once per customer: made once per version
+            self._facts[version_id] = tuple(row.fact for row in self.of(version_id))
+        return self._facts[version_id]
 
     def row(self, step_id: int, version_id: int | None) -> StepRow:
         """A step of a version, the version loaded first if this process has not yet (the
