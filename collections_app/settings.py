@@ -280,6 +280,10 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_PAYMENT_METHODS = env.list("STRIPE_PAYMENT_METHODS", default=[])
 PAYMENT_LINK_URL = env.str("PAYMENT_LINK_URL", default="")
 
+# Processes a dunning run of more than one chunk forks on PostgreSQL to read and plan while
+# it records (dunning.planners); 0 plans in the run's own process.
+DUNNING_PLANNERS = env.int("DUNNING_PLANNERS", default=2)
+
 # django-q2: ORM broker by default, Redis when REDIS_URL is set.
 Q_CLUSTER = {
     # The queue's name on the broker and the salt of its signed tasks: the same in every

@@ -25,12 +25,12 @@ import datetime as dt
 import statistics
 import time
 
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 from invoices.bench import _cpus, _peak_mb
 
-from . import planners
 from .planning import dunning_run_stream
 from .selectors import customers_to_chase
 
@@ -159,7 +159,7 @@ def bench_dunning(*, rows: int | None = None, say=print) -> dict:
         "bare_aggregate_ms": round(aggregate_ms),
         "ratio": round(wall_s * 1000 / bare_ms, 1),
         "peak_mb": _peak_mb(),
-        "planners": planners.PROCESSES,
+        "planners": settings.DUNNING_PLANNERS,
         "planners_peak_mb": memory.get("planners_peak_mb", 0),
         "bare_peak_mb": bare_peak_mb,
         "cpus": _cpus(),

@@ -23,11 +23,11 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
 from django.db.utils import load_backend
 
-PROCESSES = 2  # planning processes a run forks (0: plan in this process, one chunk at a time)
 _INHERITED: list = []  # the parent's connections and caches, in a forked process
 
 
@@ -43,7 +43,7 @@ def ahead(
     (and its in-memory test databases are not shared). A run of one batch forks nothing.
     memory, if given, gets planners_peak_mb: the most each process held of its own
     (beyond what it shares with this one), summed."""
-    processes = PROCESSES if processes is None else processes
+    processes = settings.DUNNING_PLANNERS if processes is None else processes
     batches = iter(batches)
     if processes < 1 or connections["default"].vendor != "postgresql":
         yield from map(work, batches)

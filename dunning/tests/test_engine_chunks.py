@@ -86,7 +86,7 @@ def _undo_run(chases: list[Chase]) -> None:
 @contextmanager
 def _queries_counted():
     """Counts the statements a run sends, on its own connection and on any other this
-    process opens (the run plans in this process: dunning.planners.PROCESSES = 0)."""
+    process opens (the run plans in this process: DUNNING_PLANNERS = 0)."""
     count = [0]
 
     def counted(execute, sql, params, many, context):
@@ -142,8 +142,8 @@ def test_a_run_cut_short_by_its_caller_plans_only_the_chunks_it_reached(monkeypa
     assert len(rest) == 3
 
 
-def test_the_queries_of_a_run_follow_its_chunks_not_its_customers(monkeypatch):
-    monkeypatch.setattr("dunning.planners.PROCESSES", 0)
+def test_the_queries_of_a_run_follow_its_chunks_not_its_customers(monkeypatch, settings):
+    settings.DUNNING_PLANNERS = 0
 
     def queries(chunk: int) -> int:
         monkeypatch.setattr("dunning.selectors.CHUNK", chunk)

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from audit.models import AuditEvent
-from dunning import planners, planning
+from dunning import planning
 from dunning.models import Chase, Touch
 from dunning.planners import PlannerFailed
 from dunning.planning import dunning_run, dunning_run_stream
@@ -46,11 +46,11 @@ def _said(results) -> list[tuple]:
 
 @pytest.mark.parametrize("processes", [1, 2, 5])
 def test_processes_plan_the_chunks_that_one_process_plans_in_the_same_order(
-    customers, monkeypatch, processes
+    customers, settings, processes
 ):
-    monkeypatch.setattr(planners, "PROCESSES", 0)
+    settings.DUNNING_PLANNERS = 0
     alone = _said(dunning_run(as_of=MONDAY_10, dry_run=True))
-    monkeypatch.setattr(planners, "PROCESSES", processes)
+    settings.DUNNING_PLANNERS = processes
 
     forked = dunning_run(as_of=MONDAY_10)
 
