@@ -28,6 +28,7 @@ from django.core.cache import caches
 from django.db import connections
 from django.db.utils import load_backend
 
+NICE = 10  # how much lower a planning process's priority is than the run's
 _INHERITED: list = []  # the parent's connections and caches, in a forked process
 
 
@@ -140,6 +141,9 @@ class _Planner:
 def _serve(work: Callable, inbox: BinaryIO, outbox: BinaryIO):
     code = 1
     try:
+        # The run waits on the process that records (and on its database session), not on
+        # these, which work ahead: on a busy machine it goes first.
+        os.nice(NICE)
         _own_connections()
         while True:
             try:

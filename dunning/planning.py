@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from json.encoder import encode_basestring_ascii as _quote
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -340,25 +341,27 @@ def _insert_new(model, columns: Sequence[str], rows: list[tuple], *, returning: 
     tail = f"ON CONFLICT DO NOTHING RETURNING {quote(returning)}, {quote('id')}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Only the given columns go through COPY (it formats every value of every row);
+            # the defaults, the same for every row, are sent once, as parameters.
             temp = quote(f"new_{model._meta.db_table}")
+            given = ", ".join(quote(name) for name in columns)
             cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {temp} ON COMMIT DROP AS "
-                f"SELECT {listed} FROM {table} WITH NO DATA"
+                f"SELECT {given} FROM {table} WITH NO DATA"
             )
             cursor.execute(f"TRUNCATE {temp}")
-            with cursor.cursor.copy(f"COPY {temp} ({listed}) FROM STDIN") as copy:
+            with cursor.cursor.copy(f"COPY {temp} ({given}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row + defaults)
-            cursor.execute(f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {temp} {tail}")
+                    copy.write_row(row)
+            constants = "".join(f", %s::{fields[column].db_type(connection)}" for column in rest)
+            params = [_prepared(fields[c], value) for c, value in zip(rest, defaults, strict=True)]
+            cursor.execute(
+                f"INSERT INTO {table} ({listed}) SELECT {given}{constants} FROM {temp} {tail}",
+                params,
+            )
             return dict(cursor.fetchall())
         made = {}
-        prepare = [
-            (lambda v: v)
-            if f.get_internal_type() == "JSONField"
-            # Bind the field now: each lambda keeps its own.
-            else (lambda v, f=f: f.get_db_prep_save(v, connection))
-            for f in (fields[name] for name in names)
-        ]
+        prepare = [partial(_prepared, fields[name]) for name in names]
         placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
         for start in range(0, len(rows), 500):
             batch = rows[start : start + 500]
@@ -371,6 +374,13 @@ def _insert_new(model, columns: Sequence[str], rows: list[tuple], *, returning: 
             cursor.execute(f"INSERT INTO {table} ({listed}) VALUES {values} {tail}", params)
             made.update(dict(cursor.fetchall()))
     return made
+
+
+def _prepared(f, value):
+    """A value as the database takes it (JSON columns' values are JSON text already)."""
+    if f.get_internal_type() == "JSONField":
+        return value
+    return f.get_db_prep_save(value, connection)
 
 
 def _default(f, now: dt.datetime):
