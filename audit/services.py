@@ -32,6 +32,9 @@ class Event:
     customer_id: int | None = None
     invoice_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    # data already through canonical_json, from a caller that writes many alike (the
+    # dunning run): stored and hashed as it is, in place of data.
+    data_json: str = ""
 
 
 def actor_label(actor) -> str:
@@ -59,7 +62,7 @@ def _chain(events: Iterable[Event], *, prev: str, at: datetime, actor, label: st
     rows = []
     for event in events:
         summary = event.summary[:300]
-        data_json = canonical_json(event.data)
+        data_json = event.data_json or canonical_json(event.data)
         digest = chain_hash(
             prev_hash=prev,
             at=at_text,

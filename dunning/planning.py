@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.models import canonical_json
 from audit.services import Event, audit_record_many
 from invoices.models import Invoice
 from invoices.money import format_money
@@ -185,7 +186,9 @@ def dunning_run_stream(
                 if plan.check_due(as_of)
             )
             return [], said, spent
-        to_record = [due_of(item, plan, as_of) for item, plan in due]
+        to_record = [
+            due_of(item, plan, as_of, steps=steps, calendar=calendar) for item, plan in due
+        ]
         reading.lap("plan")
         return to_record, said, spent
 
@@ -200,9 +203,7 @@ def dunning_run_stream(
                     timings[phase] = timings.get(phase, 0.0) + seconds
             results = said
             if due:
-                results.extend(
-                    _record(due, as_of=as_of, steps=steps, calendar=calendar, clock=clock)
-                )
+                results.extend(_record(due, as_of=as_of, clock=clock))
             del due, said
             yield from results
             clock.lap("waiting")
@@ -402,11 +403,14 @@ def _window_end(due_at: dt.datetime, tz: str, end: dt.time) -> dt.datetime:
 
 
 class Act(NamedTuple):
-    """A due action and the invoices it covers, as its touch records them."""
+    """A due action, with what recording it writes besides its touch, made where it was
+    planned: what needs the touch's id (and a new chase's) is filled in by _record."""
 
     action: PlannedAction
     invoices: str  # the touch's snapshot of its invoices, as JSON text (_invoices_json)
     numbers: list[str]
+    task: tuple | None  # its task's row (_task_for) but the touch id, if it makes one
+    event: tuple[str, str, str, str]  # its audit event, but the ids (_touch_event)
 
 
 class Due(NamedTuple):
@@ -415,25 +419,39 @@ class Due(NamedTuple):
 
     customer: CustomerRow
     currency: str
-    timezone: str
     act: Act | None  # the chase's next step, due now
     check: Act | None  # the satisfaction check, due now
     close: str  # why the active chase ends ("" when it goes on)
 
 
-def due_of(item: Loaded, plan: CustomerPlan, as_of: dt.datetime, *, checks: bool = True) -> Due:
+def due_of(
+    item: Loaded,
+    plan: CustomerPlan,
+    as_of: dt.datetime,
+    *,
+    steps: Steps,
+    calendar: Calendar,
+    checks: bool = True,
+) -> Due:
     """What recording needs of a plan with something due (plan.due, a chase to close or,
     with checks, a satisfaction check)."""
 
     def act(action: PlannedAction) -> Act:
         chosen = set(action.invoice_ids)
         covered = [inv for inv in item.facts.invoices if inv.id in chosen]
-        return Act(action, _invoices_json(covered), [inv.number for inv in covered])
+        step = steps.row(action.step.id, item.customer.version_id)
+        task = None if action.skip else _task_for(item, step, action, calendar)
+        return Act(
+            action,
+            _invoices_json(covered),
+            [inv.number for inv in covered],
+            task,
+            _touch_event(step, action, task is not None),
+        )
 
     return Due(
         item.customer,
         item.facts.currency,
-        item.facts.timezone,
         act(plan.action) if plan.due(as_of) else None,
         act(plan.check) if checks and plan.check_due(as_of) else None,
         plan.explanation if plan.close_chase and item.customer.chase_id else "",
@@ -467,9 +485,7 @@ _TASK_COLUMNS = (
 
 
 @transaction.atomic
-def _record(
-    due: list[Due], *, as_of: dt.datetime, steps: Steps, calendar: Calendar, clock: _Clock
-) -> list[RunResult]:
+def _record(due: list[Due], *, as_of: dt.datetime, clock: _Clock) -> list[RunResult]:
     events: list[Event] = []
     acting = [d for d in due if d.act]
     # Satisfaction checks are actions of their own, outside any chase: they neither start
@@ -546,12 +562,10 @@ def _record(
         )
         if touch_id is None:
             continue
-        step = steps.row(action.step.id, d.customer.version_id)
-        task = None if action.skip else _task_for(d, step, action, touch_id, calendar)
-        if task is not None:
-            tasks.append(task)
+        if act.task is not None:
+            tasks.append((*act.task[:2], touch_id, *act.task[2:]))
         new_chase = None if action.step.kind == CHECK else new_chases.get(d.customer.id)
-        events.append(_touch_event(d, step, action, touch_id, task is not None, new_chase))
+        events.append(_made_event(d, act, touch_id, new_chase))
     _insert_new(Task, _TASK_COLUMNS, tasks, returning="touch_id")
 
     # 4. Chases with nothing left open end (pending messages of theirs are cancelled).
@@ -573,27 +587,28 @@ def plans_record(due, *, as_of: dt.datetime, steps: Steps, calendar: Calendar) -
     key, task, audit event), for an action a collector brings forward (dunning.sending):
     the run that comes later finds it already planned."""
     return _record(
-        [due_of(item, plan, as_of, checks=False) for item, plan in due],
+        [
+            due_of(item, plan, as_of, steps=steps, calendar=calendar, checks=False)
+            for item, plan in due
+        ],
         as_of=as_of,
-        steps=steps,
-        calendar=calendar,
         clock=_Clock(None),
     )
 
 
-def _task_for(due: Due, step: StepRow, action, touch_id: int, calendar: Calendar):
-    """The task row (in _TASK_COLUMNS order) a phone, legal or internal step creates."""
+def _task_for(item: Loaded, step: StepRow, action, calendar: Calendar):
+    """The task row (in _TASK_COLUMNS order, but the touch id) a phone, legal or internal
+    step creates."""
     channel = action.step.channel
-    customer = due.customer
-    amount = format_money(action.total, due.currency)
+    customer = item.customer
+    amount = format_money(action.total, item.facts.currency)
     count = len(action.invoice_ids)
     if channel == Channel.PHONE:
-        window_end = _window_end(action.due_at, due.timezone, calendar.phone_end)
+        window_end = _window_end(action.due_at, item.facts.timezone, calendar.phone_end)
         title = f"Call {customer.name} about {amount} overdue"
         return (
             TaskKind.CALL,
             customer.id,
-            touch_id,
             customer.collector_id,
             title[:200],
             action.reason,
@@ -607,7 +622,6 @@ def _task_for(due: Due, step: StepRow, action, touch_id: int, calendar: Calendar
         return (
             TaskKind.REFERRAL,
             customer.id,
-            touch_id,
             None,
             title[:200],
             action.reason,
@@ -619,7 +633,6 @@ def _task_for(due: Due, step: StepRow, action, touch_id: int, calendar: Calendar
         return (
             TaskKind.INTERNAL,
             customer.id,
-            touch_id,
             customer.collector_id,
             title[:200],
             action.reason,
@@ -636,28 +649,36 @@ _TASK_ACTIONS = {
 }
 
 
-def _touch_event(
-    due: Due, step: StepRow, action, touch_id: int, task: bool, new_chase: int | None
-) -> Event:
+def _touch_event(step: StepRow, action, task: bool) -> tuple[str, str, str, str]:
+    """A touch's audit event, before the touch has an id: (action, summary, and its data
+    as canonical JSON in two parts, without the braces, touch_id and chase_started), for
+    _made_event to finish."""
     if action.skip:
         name, verb = "dunning.touch.skipped", "skipped"
     elif task:
         name, verb = _TASK_ACTIONS[action.step.channel], "task created"
     else:
         name, verb = "dunning.touch.planned", "planned"
-    summary = f"{step.fact.name} {verb}: {action.reason}"
-    data = {
-        "touch_id": touch_id,
+    rest = {
         "step": step.fact.name,
-        "channel": action.step.channel,
         "invoice_ids": list(action.invoice_ids),
         "total": str(action.total),
         "due_at": action.due_at.isoformat(),
     }
-    if new_chase is not None:
+    channel = canonical_json({"channel": action.step.channel})[1:-1]
+    return name, f"{step.fact.name} {verb}: {action.reason}", channel, canonical_json(rest)[1:-1]
+
+
+def _made_event(due: Due, act: Act, touch_id: int, new_chase: int | None) -> Event:
+    """The event of a touch this run made. Its data is canonical JSON (keys sorted), so
+    the ids go in their places: chase_started after channel, touch_id last."""
+    name, summary, channel, rest = act.event
+    if new_chase is None:
+        data_json = f'{{{channel},{rest},"touch_id":{touch_id}}}'
+    else:
         summary = f"Chase {due.customer.last_cycle + 1} started. {summary}"
-        data["chase_started"] = new_chase
-    return Event(action=name, customer_id=due.customer.id, summary=summary, data=data)
+        data_json = f'{{{channel},"chase_started":{new_chase},{rest},"touch_id":{touch_id}}}'
+    return Event(action=name, customer_id=due.customer.id, summary=summary, data_json=data_json)
 
 
 def touch_key(customer_id: int, cycle: int, action) -> str:

@@ -3,6 +3,7 @@ and records them here: the same touches in the same order, whatever the number o
 processes; a process that fails or is killed fails the run loudly, leaves no process
 behind, and the rerun doubles nothing."""
 
+import datetime as dt
 import os
 import signal
 
@@ -10,6 +11,7 @@ import pytest
 from django.db import connection, transaction
 
 from audit.models import AuditEvent
+from audit.selectors import audit_chain_verify
 from dunning import planning
 from dunning.models import Chase, Touch
 from dunning.planners import PlannerFailed
@@ -134,3 +136,26 @@ def test_a_run_cut_short_stops_its_processes(customers):
     assert _no_children_left()
     assert Touch.objects.filter(customer_id=first.customer_id).exists()
     assert Touch.objects.count() == 2
+
+
+def test_the_events_a_run_records_chain_and_name_their_touch_and_chase(customers):
+    dunning_run(as_of=MONDAY_10)  # every chase starts
+    dunning_run(as_of=MONDAY_10 + dt.timedelta(days=7))  # chases go on, some with tasks
+
+    verified, broken = audit_chain_verify()
+
+    assert broken is None
+    assert verified == AuditEvent.objects.count()
+    events = AuditEvent.objects.filter(data__has_key="touch_id")
+    assert events.count() == Touch.objects.count() > len(customers)
+    started = 0
+    for event in events:
+        touch = Touch.objects.get(pk=event.data["touch_id"])
+        assert touch.customer_id == event.customer_id
+        if "chase_started" in event.data:
+            started += 1
+            assert event.data["chase_started"] == touch.chase_id
+            assert event.summary.startswith("Chase 1 started. ")
+        else:
+            assert not event.summary.startswith("Chase")
+    assert started == len(customers)
