@@ -115,8 +115,10 @@ class _Planner:
         return cls(pid, os.fdopen(down_write, "wb"), os.fdopen(up_read, "rb"))
 
     def send(self, batch) -> None:
-        pickle.dump(batch, self.to_child, pickle.HIGHEST_PROTOCOL)
-        self.to_child.flush()
+        # A process that has gone is reported by receive, in its batches' turn.
+        with contextlib.suppress(BrokenPipeError):
+            pickle.dump(batch, self.to_child, pickle.HIGHEST_PROTOCOL)
+            self.to_child.flush()
 
     def receive(self):
         try:
