@@ -122,7 +122,7 @@ def bench_dunning(*, rows: int | None = None, say=print) -> dict:
         f"{bare_ms:.0f} ms; "
         f"the bare aggregate alone {aggregate_ms:.0f} ms (warm, median of 3)"
     )
-    # The queue rows are written on the reading thread's own connection, so they stay:
+    # The queue rows are written on the planning processes' own connections, so they stay:
     # derived data, planned from the ledger as it is once the rest is rolled back.
     say(
         f"planning as of {as_of.isoformat()} (delivery skipped; everything but the queue "

@@ -90,8 +90,8 @@ def _row_counts() -> dict:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_run_read_in_several_chunks_plans_every_customer_exactly_once(monkeypatch):
-    # On PostgreSQL chunks after the first are read on a second thread with its own
-    # connection: it sees only committed rows, hence a transactional test.
+    # On PostgreSQL the chunks are planned in processes of their own, each with its own
+    # connection: they see only committed rows, hence a transactional test.
     customers = [overdue_customer(days=days) for days in (3, 8, 15, 3, 31)]
     monkeypatch.setattr("dunning.selectors.CHUNK", 2)
 
