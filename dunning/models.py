@@ -277,7 +277,12 @@ class Chase(models.Model):
     # there, its first step due at once, and the engine says who moved it and why.
     start_position = models.PositiveSmallIntegerField(db_default=1, default=1)
     moved_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # indexed where set (Meta): few chases are moved
     )
     move_reason = models.CharField(max_length=300, blank=True, db_default="", default="")
 
@@ -288,6 +293,11 @@ class Chase(models.Model):
             models.UniqueConstraint(
                 fields=["customer"], condition=Q(status="active"), name="chase_one_active"
             ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["moved_by"], name="chase_moved_by", condition=Q(moved_by__isnull=False)
+            )
         ]
 
     def __str__(self):
@@ -408,7 +418,10 @@ class Touch(models.Model):
             models.Index(fields=["customer", "created_at"], name="touch_customer_created"),
             # Plain indexes: a unique=True or db_index=True CharField also gets a second,
             # LIKE-only index on PostgreSQL that every insert pays for and nothing uses.
-            models.Index(fields=["esp_message_id"], name="touch_esp_message"),
+            # Where set only: a touch has none until it is handed to the mail service.
+            models.Index(
+                fields=["esp_message_id"], name="touch_esp_message", condition=~Q(esp_message_id="")
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["key"], name="touch_key_unique"),
@@ -468,7 +481,12 @@ class Task(models.Model):
         Touch, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
     )
     assigned_to = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="dunning_tasks"
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="dunning_tasks",
+        db_index=False,  # task_queue leads with it
     )
     title = models.CharField(max_length=200)
     detail = models.TextField(blank=True)
@@ -479,13 +497,25 @@ class Task(models.Model):
     notes = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # indexed where set (Meta): a task is created open
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["due_at", "id"]
-        indexes = [models.Index(fields=["assigned_to", "status", "due_at"], name="task_queue")]
+        indexes = [
+            models.Index(fields=["assigned_to", "status", "due_at"], name="task_queue"),
+            models.Index(
+                fields=["completed_by"],
+                name="task_completed_by",
+                condition=Q(completed_by__isnull=False),
+            ),
+        ]
 
     def __str__(self):
         return self.title
