@@ -344,6 +344,10 @@ def entries_write(rows: list[tuple]) -> None:
         if connection.vendor == "postgresql":
             mine = ", ".join(f"{table}.{c}" for c in changing)
             theirs = ", ".join(f"EXCLUDED.{c}" for c in changing)
+            kept = ", ".join(f"kept.{c}" for c in changing)
+            new = ", ".join(f"new.{c}" for c in changing)
+            given = ", ".join(f"new.{quote(c)}" for c in _COLUMNS)
+            key = quote("customer_id")
             temp = quote("new_dunning_queueentry")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {temp} ON COMMIT DROP AS "
@@ -353,8 +357,13 @@ def entries_write(rows: list[tuple]) -> None:
             with cursor.cursor.copy(f"COPY {temp} ({listed}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+            # Unchanged rows are left out before the INSERT, not only by its WHERE: ON
+            # CONFLICT DO UPDATE locks each row it meets, even one its WHERE then leaves,
+            # and a lock writes the row's page (and the WAL) much as an update does.
             cursor.execute(
-                f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {temp} "
+                f"INSERT INTO {table} ({listed}) SELECT {given} FROM {temp} new "
+                f"LEFT JOIN {table} kept ON kept.{key} = new.{key} "
+                f"WHERE kept.{key} IS NULL OR ({kept}) IS DISTINCT FROM ({new}) "
                 f"{conflict} WHERE ({mine}) IS DISTINCT FROM ({theirs})"
             )
             return

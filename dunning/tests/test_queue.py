@@ -63,6 +63,24 @@ def test_running_twice_leaves_one_row_per_customer():
     assert QueueEntry.objects.count() == 1
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row versions are PostgreSQL's")
+def test_a_second_run_leaves_the_rows_that_did_not_change_untouched_and_rewrites_the_rest():
+    """A run every quarter of an hour rewrites only what changed: the other rows are not
+    even locked (a lock writes the row's page and the WAL as an update does)."""
+    same = [overdue_customer(days=days) for days in (-5, -12)]  # nothing due: same plans
+    paid_some = overdue_customer(days=-20, amount=Decimal("300.00"))
+    dunning_run(as_of=MONDAY_10)
+    payment_record(actor=None, customer=paid_some, amount=Decimal("100.00"), received_on=TODAY)
+
+    dunning_run(as_of=MONDAY_10 + dt.timedelta(minutes=15))
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT customer_id, xmax::text FROM dunning_queueentry")
+        locked_or_updated = {cid for cid, xmax in cursor.fetchall() if xmax != "0"}
+    assert not locked_or_updated & {customer.pk for customer in same}
+    assert QueueEntry.objects.get(customer=paid_some).open_total == Decimal("200.00")
+
+
 def test_a_run_drops_the_row_of_a_customer_who_paid_everything():
     customer = overdue_customer(days=3, amount=Decimal("100.00"))
     dunning_run(as_of=MONDAY_10)
