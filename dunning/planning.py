@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.models import canonical_json
 from audit.services import Event, audit_record_many
 from invoices.models import Invoice
 from invoices.money import format_money
@@ -186,8 +185,10 @@ def dunning_run_stream(
                 if plan.check_due(as_of)
             )
             return [], said, spent
+        refs = _refs()
         to_record = [
-            due_of(item, plan, as_of, steps=steps, calendar=calendar) for item, plan in due
+            due_of(item, plan, as_of, steps=steps, calendar=calendar, refs=refs)
+            for item, plan in due
         ]
         reading.lap("plan")
         return to_record, said, spent
@@ -403,13 +404,20 @@ def _window_end(due_at: dt.datetime, tz: str, end: dt.time) -> dt.datetime:
 
 
 class Act(NamedTuple):
-    """A due action, with what recording it writes besides its touch, made where it was
-    planned: what needs the touch's id (and a new chase's) is filled in by _record."""
+    """A due action, with what recording writes for it, made where it was planned: only
+    the ids (a touch's chase, a task's touch) are put in by _record. Plain values only: a
+    chunk of them crosses from a planning process, and objects cost more to send."""
 
-    action: PlannedAction
-    invoices: str  # the touch's snapshot of its invoices, as JSON text (_invoices_json)
-    numbers: list[str]
-    task: tuple | None  # its task's row (_task_for) but the touch id, if it makes one
+    step: str  # the step's name
+    channel: str
+    chased: bool  # a step of the chase (False: a satisfaction check, outside any chase)
+    key: str  # the touch key after "customer:cycle" (_step_key), or a check's whole key
+    status: str  # the touch's
+    reason: str
+    due_at: dt.datetime
+    numbers: list[str]  # its invoices'
+    touch: tuple  # the touch's columns after chase_id (_TOUCH_COLUMNS)
+    task: tuple | None  # its task's columns after touch_id (_TASK_COLUMNS), if it makes one
     event: tuple[str, str, str, str]  # its audit event, but the ids (_touch_event)
 
 
@@ -418,7 +426,6 @@ class Due(NamedTuple):
     crosses from a planning process, a chunk of them at a time."""
 
     customer: CustomerRow
-    currency: str
     act: Act | None  # the chase's next step, due now
     check: Act | None  # the satisfaction check, due now
     close: str  # why the active chase ends ("" when it goes on)
@@ -431,27 +438,45 @@ def due_of(
     *,
     steps: Steps,
     calendar: Calendar,
+    refs: Iterator[str],
     checks: bool = True,
 ) -> Due:
     """What recording needs of a plan with something due (plan.due, a chase to close or,
-    with checks, a satisfaction check)."""
+    with checks, a satisfaction check). refs: the touches' refs (_refs)."""
 
     def act(action: PlannedAction) -> Act:
         chosen = set(action.invoice_ids)
         covered = [inv for inv in item.facts.invoices if inv.id in chosen]
         step = steps.row(action.step.id, item.customer.version_id)
         task = None if action.skip else _task_for(item, step, action, calendar)
+        status = _touch_status(action).value  # plain text: a choice is sent as its class
+        chased = action.step.kind != CHECK
         return Act(
-            action,
-            _invoices_json(covered),
+            action.step.name,
+            action.step.channel,
+            chased,
+            _step_key(action) if chased else touch_key(item.customer.id, None, action),
+            status,
+            action.reason,
+            action.due_at,
             [inv.number for inv in covered],
+            (
+                action.step.id,
+                action.step.channel,
+                status,
+                action.due_at,
+                action.reason,
+                _invoices_json(covered),
+                action.total,
+                item.facts.currency,
+                next(refs),
+            ),
             task,
             _touch_event(step, action, task is not None),
         )
 
     return Due(
         item.customer,
-        item.facts.currency,
         act(plan.action) if plan.due(as_of) else None,
         act(plan.check) if checks and plan.check_due(as_of) else None,
         plan.explanation if plan.close_chase and item.customer.chase_id else "",
@@ -473,9 +498,9 @@ _TOUCH_COLUMNS = (
     "ref",  # one each: a default would be one value for the whole insert
 )
 _TASK_COLUMNS = (
+    "touch_id",
     "kind",
     "customer_id",
-    "touch_id",
     "assigned_to_id",
     "title",
     "detail",
@@ -520,51 +545,36 @@ def _record(due: list[Due], *, as_of: dt.datetime, clock: _Clock) -> list[RunRes
 
     # 2. Touches under their unique key.
     touches = []
-    refs = iter(touch_refs(len(acts)))
     for d, act in acts:
-        action = act.action
-        chase_id, cycle = (None, None) if action.step.kind == CHECK else active[d.customer.id]
-        touches.append(
-            (
-                touch_key(d.customer.id, cycle, action),
-                d.customer.id,
-                chase_id,
-                action.step.id,
-                action.step.channel,
-                _touch_status(action),
-                action.due_at,
-                action.reason,
-                act.invoices,
-                action.total,
-                d.currency,
-                next(refs),
-            )
-        )
+        cid = d.customer.id
+        if act.chased:
+            chase_id, cycle = active[cid]
+            touches.append((f"{cid}:{cycle}{act.key}", cid, chase_id, *act.touch))
+        else:
+            touches.append((act.key, cid, None, *act.touch))
     made = _insert_new(Touch, _TOUCH_COLUMNS, touches, returning="key")
 
     # 3. Tasks and audit events for the touches this run made.
     results, tasks = [], []
     for (d, act), touch in zip(acts, touches, strict=True):
-        action = act.action
         touch_id = made.get(touch[0])
-        status = touch[5]
         results.append(
             _result(
                 d.customer,
-                step=action.step.name,
-                channel=action.step.channel,
+                step=act.step,
+                channel=act.channel,
                 invoices=act.numbers,
-                status=status if touch_id else "already planned",
-                reason=action.reason,
-                due_at=action.due_at,
+                status=act.status if touch_id else "already planned",
+                reason=act.reason,
+                due_at=act.due_at,
                 touch_id=touch_id,
             )
         )
         if touch_id is None:
             continue
         if act.task is not None:
-            tasks.append((*act.task[:2], touch_id, *act.task[2:]))
-        new_chase = None if action.step.kind == CHECK else new_chases.get(d.customer.id)
+            tasks.append((touch_id, *act.task))
+        new_chase = new_chases.get(d.customer.id) if act.chased else None
         events.append(_made_event(d, act, touch_id, new_chase))
     _insert_new(Task, _TASK_COLUMNS, tasks, returning="touch_id")
 
@@ -588,12 +598,20 @@ def plans_record(due, *, as_of: dt.datetime, steps: Steps, calendar: Calendar) -
     the run that comes later finds it already planned."""
     return _record(
         [
-            due_of(item, plan, as_of, steps=steps, calendar=calendar, checks=False)
+            due_of(item, plan, as_of, steps=steps, calendar=calendar, refs=_refs(), checks=False)
             for item, plan in due
         ],
         as_of=as_of,
         clock=_Clock(None),
     )
+
+
+def _refs() -> Iterator[str]:
+    """Touch refs (touch_refs), read from the system's randomness a thousand at a time;
+    made afresh where they are used (a forked planning process must not go on with its
+    parent's)."""
+    while True:
+        yield from touch_refs(1000)
 
 
 def _task_for(item: Loaded, step: StepRow, action, calendar: Calendar):
@@ -659,14 +677,15 @@ def _touch_event(step: StepRow, action, task: bool) -> tuple[str, str, str, str]
         name, verb = _TASK_ACTIONS[action.step.channel], "task created"
     else:
         name, verb = "dunning.touch.planned", "planned"
-    rest = {
-        "step": step.fact.name,
-        "invoice_ids": list(action.invoice_ids),
-        "total": str(action.total),
-        "due_at": action.due_at.isoformat(),
-    }
-    channel = canonical_json({"channel": action.step.channel})[1:-1]
-    return name, f"{step.fact.name} {verb}: {action.reason}", channel, canonical_json(rest)[1:-1]
+    # canonical_json's text of {"due_at", "invoice_ids", "step", "total"} (keys sorted),
+    # written directly as _invoices_json is.
+    ids = ",".join(map(str, action.invoice_ids))
+    rest = (
+        f'"due_at":{_quote(action.due_at.isoformat())},"invoice_ids":[{ids}],'
+        f'"step":{_quote(step.fact.name)},"total":{_quote(str(action.total))}'
+    )
+    channel = f'"channel":{_quote(action.step.channel)}'
+    return name, f"{step.fact.name} {verb}: {action.reason}", channel, rest
 
 
 def _made_event(due: Due, act: Act, touch_id: int, new_chase: int | None) -> Event:
@@ -688,7 +707,12 @@ def touch_key(customer_id: int, cycle: int, action) -> str:
     invoice it asks about (the invoices it names are never asked again)."""
     if action.step.kind == CHECK:
         return f"{customer_id}:check:{action.invoice_ids[0]}"
-    key = f"{customer_id}:{cycle}:{action.step.position}"
+    return f"{customer_id}:{cycle}{_step_key(action)}"
+
+
+def _step_key(action) -> str:
+    """A chase step's part of its touch key, after "customer:cycle"."""
+    key = f":{action.step.position}"
     return f"{key}:r{action.repeat}" if action.repeat else key
 
 

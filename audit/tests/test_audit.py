@@ -1,3 +1,4 @@
+import hashlib
 from decimal import Decimal
 
 import pytest
@@ -6,7 +7,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from audit.exceptions import AuditImmutableError
-from audit.models import GENESIS_HASH, AuditEvent
+from audit.models import GENESIS_HASH, AuditEvent, canonical_json, chain_hash
 from audit.selectors import audit_chain_verify
 from audit.services import Event, audit_record, audit_record_many
 
@@ -119,3 +120,31 @@ def test_a_batch_appended_in_one_go_verifies_link_by_link():
     record(1)
 
     assert audit_chain_verify() == (303, None)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ("a" * 64, "2026-03-16T10:00:00+00:00", None, "system", "x.y", None, None, ""),
+        ("0" * 64, "2026-03-16T10:00:00.123456+00:00", 7, 'Zoë "Z" \\', "x", 12, 9, "€ \t\n"),
+    ],
+)
+def test_an_events_hash_is_that_of_its_canonical_json(values):
+    """chain_hash writes the list's JSON itself: it must be canonical_json's, byte for byte."""
+    data = {"amount": "12.30", "note": 'naïve "quote"', "ids": [1, 2]}
+    prev, at, actor_id, label, action, customer_id, invoice_id, summary = values
+
+    digest = chain_hash(
+        prev_hash=prev,
+        at=at,
+        actor_id=actor_id,
+        actor_label=label,
+        action=action,
+        customer_id=customer_id,
+        invoice_id=invoice_id,
+        summary=summary,
+        data=data,
+    )
+
+    expected = hashlib.sha256(canonical_json([*values, data]).encode()).hexdigest()
+    assert digest == expected
