@@ -109,11 +109,11 @@ class AuditEvent(models.Model):
 _CANONICAL = DjangoJSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
-_PLAIN = {str, int, type(None)}
-
-
 def canonical_json(value) -> str:
     return _CANONICAL.encode(value)
+
+
+_PLAIN = {str, int, type(None)}  # what chain_hash writes as JSON itself
 
 
 def chain_hash(

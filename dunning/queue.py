@@ -342,11 +342,12 @@ def entries_write(rows: list[tuple]) -> None:
     conflict = f"ON CONFLICT ({quote('customer_id')}) DO UPDATE SET {assign}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            mine = ", ".join(f"{table}.{c}" for c in changing)
-            theirs = ", ".join(f"EXCLUDED.{c}" for c in changing)
-            kept = ", ".join(f"kept.{c}" for c in changing)
-            new = ", ".join(f"new.{c}" for c in changing)
-            given = ", ".join(f"new.{quote(c)}" for c in _COLUMNS)
+
+            def of(name: str, columns=changing) -> str:
+                return ", ".join(f"{name}.{c}" for c in columns)
+
+            mine, theirs, kept, new = of(table), of("EXCLUDED"), of("kept"), of("new")
+            given = of("new", [quote(c) for c in _COLUMNS])
             key = quote("customer_id")
             temp = quote("new_dunning_queueentry")
             cursor.execute(
