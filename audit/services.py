@@ -7,6 +7,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from collections_app.pgcopy import copy_rows
+
 from .models import GENESIS_HASH, AuditEvent, canonical_json, chain_hash
 
 # Any constant works; it names the one lock that serialises appends to the chain.
@@ -86,9 +88,8 @@ def _copy(rows: list[tuple]) -> None:
     # COPY is the fastest way in for a batch. Ids come from the column's sequence as rows
     # arrive, so under the chain lock they rise in chain order.
     sql = f"COPY {AuditEvent._meta.db_table} ({', '.join(_COLUMNS)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
+    with connection.cursor() as cursor:
+        copy_rows(cursor, sql, rows)
 
 
 def _insert(rows: list[tuple]) -> list[int]:

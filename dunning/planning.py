@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.services import Event, audit_record_many
+from collections_app.pgcopy import copy_rows
 from invoices.models import Invoice
 from invoices.money import format_money
 
@@ -352,9 +353,7 @@ def _insert_new(model, columns: Sequence[str], rows: list[tuple], *, returning: 
                 f"SELECT {given} FROM {table} WITH NO DATA"
             )
             cursor.execute(f"TRUNCATE {temp}")
-            with cursor.cursor.copy(f"COPY {temp} ({given}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            copy_rows(cursor, f"COPY {temp} ({given}) FROM STDIN", rows)
             constants = "".join(f", %s::{fields[column].db_type(connection)}" for column in rest)
             params = [_prepared(fields[c], value) for c, value in zip(rest, defaults, strict=True)]
             cursor.execute(

@@ -30,6 +30,7 @@ from django.db.models import Exists, F, Max, Min, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from collections_app.pgcopy import copy_rows
 from invoices.models import Customer, Invoice
 
 from .engine import plan_customer, step_heading
@@ -355,9 +356,7 @@ def entries_write(rows: list[tuple]) -> None:
                 f"SELECT {listed} FROM {table} WITH NO DATA"
             )
             cursor.execute(f"TRUNCATE {temp}")
-            with cursor.cursor.copy(f"COPY {temp} ({listed}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            copy_rows(cursor, f"COPY {temp} ({listed}) FROM STDIN", rows)
             # Unchanged rows are left out before the INSERT, not only by its WHERE: ON
             # CONFLICT DO UPDATE locks each row it meets, even one its WHERE then leaves,
             # and a lock writes the row's page (and the WAL) much as an update does.
