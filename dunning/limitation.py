@@ -103,10 +103,13 @@ class Periods:
     def __init__(self, rows: Iterable[tuple]):
         # (country, kind) -> region ("" for the whole country) -> its dated rows
         self._rows: dict[tuple[str, str], dict[str, Dated]] = defaultdict(lambda: defaultdict(list))
+        self.fewest_years: int | None = None  # the shortest period of any row
         for country, kind, region, valid_from, years, restarts, note in sorted(
             rows, key=lambda r: r[3]
         ):
             self._rows[(country, kind)][region].append((valid_from, Period(years, restarts, note)))
+            if years is not None and (self.fewest_years is None or years < self.fewest_years):
+                self.fewest_years = years
 
     @classmethod
     def load(cls) -> "Periods":
@@ -313,10 +316,19 @@ def barred_load(
     zone). For the engine's facts: at most three queries, and restarts read only for the
     few invoices old enough to need them."""
     periods = Periods.load()
+    if periods.fewest_years is None or not customers:
+        return {}
+    # Nothing is barred sooner than the shortest period after it fell due (a restart only
+    # adds time), and a year has at least 365 days: younger invoices, nearly all of them,
+    # are not looked up.
+    latest = max(today for _country, _region, today in customers.values())
+    young = latest - dt.timedelta(days=365 * periods.fewest_years)
     # Invoices share a few jurisdictions and due dates: each is looked up once.
     found: dict[tuple[str, str, dt.date], tuple[Period, dt.date | None]] = {}
     old: list[tuple[int, int, dt.date, Period]] = []
     for invoice_id, customer_id, due in invoices:
+        if due >= young:
+            continue
         country, region, today = customers[customer_id]
         key = (country, region, due)
         if key not in found:

@@ -8,7 +8,13 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 
-from dunning.limitation import ACKNOWLEDGEMENT, PART_PAYMENT, Periods, limitation_state
+from dunning.limitation import (
+    ACKNOWLEDGEMENT,
+    PART_PAYMENT,
+    Periods,
+    barred_load,
+    limitation_state,
+)
 from dunning.models import Acknowledgement, LimitationPeriod
 from invoices.dates import format_day
 from invoices.services import payment_record
@@ -149,6 +155,27 @@ def test_an_invoice_past_its_limitation_date_is_barred_and_said_so():
         [f"{inv.number} passed its limitation date on {format_day(dt.date(2025, 1, 10))}"],
         [],
     )
+
+
+def test_the_engine_finds_a_debt_barred_from_the_day_after_its_limitation_date():
+    # Delaware's three years are the shortest period on file: the engine looks at no
+    # invoice younger than that, and must still find one just past it.
+    periods = {"US": 3, "GB": 6}
+    customers = {1: ("US", "DE", TODAY), 2: ("GB", "", TODAY + dt.timedelta(days=1))}
+    for country, years in periods.items():
+        assert Periods.load().find(country, "DE" if country == "US" else "", due=DUE).years == (
+            years
+        )
+    invoices = [
+        (11, 1, dt.date(2023, 3, 14)),  # its last day was yesterday
+        (12, 1, dt.date(2023, 3, 15)),  # today is its last day
+        (21, 2, dt.date(2020, 3, 15)),  # the customer's today is a day ahead: barred
+        (22, 2, dt.date(2020, 3, 16)),
+    ]
+
+    barred = barred_load(invoices, customers)
+
+    assert barred == {11: dt.date(2026, 3, 14), 21: dt.date(2026, 3, 15)}
 
 
 def test_an_invoice_reaching_its_limitation_date_within_the_warning_window_is_warned_of():
