@@ -324,9 +324,14 @@ def _would_do(item: Loaded, plan: CustomerPlan, as_of: dt.datetime) -> RunResult
 # --- set-wise inserts -------------------------------------------------------------------
 
 
-def _insert_new(model, columns: Sequence[str], rows: list[tuple], *, returning: str) -> dict:
+def _insert_new(
+    model, columns: Sequence[str], rows: list[tuple], *, returning: str, unique: str = ""
+) -> dict:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING: rows another run already made are left
     alone, and the caller learns which rows are its own (value of `returning` -> id).
+    unique: the one column whose unique index another run's row would clash on, if there
+    is one (else every unique index is checked before each row goes in, then again as it
+    goes in).
 
     rows hold values for `columns` (JSON columns as JSON text); the other columns take
     their field's default. PostgreSQL: COPY into a temporary table, then one INSERT ...
@@ -341,7 +346,8 @@ def _insert_new(model, columns: Sequence[str], rows: list[tuple], *, returning: 
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     listed = ", ".join(quote(name) for name in names)
-    tail = f"ON CONFLICT DO NOTHING RETURNING {quote(returning)}, {quote('id')}"
+    target = f"({quote(unique)}) " if unique else ""
+    tail = f"ON CONFLICT {target}DO NOTHING RETURNING {quote(returning)}, {quote('id')}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Only the given columns go through COPY (it formats every value of every row);
@@ -551,7 +557,7 @@ def _record(due: list[Due], *, as_of: dt.datetime, clock: _Clock) -> list[RunRes
             touches.append((f"{cid}:{cycle}{act.key}", cid, chase_id, *act.touch))
         else:
             touches.append((act.key, cid, None, *act.touch))
-    made = _insert_new(Touch, _TOUCH_COLUMNS, touches, returning="key")
+    made = _insert_new(Touch, _TOUCH_COLUMNS, touches, returning="key", unique="key")
 
     # 3. Tasks and audit events for the touches this run made.
     results, tasks = [], []
