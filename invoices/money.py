@@ -144,7 +144,17 @@ def format_money(amount, currency: str, locale: str | None = None) -> str:
     """An amount with its currency, e.g. "£1,234.56"; "" for none."""
     if amount is None:
         return ""
-    return _formatted(Decimal(amount), currency, locale or display_locale())
+    if type(amount) is not Decimal:
+        amount = Decimal(amount)
+    if amount.is_zero():
+        amount = amount.copy_abs()  # "-£0.00" says nothing a zero does not
+    locale = locale or display_locale()
+    shape = _shape(currency, locale)
+    # Most amounts are stored ones, with exactly the currency's decimals: printed straight
+    # away (a dunning run prints millions), without the cache's hashing.
+    if shape and not amount.is_signed() and amount.same_quantum(shape[5]):
+        return _print(amount, shape)
+    return _formatted(amount, currency, locale)
 
 
 # Babel takes a tenth of a millisecond per amount, and a report shows hundreds; the same
@@ -165,10 +175,11 @@ _CHECKED = ("0", "0.5", "7", "12.3", "999.99", "1000", "1234.5", "98765.43", "10
 
 @lru_cache(maxsize=64)
 def _shape(currency: str, locale: str) -> tuple | None:
-    """(prefix, group separator, decimal separator, suffix, decimals) with which Babel
-    prints a positive amount in this currency and locale, when Python's own grouping gives
-    the same text for every amount checked; None otherwise (Indian lakhs, a locale that
-    leaves four digits ungrouped, digits of another script): Babel prints every amount."""
+    """(prefix, group separator, decimal separator, suffix, decimals, the smallest unit as
+    a Decimal) with which Babel prints a positive amount in this currency and locale, when
+    Python's own grouping gives the same text for every amount checked; None otherwise
+    (Indian lakhs, a locale that leaves four digits ungrouped, digits of another script):
+    Babel prints every amount."""
     decimals = get_currency_precision(currency)
     fraction = "891234"[:decimals]
     probe = format_currency(Decimal(f"1234567.{fraction or 0}"), currency, locale=locale)
@@ -183,6 +194,7 @@ def _shape(currency: str, locale: str) -> tuple | None:
         found.group(2) if decimals else "",
         probe[found.end() :],
         decimals,
+        Decimal(1).scaleb(-decimals),
     )
     for text in _CHECKED:
         amount = Decimal(text)
@@ -192,7 +204,7 @@ def _shape(currency: str, locale: str) -> tuple | None:
 
 
 def _print(amount: Decimal, shape: tuple) -> str:
-    prefix, group, decimal, suffix, decimals = shape
+    prefix, group, decimal, suffix, decimals, _unit = shape
     text = f"{amount:,.{decimals}f}"
     if (group, decimal) != (",", "."):
         text = text.replace(",", "\0").replace(".", decimal).replace("\0", group)

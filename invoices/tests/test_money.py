@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_precision
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
@@ -16,6 +16,7 @@ from invoices.money import (
     currency_choices,
     currency_codes,
     currency_problem,
+    format_money,
     validate_currency,
 )
 from invoices.tests.data import import_csv, write_csv
@@ -105,8 +106,13 @@ def test_money_prints_exactly_as_babel_does_in_every_locale(locale, currency):
     and for amounts with more decimals than the currency has, negative ones and zero."""
     amounts = ["0", "-0.00", "0.01", "5", "12.5", "999.99", "1000", "1234.567", "-1234.5"]
     amounts += [f"{n}{'7' * (n % 9)}.{n % 100:02d}" for n in range(1, 400, 7)]
+    unit = Decimal(1).scaleb(-get_currency_precision(currency))
     for text in amounts:
         amount = Decimal(text)
-        assert _formatted.__wrapped__(amount, currency, locale) == format_currency(
-            amount, currency, locale=locale
-        ), text
+        # As given, and as stored: with exactly the currency's decimals (the quickest path).
+        for given in (amount, amount.quantize(unit)):
+            expected = format_currency(given, currency, locale=locale)
+            assert _formatted.__wrapped__(given, currency, locale) == expected, text
+            if given.is_zero():  # printed without a sign
+                expected = format_currency(given.copy_abs(), currency, locale=locale)
+            assert format_money(given, currency, locale) == expected, text
