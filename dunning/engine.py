@@ -200,7 +200,7 @@ def plan_customer(
     plan = _plan_chase(facts, ladder, calendar, as_of)
     step = min((s for s in steps if s.kind == CHECK), key=_position)
     check = plan_check(facts, step, calendar, as_of, chase=plan.action)
-    return replace(plan, check=check) if check is not None else plan
+    return plan._replace(check=check) if check is not None else plan
 
 
 def plan_check(

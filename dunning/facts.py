@@ -1,11 +1,11 @@
 """Plain facts the pure engine plans from, and the plan it returns. No ORM in here.
 
-The facts built once per customer and invoice in a run are named tuples: a run builds
-hundreds of thousands of them, and a tuple is several times cheaper to make than a frozen
-dataclass (InvoiceFact is made straight from a database row)."""
+The facts built once per customer and invoice in a run, and the plans made of them, are
+named tuples: a run builds millions of them, and a tuple is several times cheaper to make
+than a frozen dataclass (InvoiceFact is made straight from a database row)."""
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -106,8 +106,7 @@ class CustomerFacts(NamedTuple):
     repeats_done: int = 0
 
 
-@dataclass(frozen=True)
-class PlannedAction:
+class PlannedAction(NamedTuple):
     step: StepFact
     invoice_ids: tuple[int, ...]  # every eligible invoice the message covers, oldest first
     total: Decimal
@@ -117,14 +116,13 @@ class PlannedAction:
     repeat: int = 0  # the nth repeat of the ladder's last message step (0: not a repeat)
 
 
-@dataclass(frozen=True)
-class CustomerPlan:
+class CustomerPlan(NamedTuple):
     customer_id: int
     action: PlannedAction | None  # the next step; due now when action.due_at <= as_of
     explanation: str  # always set: what happens next and why not sooner, or why nothing
     paused_by: tuple[str, ...] = ()  # holds in force, in words
     close_chase: bool = False  # nothing open any more: the active chase ends
-    eligible_invoice_ids: tuple[int, ...] = field(default=())
+    eligible_invoice_ids: tuple[int, ...] = ()
     # The satisfaction check planned alongside the chase (None: none to ask): its own
     # touch, outside the chase, never advancing or holding the ladder.
     check: PlannedAction | None = None

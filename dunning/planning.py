@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from json.encoder import encode_basestring_ascii as _quote
 from typing import NamedTuple
@@ -181,7 +181,7 @@ def dunning_run_stream(
                 if plan.due(as_of) or (plan.close_chase and item.customer.chase_id)
             )
             said.extend(
-                _would_do(item, replace(plan, action=plan.check), as_of)
+                _would_do(item, plan._replace(action=plan.check), as_of)
                 for item, plan in due
                 if plan.check_due(as_of)
             )

@@ -5,7 +5,6 @@ Sending records the step through the run's own machinery (planning.plans_record:
 chase, the same unique touch key) and delivers it through touches_deliver, so the run that
 comes later finds the step done and never sends it twice."""
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -125,8 +124,7 @@ def next_step_send_now(*, actor, customer: Customer, as_of: dt.datetime) -> Touc
             raise DunningError(f"The next step cannot be sent now: {error}") from None
     action = found.plan.action
     planned_for = action.due_at
-    brought = dataclasses.replace(
-        action,
+    brought = action._replace(
         due_at=as_of,
         invoice_ids=found.invoice_ids,
         total=found.total,
@@ -137,7 +135,7 @@ def next_step_send_now(*, actor, customer: Customer, as_of: dt.datetime) -> Touc
     )
     with transaction.atomic():
         [result] = plans_record(
-            [(found.item, dataclasses.replace(found.plan, action=brought))],
+            [(found.item, found.plan._replace(action=brought))],
             as_of=as_of,
             steps=found.steps,
             calendar=found.calendar,
