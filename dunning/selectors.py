@@ -522,7 +522,8 @@ def facts_load(
         invoices[row[0]].append(make(row[1:]))
 
     # Limitation: which open invoices are barred today, each customer's today and law.
-    today_in = _DatesIn(as_of)
+    # Each time zone's today once: a chunk's customers share a few zones.
+    today_in = {tz: as_of.astimezone(zone(tz)).date() for tz in {row[3] for row in customers}}
     barred = barred_load(
         ((inv.id, cid, inv.due_date) for cid, rows in invoices.items() for inv in rows),
         {row[0]: (row[12], row[13], today_in[row[3]]) for row in customers},
@@ -833,19 +834,6 @@ def facts_load(
             )
         )
     return loaded
-
-
-class _DatesIn(dict):
-    """time zone -> a moment's date there, worked out once per zone (a chunk's customers
-    share a few)."""
-
-    def __init__(self, moment: dt.datetime):
-        super().__init__()
-        self.moment = moment
-
-    def __missing__(self, tz: str) -> dt.date:
-        self[tz] = self.moment.astimezone(zone(tz)).date()
-        return self[tz]
 
 
 def _unsettled(of: dict, touches) -> dict[int, str]:
